@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian/Ubuntu machine ready: the system packages, then .venv with the app (and dev tools).
+#   scripts/bootstrap.sh run    what the wizard needs
+#   scripts/bootstrap.sh test   plus what the test suite needs (real nginx, squid, netfilter, Xvfb)
+# As root it installs missing Debian packages itself; otherwise it prints the exact apt line and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-run}
+
+# Qt's xcb and offscreen platforms (PySide6-Essentials wheels bring Qt, not these system libraries).
+RUN_PKGS="libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb1
+ libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
+ libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libx11-xcb1 fonts-dejavu-core"
+# The network lab (namespaces, netfilter, nginx, squid with ssl_bump), ping for path MTU, Xvfb for screenshots.
+TEST_PKGS="iproute2 iptables iputils-ping nginx-light squid-openssl xvfb xauth"
+
+pkgs=$RUN_PKGS
+[ "$what" = test ] && pkgs="$RUN_PKGS $TEST_PKGS"
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing=""
+  for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+  done
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "bootstrap: installing Debian packages:$missing"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      # policy-rc.d keeps nginx/squid from starting as system services: the tests run their own instances.
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+      apt-get install -y -qq --no-install-recommends $missing >/dev/null
+      rm -f /usr/sbin/policy-rc.d
+    else
+      echo "bootstrap: these Debian packages are missing. Install them, then run this again:" >&2
+      echo "  sudo apt-get install -y$missing" >&2
+      exit 1
+    fi
+  fi
+else
+  echo "bootstrap: not a Debian-like system; install the equivalents of: $pkgs" >&2
+fi
+
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "bootstrap: Python 3.11 or newer is needed ($PY is $("$PY" -V 2>&1)); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv || { echo "bootstrap: python venv failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
+fi
+extra=""
+[ "$what" = test ] && extra="[dev]"
+stamp=.venv/.installed-$what
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".$extra"
+  touch "$stamp"
+fi

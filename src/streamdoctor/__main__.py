@@ -1,0 +1,47 @@
+"""Bootstrap only: logging and the crash hook first, then the wizard (default) or a CLI command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+log = logging.getLogger("streamdoctor")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from . import cli
+    from .logsetup import setup_logging
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = cli.build_parser()
+    args = parser.parse_args(argv)
+    log_path = setup_logging(verbose=args.verbose)
+    log.info("streamdoctor start: %s", argv)
+    try:
+        if args.command:
+            return cli.main(argv)
+        from .errors import UserError
+
+        try:
+            from .gui.app import run_gui
+        except ImportError as exc:  # a source checkout without the GUI's system libraries
+            raise UserError(f"the wizard cannot start ({exc}); 'streamdoctor check' works without it") from exc
+        return run_gui(args)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the last line of defence: one line for the user, the traceback in the log
+        from .errors import UserError
+
+        if isinstance(exc, UserError):
+            print(f"streamdoctor: error: {exc}", file=sys.stderr)
+            return 2
+        log.exception("unexpected error")
+        where = f" (details in {log_path})" if log_path else ""
+        print(f"streamdoctor: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Diagnosis: a registry of rules that turn probe results into findings, and the verdict over them.
+
+A rule is a function (results by probe name) -> Finding | list[Finding] | None, registered with @rule. Rules
+live in streamdoctor.rules.<area>; importing that package registers them. Rules read only ProbeResult.data,
+never the network: probes measure, diagnosis judges.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+
+from .model import Finding, Overall, ProbeResult, Severity, Status, Verdict
+
+log = logging.getLogger(__name__)
+
+Results = Mapping[str, ProbeResult]
+Rule = Callable[[Results], Finding | list[Finding] | None]
+
+_RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        if rule_id in _RULES and _RULES[rule_id] is not fn:
+            raise ValueError(f"rule id {rule_id!r} registered twice")
+        _RULES[rule_id] = fn
+        return fn
+
+    return register
+
+
+def registered_rules() -> dict[str, Rule]:
+    from . import rules  # noqa: F401  (importing registers every rule module)
+
+    return dict(_RULES)
+
+
+def diagnose(results: Iterable[ProbeResult]) -> Verdict:
+    """Apply every rule; the verdict is 'problem' if any warning or problem was found, 'untested' if nothing
+    could be measured (or a probe that matters could not run), otherwise 'healthy'."""
+    by_name = {r.probe: r for r in results}
+    findings: list[Finding] = []
+    for rule_id, fn in registered_rules().items():
+        try:
+            out = fn(by_name)
+        except Exception:  # one broken rule must not hide the others' findings
+            log.exception("rule %s failed", rule_id)
+            continue
+        for f in [out] if isinstance(out, Finding) else (out or []):
+            f.rule = f.rule or rule_id
+            findings.append(f)
+    findings.sort(key=lambda f: (-f.severity.rank, f.rule))
+    serious = [f for f in findings if f.severity is not Severity.INFO]
+    if serious:
+        return Verdict(Overall.PROBLEM, serious[0].plain, findings)
+    untestable = [r for r in by_name.values() if r.status in (Status.ERROR, Status.CANCELLED)]
+    measured = [r for r in by_name.values() if r.status in (Status.OK, Status.WARN, Status.FAIL)]
+    if untestable or not measured:
+        why = untestable[0].summary if untestable else "No check could run."
+        return Verdict(Overall.UNTESTED, f"Could not test everything: {why}", findings)
+    return Verdict(Overall.HEALTHY, "No problem found: streamed answers get through this network intact.", findings)

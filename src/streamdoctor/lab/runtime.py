@@ -1,0 +1,125 @@
+"""Runs a lab (simulated API + fault proxy) on its own event loop in a background thread.
+
+Used in-process by `check --lab`, the GUI's `--lab` and the tests; `lab serve` runs the same thing in the
+foreground. start() returns only when both listeners are bound, and raises PortInUseError if they cannot be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import logging
+import ssl
+import threading
+from types import TracebackType
+
+from ..errors import PortInUseError, UserError
+from .faultproxy import FaultProxy
+from .profiles import LabProfile
+from .server import LabAPIServer
+
+log = logging.getLogger(__name__)
+
+
+class LabRuntime:
+    def __init__(
+        self,
+        profile: LabProfile,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        url_host: str = "",
+    ) -> None:
+        self.profile = profile
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self.url_host = url_host  # the name clients use (e.g. "localhost" so TLS names match); default: host
+        self.api = LabAPIServer(profile.behaviour, host="127.0.0.1" if _is_loopback(host) else host,
+                                ssl_context=ssl_context)
+        self.proxy: FaultProxy | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.ssl_context else "http"
+        host = self.url_host or self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scheme}://{host}:{self.port}"
+
+    def start(self) -> LabRuntime:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._start())
+            except BaseException as exc:  # reported to the starting thread below
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(self._stop())
+                loop.close()
+
+        self._thread = threading.Thread(target=main, name="streamdoctor-lab", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if failure:
+            exc = failure[0]
+            if isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUseError(
+                    f"cannot listen on {self.host}:{self.port} ({exc.strerror}); choose another --port or stop "
+                    "the program using it"
+                ) from exc
+            if isinstance(exc, OSError):
+                raise UserError(f"cannot start the lab on {self.host}:{self.port}: {exc.strerror or exc}") from exc
+            raise exc
+        log.info("lab profile %s listening at %s", self.profile.name, self.url)
+        return self
+
+    async def _start(self) -> None:
+        # The API listens on an ephemeral loopback port; clients reach it through the fault proxy, which
+        # owns the public port, so every profile (even "clean") has the same shape.
+        await self.api.start()
+        self.proxy = FaultProxy("127.0.0.1", self.api.port, self.profile.fault, host=self.host, port=self.port)
+        try:
+            await self.proxy.start()
+        except BaseException:
+            await self.api.stop()
+            raise
+        self.port = self.proxy.port
+
+    async def _stop(self) -> None:
+        if self.proxy is not None:
+            await self.proxy.stop()
+        await self.api.stop()
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is not None and thread is not None and thread.is_alive():
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(5)
+
+    def __enter__(self) -> LabRuntime:
+        return self.start()
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

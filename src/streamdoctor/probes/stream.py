@@ -1,0 +1,394 @@
+"""The stream probe: one real streaming request through the anthropic SDK, every byte timed.
+
+It uses the user's own client stack (the SDK and its httpx2 transport with the SDK's keepalive options) but
+reads the raw SSE below the SDK, so it also sees `ping` events the SDK drops and can tell how the stream ended:
+completed, reset (RST), closed (FIN), stalled (silence), no first byte in time, an HTTP status, an SSE error
+event, or something that is not the API at all.
+
+A watchdog thread owns the time limits and the cancel: it shuts the socket down, which interrupts a blocked
+read at once, so neither a stall nor a cancel waits for a long read timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cancel import CancelToken
+from ..lab.sse import SSEParser
+from ..model import Evidence, ProbeResult, Status
+from .base import ProbeContext, Progress, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+MAX_SAMPLES = 5000  # arrival samples kept for charts; counters keep counting beyond this
+BURST_WINDOW_S = 0.1
+
+PROMPT = (
+    "Before you answer, think step by step about the question for a while. Then write a long, detailed "
+    "explanation of how TCP keepalive, proxy idle timeouts and TLS inspection interact with long-lived "
+    "HTTP streams. Use plain prose, at least 600 words."
+)
+
+# How a stream ended. Diagnosis rules key on these strings; they are part of the report schema.
+COMPLETED = "completed"
+RESET = "reset"
+CLOSED = "closed"
+STALLED = "stalled"
+FIRST_BYTE_TIMEOUT = "first_byte_timeout"
+HTTP_ERROR = "http_error"
+SSE_ERROR = "sse_error"
+NOT_API = "not_api"
+CONNECT_FAILED = "connect_failed"
+CANCELLED = "cancelled"
+
+
+@dataclass
+class _Timeline:
+    """What arrived when. Times are seconds since the request was sent."""
+
+    t_headers: float | None = None
+    t_first_byte: float | None = None
+    t_first_text: float | None = None
+    t_last_byte: float | None = None
+    bytes_total: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+    text_chars: int = 0
+    max_gap_s: float = 0.0
+    samples: list[tuple[float, int, str]] = field(default_factory=list)
+    chunks: list[tuple[float, int]] = field(default_factory=list)
+    sse_error: dict[str, Any] | None = None
+    stop_reason: str = ""
+
+    def on_bytes(self, t: float, n: int) -> None:
+        if self.t_first_byte is None:
+            self.t_first_byte = t
+        if self.t_last_byte is not None:
+            self.max_gap_s = max(self.max_gap_s, t - self.t_last_byte)
+        self.t_last_byte = t
+        self.bytes_total += n
+        if len(self.chunks) < MAX_SAMPLES:
+            self.chunks.append((t, n))
+
+    def on_event(self, t: float, event: str, data: str) -> None:
+        self.events[event] = self.events.get(event, 0) + 1
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.append((round(t, 4), len(data), event))
+        if event == "content_block_delta":
+            if self.t_first_text is None:
+                self.t_first_text = t
+            try:
+                self.text_chars += len(json.loads(data).get("delta", {}).get("text", ""))
+            except (ValueError, AttributeError):
+                pass
+        elif event == "error":
+            try:
+                self.sse_error = json.loads(data).get("error", {})
+            except ValueError:
+                self.sse_error = {"type": "unknown", "message": data[:200]}
+        elif event == "message_delta":
+            try:
+                self.stop_reason = json.loads(data).get("delta", {}).get("stop_reason") or ""
+            except ValueError:
+                pass
+
+    def largest_burst_share(self) -> float:
+        """Largest share of body bytes that arrived within any BURST_WINDOW_S window (1.0: all in one lump)."""
+        if not self.chunks or self.bytes_total == 0:
+            return 0.0
+        best, lo, acc = 0, 0, 0
+        for t, n in self.chunks:
+            acc += n
+            while self.chunks[lo][0] < t - BURST_WINDOW_S:
+                acc -= self.chunks[lo][1]
+                lo += 1
+            best = max(best, acc)
+        return best / self.bytes_total
+
+
+class _Watchdog:
+    """Closes the connection when the first byte is late, the stream stalls, or the user cancels."""
+
+    def __init__(self, ctx: ProbeContext, cancel: CancelToken, timeline: _Timeline, t0: float) -> None:
+        self.ctx, self.cancel, self.timeline, self.t0 = ctx, cancel, timeline, t0
+        self.reason = ""
+        self.sock: socket.socket | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stream-watchdog", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.05):
+            now = time.monotonic() - self.t0
+            if self.cancel.cancelled:
+                self._trip(CANCELLED)
+            elif self.timeline.t_first_byte is None and now > self.ctx.first_byte_timeout_s:
+                self._trip(FIRST_BYTE_TIMEOUT)
+            elif self.timeline.t_last_byte is not None and now - self.timeline.t_last_byte > self.ctx.stall_timeout_s:
+                self._trip(STALLED)
+            if self.reason:
+                return
+
+    def _trip(self, reason: str) -> None:
+        self.reason = reason
+        sock = self.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the reader blocked in recv(); close() alone may not
+            except OSError:
+                pass
+
+
+class StreamProbe:
+    name = "stream"
+    title = "Streaming answer"
+    needs: tuple[str, ...] = ()
+    quick = True
+
+    def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
+        if not ctx.api_key:
+            return ProbeResult(
+                self.name, Status.SKIPPED,
+                "No API key: the streaming test needs one (the key-free checks still ran).",
+            )
+        import anthropic  # deferred: the SDK is a heavy import and not every caller needs it
+
+        max_tokens = min(ctx.max_tokens, 256) if ctx.quick else ctx.max_tokens
+        timeline = _Timeline()
+        t0 = time.monotonic()
+        watchdog = _Watchdog(ctx, cancel, timeline, t0)
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                stream = info.get("return_value")
+                sock = stream.get_extra_info("socket") if stream is not None else None
+                if sock is not None:
+                    watchdog.sock = sock
+
+        def add_trace(request: Any) -> None:
+            request.extensions["trace"] = trace
+
+        verify: Any = True
+        if ctx.ca_file:
+            import ssl
+
+            verify = ssl.create_default_context(cafile=ctx.ca_file)
+        http_client = anthropic.DefaultHttpxClient(verify=verify, event_hooks={"request": [add_trace]})
+        read_limit = max(ctx.first_byte_timeout_s, ctx.stall_timeout_s) + 5  # the watchdog acts first
+        client = anthropic.Anthropic(
+            api_key=ctx.api_key,
+            base_url=ctx.base_url,
+            max_retries=0,  # we want to see every failure, not the SDK's retry of it
+            timeout=anthropic.Timeout(read_limit, connect=ctx.connect_timeout_s),
+            http_client=http_client,
+        )
+        outcome, detail, request_id, content_type = "", "", "", ""
+        http_status = 0
+        api_error: dict[str, Any] = {}
+        exc_chain: list[str] = []
+        watchdog.start()
+        parser = SSEParser()
+        last_progress = 0.0
+        try:
+            with client.messages.with_streaming_response.create(
+                model=ctx.model,
+                max_tokens=max_tokens,
+                messages=[{"role": "user", "content": PROMPT}],
+                stream=True,
+            ) as response:
+                timeline.t_headers = time.monotonic() - t0
+                http_status = response.http_response.status_code
+                request_id = response.http_response.headers.get("request-id", "")
+                content_type = response.http_response.headers.get("content-type", "")
+                for chunk in response.http_response.iter_bytes():
+                    t = time.monotonic() - t0
+                    timeline.on_bytes(t, len(chunk))
+                    for event, data in parser.feed(chunk):
+                        timeline.on_event(t, event, data)
+                    if t - last_progress >= 0.05:
+                        last_progress = t
+                        progress(Progress(self.name, None, _live_line(timeline, t), _live_data(timeline, t)))
+            outcome = _ending_of_complete_body(timeline, content_type)
+        except anthropic.APIStatusError as exc:
+            outcome, http_status = HTTP_ERROR, exc.status_code
+            request_id = exc.response.headers.get("request-id", "")
+            body = exc.body if isinstance(exc.body, dict) else {}
+            api_error = body.get("error", body) if isinstance(body, dict) else {}
+            detail = str(exc)[:300]
+            retry_after = exc.response.headers.get("retry-after", "")
+            if retry_after:
+                api_error = {**api_error, "retry_after": retry_after}
+        except Exception as exc:  # transport failures: classify by what the watchdog did and the cause chain
+            exc_chain = _chain(exc)
+            detail = f"{type(exc).__name__}: {exc}"[:300]
+            outcome = _classify_transport_failure(watchdog.reason, exc_chain, timeline, ctx.is_tls)
+        finally:
+            watchdog.stop()
+            client.close()
+        if watchdog.reason == CANCELLED or (cancel.cancelled and outcome != COMPLETED):
+            outcome = CANCELLED
+
+        total = time.monotonic() - t0
+        result_data = _result_data(timeline, total, outcome, http_status, api_error, request_id, content_type,
+                            detail, exc_chain, max_tokens, ctx)
+        progress(Progress(self.name, 1.0, _live_line(timeline, total), _live_data(timeline, total)))
+        status = _status(outcome)
+        summary = _summary(outcome, result_data)
+        if outcome == HTTP_ERROR and http_status in (401, 403):
+            # A refused key means we could not test, not that the network is broken.
+            status = Status.ERROR
+            summary = (f"The API key was refused (HTTP {http_status}): check ANTHROPIC_API_KEY or the key you "
+                       "entered, then run the check again")
+        return ProbeResult(self.name, status, summary, result_data, _evidence(result_data))
+
+
+def _ending_of_complete_body(timeline: _Timeline, content_type: str) -> str:
+    if timeline.sse_error is not None:
+        return SSE_ERROR
+    if "text/event-stream" not in content_type or not timeline.events:
+        return NOT_API
+    if timeline.events.get("message_stop"):
+        return COMPLETED
+    return CLOSED  # the body ended (chunked terminator or close) without message_stop
+
+
+def _classify_transport_failure(reason: str, chain: list[str], timeline: _Timeline, tls: bool) -> str:
+    if reason in (STALLED, FIRST_BYTE_TIMEOUT, CANCELLED):
+        return reason
+    names = " ".join(chain)
+    if "ConnectionResetError" in names or "ReadError" in names and "Reset" in names:
+        return RESET
+    if timeline.t_headers is None:
+        if "Timeout" in names:
+            return FIRST_BYTE_TIMEOUT if "Read" in names else CONNECT_FAILED
+        if "RemoteProtocolError" in names and timeline.t_first_byte is None:
+            return CLOSED  # the server or a box closed before answering
+        return CONNECT_FAILED
+    if "ReadTimeout" in names:
+        return STALLED
+    if "ReadError" in names:
+        return RESET
+    return CLOSED
+
+
+def _chain(exc: BaseException) -> list[str]:
+    """Type names and messages along __cause__/__context__, for classification and the raw evidence."""
+    out: list[str] = []
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen and len(out) < 8:
+        seen.add(id(cur))
+        out.append(f"{type(cur).__name__}: {cur}"[:200])
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _result_data(
+    tl: _Timeline, total: float, outcome: str, http_status: int, api_error: dict[str, Any], request_id: str,
+    content_type: str, detail: str, chain: list[str], max_tokens: int, ctx: ProbeContext,
+) -> dict[str, Any]:
+    end = tl.t_last_byte if tl.t_last_byte is not None else (tl.t_headers or 0.0)
+    return {
+        "outcome": outcome,
+        "http_status": http_status,
+        "api_error": api_error,
+        "request_id": request_id,
+        "content_type": content_type,
+        "model": ctx.model,
+        "max_tokens": max_tokens,
+        "time_to_headers_s": tl.t_headers,
+        "time_to_first_byte_s": tl.t_first_byte,
+        "time_to_first_text_s": tl.t_first_text,
+        "time_to_last_byte_s": tl.t_last_byte,
+        "total_s": total,
+        "silence_before_end_s": max(0.0, total - end) if outcome not in (COMPLETED, HTTP_ERROR) else 0.0,
+        "max_gap_s": tl.max_gap_s,
+        "bytes": tl.bytes_total,
+        "events": dict(tl.events),
+        "pings": tl.events.get("ping", 0),
+        "text_events": tl.events.get("content_block_delta", 0),
+        "text_chars": tl.text_chars,
+        "largest_burst_share": round(tl.largest_burst_share(), 4),
+        "stop_reason": tl.stop_reason,
+        "sse_error": tl.sse_error,
+        "detail": detail,
+        "exception_chain": chain,
+        "samples": tl.samples,
+        "limits": {
+            "first_byte_timeout_s": ctx.first_byte_timeout_s,
+            "stall_timeout_s": ctx.stall_timeout_s,
+            "connect_timeout_s": ctx.connect_timeout_s,
+            "slow_first_byte_s": float(ctx.options.get("slow_first_byte_s", 10.0)),
+        },
+    }
+
+
+def _status(outcome: str) -> Status:
+    if outcome == COMPLETED:
+        return Status.OK
+    if outcome in (CONNECT_FAILED, NOT_API):
+        return Status.ERROR
+    if outcome == CANCELLED:
+        return Status.CANCELLED
+    return Status.FAIL
+
+
+def _summary(outcome: str, d: dict[str, Any]) -> str:
+    t = d["total_s"]
+    return {
+        COMPLETED: f"Completed: {d['text_events']} text events, {d['bytes']} bytes in {t:.1f} s",
+        RESET: f"Connection reset after {t:.1f} s ({d['silence_before_end_s']:.1f} s after the last byte)",
+        CLOSED: f"Connection closed before the answer ended, after {t:.1f} s",
+        STALLED: f"Stalled: nothing arrived for {d['silence_before_end_s']:.1f} s",
+        FIRST_BYTE_TIMEOUT: f"No first byte within {d['limits']['first_byte_timeout_s']:.0f} s",
+        HTTP_ERROR: f"HTTP {d['http_status']} {d['api_error'].get('type', '')}".strip(),
+        SSE_ERROR: f"The API sent an error event mid-stream: {(d['sse_error'] or {}).get('type', '')}",
+        NOT_API: (f"The server answered with {d['content_type'] or 'no content type'}, not the API's event stream: "
+                  "check that the URL is the Anthropic API or a gateway to it"),
+        CONNECT_FAILED: f"Could not connect: {d['detail']}",
+        CANCELLED: "Cancelled",
+    }.get(outcome, outcome)
+
+
+def _evidence(d: dict[str, Any]) -> list[Evidence]:
+    ev = [Evidence("How the stream ended", d["outcome"])]
+    for key, label in (
+        ("time_to_first_byte_s", "Time to first byte"),
+        ("time_to_first_text_s", "Time to first token"),
+        ("total_s", "Duration"),
+        ("max_gap_s", "Longest silence between bytes"),
+    ):
+        if d.get(key) is not None:
+            ev.append(Evidence(label, round(float(d[key]), 3), "s"))
+    ev.append(Evidence("Bytes received", d["bytes"], "B"))
+    ev.append(Evidence("SSE events", sum(d["events"].values()), "", json.dumps(d["events"])))
+    if d["http_status"]:
+        ev.append(Evidence("HTTP status", d["http_status"]))
+    if d["request_id"]:
+        ev.append(Evidence("Request id", d["request_id"]))
+    if d["exception_chain"]:
+        ev.append(Evidence("Error", d["exception_chain"][0], "", "\n".join(d["exception_chain"])))
+    return ev
+
+
+def _live_line(tl: _Timeline, t: float) -> str:
+    since = t - tl.t_last_byte if tl.t_last_byte is not None else t
+    return f"{tl.bytes_total} B, {tl.events.get('content_block_delta', 0)} tokens, last byte {since:.1f} s ago"
+
+
+def _live_data(tl: _Timeline, t: float) -> dict[str, Any]:
+    tokens = tl.events.get("content_block_delta", 0)
+    rate = tokens / (t - tl.t_first_text) if tl.t_first_text is not None and t > tl.t_first_text else 0.0
+    return {"elapsed_s": t, "bytes": tl.bytes_total, "tokens": tokens, "tokens_per_s": rate,
+            "pings": tl.events.get("ping", 0),
+            "since_last_byte_s": t - tl.t_last_byte if tl.t_last_byte is not None else t}

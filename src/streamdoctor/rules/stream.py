@@ -1,0 +1,206 @@
+"""Rules over the stream probe: how the streamed answer ended, and what that says about the path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..diagnosis import Results, rule
+from ..model import Confidence, Evidence, Finding, Severity, Status
+from ..probes import stream as sp
+
+# Below this much silence before the cut, data was still flowing: the cut is not an idle timeout.
+IDLE_SILENCE_MIN_S = 1.0
+BUFFER_SHARE_MIN = 0.8
+BUFFER_EVENTS_MIN = 20
+
+
+def _stream(results: Results) -> dict[str, Any] | None:
+    r = results.get("stream")
+    if r is None or r.status in (Status.SKIPPED, Status.CANCELLED) or not r.data:
+        return None
+    return r.data
+
+
+def _ev(d: dict[str, Any], *keys: str) -> list[Evidence]:
+    labels = {
+        "silence_before_end_s": ("Silence before the cut", "s"),
+        "total_s": ("Time until the stream ended", "s"),
+        "bytes": ("Bytes received before the end", "B"),
+        "time_to_first_byte_s": ("Time to first byte", "s"),
+        "largest_burst_share": ("Share of bytes in one 0.1 s burst", ""),
+        "text_events": ("Text events", ""),
+        "http_status": ("HTTP status", ""),
+        "request_id": ("Request id", ""),
+        "outcome": ("How the stream ended", ""),
+    }
+    out = []
+    for k in keys:
+        if d.get(k) is not None:
+            label, unit = labels[k]
+            value = round(d[k], 2) if isinstance(d[k], float) else d[k]
+            out.append(Evidence(label, value, unit))
+    if d.get("exception_chain"):
+        out.append(Evidence("Error seen by the client", d["exception_chain"][0], "", "\n".join(d["exception_chain"])))
+    return out
+
+
+@rule("stream.cut")
+def stream_cut(results: Results) -> Finding | None:
+    """A reset or close: idle (the box timed out a silent connection) or mid-flow (something cut live data)."""
+    d = _stream(results)
+    if d is None or d["outcome"] not in (sp.RESET, sp.CLOSED):
+        return None
+    silence = float(d["silence_before_end_s"])
+    idle = silence >= IDLE_SILENCE_MIN_S
+    evidence = _ev(d, "outcome", "silence_before_end_s", "total_s", "bytes")
+    if d["outcome"] == sp.RESET and idle:
+        return Finding(
+            "stream.cut", "idle-reset", Severity.PROBLEM, Confidence.HIGH,
+            "Silent connections are reset",
+            f"Your network cuts connections that are silent for about {silence:.0f} s: the answer was "
+            f"reset after {silence:.1f} s without a byte, while Claude was still thinking.",
+            evidence, ["sdk-snippet"],
+            ask_it=(f"A device on our network (firewall, NAT or VPN) sends TCP resets on connections to the "
+                    f"Anthropic API after about {silence:.0f} s of silence. Please raise the idle timeout for "
+                    "api.anthropic.com:443 to at least 600 s."),
+            failure_mode=1,
+        )
+    if d["outcome"] == sp.CLOSED and idle:
+        return Finding(
+            "stream.cut", "idle-close", Severity.PROBLEM, Confidence.MEDIUM,
+            "Silent connections are closed",
+            f"Something on your network closes connections that are silent for about {silence:.0f} s: the "
+            f"answer was closed after {silence:.1f} s without a byte. A proxy usually does this; TCP "
+            "keepalive does not help against it, only a longer idle timeout does.",
+            evidence, [],
+            ask_it=(f"A proxy on our network closes connections to the Anthropic API after about {silence:.0f} s "
+                    "without data. Please raise its idle/read timeout for api.anthropic.com to at least 600 s, "
+                    "or exempt the host from the proxy."),
+            failure_mode=2,
+        )
+    kb = d["bytes"] / 1024
+    kind = "reset" if d["outcome"] == sp.RESET else "closed"
+    return Finding(
+        "stream.cut", f"midstream-{'reset' if kind == 'reset' else 'close'}", Severity.PROBLEM, Confidence.MEDIUM,
+        f"The answer was {kind} while data was flowing",
+        f"The connection was {kind} {kb:.1f} KB into the answer, after {d['total_s']:.1f} s, while data was "
+        "still arriving. Something on the path (antivirus, a DPI firewall, a VPN) is cutting live streams.",
+        evidence, [],
+        ask_it=("Connections to api.anthropic.com are cut mid-transfer while data is flowing. Please check the "
+                "firewall/DPI or endpoint security logs for this laptop and exempt api.anthropic.com."),
+        failure_mode=1,
+    )
+
+
+@rule("stream.stall")
+def stream_stall(results: Results) -> Finding | None:
+    d = _stream(results)
+    if d is None or d["outcome"] != sp.STALLED:
+        return None
+    silence = float(d["silence_before_end_s"])
+    return Finding(
+        "stream.stall", "silent-stall", Severity.PROBLEM, Confidence.MEDIUM,
+        "The answer stopped arriving",
+        f"The answer stopped arriving: nothing came for {silence:.0f} s and the connection never closed. "
+        "A firewall that drops silent connections without telling anyone does this; the idle test measures "
+        "after how long.",
+        _ev(d, "outcome", "silence_before_end_s", "total_s", "bytes"), ["sdk-snippet"],
+        ask_it=("Connections to api.anthropic.com stop receiving data and hang when they are silent for a while "
+                "(a silent drop, no reset). Please raise the idle timeout for api.anthropic.com:443 to 600 s."),
+        failure_mode=1,
+    )
+
+
+@rule("stream.buffering")
+def stream_buffering(results: Results) -> Finding | None:
+    d = _stream(results)
+    if d is None or d["outcome"] != sp.COMPLETED:
+        return None
+    if d["largest_burst_share"] < BUFFER_SHARE_MIN or d["text_events"] < BUFFER_EVENTS_MIN:
+        return None
+    if (d.get("time_to_last_byte_s") or 0.0) < 1.0:
+        return None  # a short, fast answer arrives in one burst anyway
+    share = d["largest_burst_share"] * 100
+    return Finding(
+        "stream.buffering", "buffering", Severity.PROBLEM, Confidence.HIGH,
+        "A proxy holds the answer back",
+        f"{share:.0f} % of the answer arrived in one lump after {d['time_to_last_byte_s']:.1f} s instead of word "
+        "by word: a proxy on the way buffers the stream. Long answers then time out before anything arrives.",
+        _ev(d, "largest_burst_share", "text_events", "time_to_first_byte_s", "total_s"), ["nginx-streaming"],
+        ask_it=("A reverse proxy in front of the Anthropic API buffers server-sent events. For nginx: "
+                "proxy_buffering off; proxy_cache off; proxy_read_timeout 600s; or send X-Accel-Buffering: no."),
+        failure_mode=3,
+    )
+
+
+@rule("stream.first-byte")
+def stream_first_byte(results: Results) -> Finding | None:
+    d = _stream(results)
+    if d is None:
+        return None
+    limits = d.get("limits", {})
+    if d["outcome"] == sp.FIRST_BYTE_TIMEOUT:
+        limit = limits.get("first_byte_timeout_s", 0)
+        return Finding(
+            "stream.first-byte", "first-byte-timeout", Severity.PROBLEM, Confidence.MEDIUM,
+            "No answer started in time",
+            f"No byte of the answer arrived within {limit:.0f} s. Clients give up with a timeout when the first "
+            "byte takes longer than their limit.",
+            _ev(d, "outcome", "total_s"), ["claude-code-timeouts", "sdk-snippet"],
+            failure_mode=9,
+        )
+    if stream_buffering(results) is not None:
+        return None  # a buffering proxy holds the first byte too; that finding already explains it
+    ttfb = d.get("time_to_first_byte_s")
+    threshold = float(limits.get("slow_first_byte_s", 10.0))
+    if ttfb is None or ttfb < threshold:
+        return None
+    return Finding(
+        "stream.first-byte", "slow-first-byte", Severity.WARNING, Confidence.MEDIUM,
+        "Answers are slow to start",
+        f"The first byte of the answer took {ttfb:.1f} s. Clients with a shorter first-byte or request timeout "
+        "(CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS, a custom SDK timeout) report a timeout, not a reset.",
+        _ev(d, "time_to_first_byte_s", "total_s"), ["claude-code-timeouts", "sdk-snippet"],
+        failure_mode=9,
+    )
+
+
+@rule("stream.server")
+def stream_server_side(results: Results) -> Finding | None:
+    """429, 529 and mid-stream error events come from the API, not the network: say so plainly."""
+    d = _stream(results)
+    if d is None:
+        return None
+    if d["outcome"] == sp.SSE_ERROR:
+        err = d.get("sse_error") or {}
+        return Finding(
+            "stream.server", "sse-error", Severity.WARNING, Confidence.HIGH,
+            "The API reported an error mid-answer",
+            f"The API itself stopped the answer with an error event ({err.get('type', 'error')}: "
+            f"{err.get('message', '')}). This is not your network: retry after a short wait.",
+            _ev(d, "outcome", "total_s", "request_id"), ["sdk-snippet"], failure_mode=12,
+        )
+    if d["outcome"] != sp.HTTP_ERROR or d["http_status"] in (401, 403):
+        return None
+    status = d["http_status"]
+    retry_after = (d.get("api_error") or {}).get("retry_after", "")
+    wait = f" The API asked to wait {retry_after} s." if retry_after else ""
+    if status == 429:
+        cause, title, plain = (
+            "rate-limited", "Too many requests (429)",
+            f"The API answered 429 Too Many Requests: your organisation's rate limit was reached.{wait} This "
+            "is not your network; retry with backoff or ask your Claude admin about limits.",
+        )
+    elif status == 529 or (d.get("api_error") or {}).get("type") == "overloaded_error":
+        cause, title, plain = (
+            "overloaded", "The API is overloaded (529)",
+            f"The API answered 529 Overloaded: it is busy right now.{wait} This is not your network; retry "
+            "after a short wait.",
+        )
+    else:
+        cause, title, plain = (
+            "http-error", f"The API answered HTTP {status}",
+            f"The request failed with HTTP {status}. If this repeats, the bundle's request id helps support.",
+        )
+    return Finding("stream.server", cause, Severity.WARNING, Confidence.HIGH, title, plain,
+                   _ev(d, "http_status", "request_id"), ["sdk-snippet"], failure_mode=12)
