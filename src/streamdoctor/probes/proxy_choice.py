@@ -33,7 +33,7 @@ def env_proxy_for(url: str) -> str | None:
     """What the environment says for `url` (HTTPS_PROXY/HTTP_PROXY by scheme, NO_PROXY honoured)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if host and urllib.request.proxy_bypass_environment(host):
+    if host and urllib.request.proxy_bypass_environment(host):  # type: ignore[attr-defined]  # not in typeshed
         return None
     proxies = urllib.request.getproxies_environment()
     return proxies.get(parts.scheme) or proxies.get("all") or None
