@@ -70,6 +70,12 @@ class LabRuntime:
                 loop.run_forever()
             finally:
                 loop.run_until_complete(self._stop())
+                # Connection handlers still running (a stream mid-answer, a black-holed socket) are cancelled
+                # and awaited, so shutdown logs no "Task was destroyed but it is pending".
+                pending = asyncio.all_tasks(loop)
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
                 loop.close()
 
         self._thread = threading.Thread(target=main, name="streamdoctor-lab", daemon=True)
