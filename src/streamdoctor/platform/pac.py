@@ -1,0 +1,108 @@
+"""Fetch a PAC file and ask it which proxy the API URL takes, with a hard bound on time.
+
+A PAC file is JavaScript from the network: it can have syntax errors, loop forever, or call dnsResolve() on a
+host that never answers. dukpy cannot be interrupted, so the evaluation runs in a separate process (spawned,
+not forked: the caller is multi-threaded) that is killed when the time is up. The scan then says "could not
+read: the PAC file did not answer within N s" instead of hanging. A frozen build needs
+multiprocessing.freeze_support() in its entry point for the child to start.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import urllib.request
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from urllib.parse import urlsplit
+
+MAX_PAC_BYTES = 1_000_000
+FETCH_TIMEOUT_S = 2.0
+EVAL_TIMEOUT_S = 3.0
+
+
+@dataclass
+class PacOutcome:
+    pac_url: str
+    result: str | None = None  # what FindProxyForURL returned, e.g. "PROXY a:1; DIRECT"
+    error: str | None = None  # "could not read: ..." when fetching or evaluating failed
+    script: str = ""  # the first part of the PAC text, kept as evidence
+
+
+def fetch_pac(url: str, timeout_s: float = FETCH_TIMEOUT_S) -> tuple[str | None, str | None]:
+    """(PAC text, None) or (None, 'could not read: why'). Fetched directly (a PAC file is never fetched through
+    a proxy), at most MAX_PAC_BYTES; file:// URLs and plain paths are read from disk."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None, f"could not read: {url!r} is not a URL"
+    try:
+        if parts.scheme in ("", "file"):
+            path = Path(urllib.request.url2pathname(parts.path) if parts.scheme == "file" else url)
+            with path.open("rb") as fh:
+                data = fh.read(MAX_PAC_BYTES + 1)
+        elif parts.scheme in ("http", "https"):
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            with opener.open(url, timeout=timeout_s) as resp:  # noqa: S310  (http(s) only, checked above)
+                data = resp.read(MAX_PAC_BYTES + 1)
+        else:
+            return None, f"could not read: unsupported PAC URL scheme {parts.scheme!r}"
+    except Exception as exc:  # any fetch failure is a finding about the PAC, never a crash of the scan
+        return None, f"could not read: fetching the PAC file failed ({type(exc).__name__}: {exc})"
+    if len(data) > MAX_PAC_BYTES:
+        return None, f"could not read: the PAC file is larger than {MAX_PAC_BYTES} bytes"
+    return data.decode("utf-8", errors="replace"), None
+
+
+def _child(pac_text: str, url: str, host: str, conn: Connection) -> None:
+    """Runs in the child process: evaluate and send ("ok", result) or ("error", why)."""
+    try:
+        from pypac.parser import PACFile
+
+        result = PACFile(pac_text).find_proxy_for_url(url, host)
+        conn.send(("ok", str(result)))
+    except Exception as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def evaluate_pac(pac_text: str, url: str, timeout_s: float = EVAL_TIMEOUT_S) -> tuple[str | None, str | None]:
+    """(FindProxyForURL result, None) or (None, 'could not read: why'). Never blocks longer than ~timeout_s."""
+    host = urlsplit(url).hostname or ""
+    ctx = multiprocessing.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(pac_text, url, host, sender), daemon=True, name="streamdoctor-pac")
+    try:
+        proc.start()
+    except Exception as exc:
+        return None, f"could not read: the PAC evaluator could not start ({exc})"
+    finally:
+        sender.close()
+    try:
+        if not receiver.poll(timeout_s):
+            return None, f"could not read: the PAC file did not answer within {timeout_s:g} s (endless loop?)"
+        kind, value = receiver.recv()
+    except (EOFError, OSError) as exc:
+        return None, f"could not read: the PAC evaluator stopped ({type(exc).__name__})"
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(1.0)
+        receiver.close()
+    if kind != "ok":
+        return None, f"could not read: the PAC file is broken ({value})"
+    return value, None
+
+
+def pac_for_url(pac_url: str, url: str, fetch_timeout_s: float = FETCH_TIMEOUT_S,
+                eval_timeout_s: float = EVAL_TIMEOUT_S) -> PacOutcome:
+    """Fetch `pac_url` and evaluate it for `url`. Never raises."""
+    outcome = PacOutcome(pac_url)
+    text, error = fetch_pac(pac_url, fetch_timeout_s)
+    if text is None:
+        outcome.error = error
+        return outcome
+    outcome.script = text[:4000]
+    outcome.result, outcome.error = evaluate_pac(text, url, eval_timeout_s)
+    return outcome
