@@ -1,20 +1,23 @@
 """Which proxy a given client would use for the API URL. Pure: reads the context and the scan, sends nothing.
 
 Probes that open connections (TCP, TLS, HTTP, idle, stream) ask here, so they take the same path the user's
-client takes. The environment scan (probe "env.proxy") refines the answer per client; without it, the rule of
-the Python SDK applies: environment variables only (HTTPS_PROXY/https_proxy, NO_PROXY), never PAC.
+client takes. The environment scan (probe "env.proxy") refines the answer per client (Claude Code's settings.json
+env block, the Python SDK's static Windows/macOS settings, Node ignoring proxy variables by default); without
+it, the rule of the Python SDK applies: environment variables only (HTTPS_PROXY/https_proxy, NO_PROXY), never PAC.
+A probe that wants the refined answer lists "env.proxy" in its `needs`.
 """
 
 from __future__ import annotations
 
-import urllib.request
-from urllib.parse import urlsplit
+import os
 
+from ..platform.parse_proxy import env_proxy_for as _env_proxy_for
 from .base import ProbeContext
 
 PYTHON_SDK = "python-sdk"
 CLAUDE_CODE = "claude-code"
 NODE_SDK = "node-sdk"
+CLIENTS = (PYTHON_SDK, CLAUDE_CODE, NODE_SDK)
 
 
 def client_proxy(ctx: ProbeContext, client: str = PYTHON_SDK) -> str | None:
@@ -29,11 +32,29 @@ def client_proxy(ctx: ProbeContext, client: str = PYTHON_SDK) -> str | None:
     return env_proxy_for(ctx.base_url)
 
 
-def env_proxy_for(url: str) -> str | None:
-    """What the environment says for `url` (HTTPS_PROXY/HTTP_PROXY by scheme, NO_PROXY honoured)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host and urllib.request.proxy_bypass_environment(host):  # type: ignore[attr-defined]  # not in typeshed
+def client_proxy_reason(ctx: ProbeContext, client: str = PYTHON_SDK) -> str:
+    """Why client_proxy() answered what it did, in words for evidence ("HTTPS_PROXY environment variable")."""
+    if ctx.proxy:
+        return "set explicitly for this check"
+    scan = ctx.results.get("env.proxy")
+    if scan is not None and scan.data:
+        entry = scan.data.get("clients", {}).get(client)
+        if isinstance(entry, dict) and "source" in entry:
+            return str(entry["source"])
+    return _env_proxy_for(ctx.base_url, os.environ)[1]
+
+
+def system_proxy(ctx: ProbeContext) -> str | None:
+    """What the OS/browser settings (static, PAC or WinHTTP) say the API URL should use; None for direct or
+    unknown. Needs the "env.proxy" scan; without it there is no answer (None)."""
+    scan = ctx.results.get("env.proxy")
+    if scan is None or not scan.data:
         return None
-    proxies = urllib.request.getproxies_environment()
-    return proxies.get(parts.scheme) or proxies.get("all") or None
+    system = scan.data.get("system") or {}
+    return system.get("proxy") or None
+
+
+def env_proxy_for(url: str) -> str | None:
+    """What the environment says for `url` (HTTPS_PROXY/HTTP_PROXY by scheme, then ALL_PROXY; lower case wins;
+    NO_PROXY honoured, including IP ranges)."""
+    return _env_proxy_for(url, os.environ)[0]

@@ -1,0 +1,296 @@
+"""Probe "env.clients": which Claude clients are installed here and with which network settings.
+
+Claude Code (on PATH, its version from the package.json next to the binary, its user and managed settings.json
+and their env block), the anthropic Python package in each Python interpreter on PATH (known-bad versions
+flagged), and Node with @anthropic-ai/sdk in npm's global folder. Nothing here talks to the network: the
+only programs run are `python -c <print versions>` and `node --version`, each with a time limit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..cancel import CancelToken
+from ..model import Evidence, ProbeResult, Status
+from ..platform import current
+from ..platform.command import run_command
+from ..platform.common import read_text
+from ..platform.parse_clients import (
+    CLAUDE_CODE_NETWORK_KEYS,
+    parse_claude_settings,
+    parse_package_json,
+    parse_pyenv_version_file,
+    parse_python_probe_output,
+    parse_version,
+    sdk_known_bad,
+)
+from ..platform.parse_proxy import redact_proxy
+from .base import ProbeContext, Progress, ProgressCallback, Stopwatch
+
+CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code"
+NODE_SDK_PACKAGE = "@anthropic-ai/sdk"
+MAX_INTERPRETERS = 8
+INTERPRETER_TIMEOUT_S = 3.0
+PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?(\.exe)?$", re.IGNORECASE)
+
+# Prints "EXE<TAB>PYTHON VERSION<TAB>anthropic VERSION or -"; valid Python 2 and 3, imports nothing networked.
+PYTHON_PROBE = (
+    "from __future__ import print_function\n"
+    "import sys\n"
+    "v = '-'\n"
+    "try:\n"
+    "    import importlib.metadata as m\n"
+    "    v = m.version('anthropic')\n"
+    "except Exception:\n"
+    "    pass\n"
+    "print(sys.executable, '%d.%d.%d' % tuple(sys.version_info[:3]), v, sep='\\t')\n"
+)
+
+
+# --- Claude Code settings (shared with env.proxy) ---------------------------------------------------------
+
+
+@dataclass
+class SettingsFile:
+    path: str
+    scope: str  # "user" | "managed"
+    exists: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "scope": self.scope, "exists": self.exists, "error": self.error,
+                "env": {k: _shown(k, v) for k, v in self.env.items() if k in CLAUDE_CODE_NETWORK_KEYS}}
+
+
+def _shown(key: str, value: str) -> str:
+    """Values as they may appear in a report: proxy passwords replaced."""
+    return (redact_proxy(value) or value) if "proxy" in key.lower() else value
+
+
+def claude_config_dir() -> Path:
+    configured = os.environ.get("CLAUDE_CONFIG_DIR")
+    return Path(configured).expanduser() if configured else Path.home() / ".claude"
+
+
+def read_claude_settings() -> list[SettingsFile]:
+    """The user settings.json and the managed settings file(s) of this OS, in increasing precedence."""
+    files = [SettingsFile(str(claude_config_dir() / "settings.json"), "user")]
+    files += [SettingsFile(str(p), "managed") for p in current().locations.managed_settings_paths()]
+    for f in files:
+        text, error = read_text(Path(f.path))
+        if text is None:
+            f.exists = not (error or "").endswith("does not exist")
+            f.error = error if f.exists else None
+            continue
+        f.exists = True
+        f.env, _, f.error = parse_claude_settings(text)
+    return files
+
+
+def claude_code_env(files: list[SettingsFile], process_env: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(effective env, where each key came from): the process env, overridden by the user settings' env block,
+    overridden by managed settings (highest precedence in Claude Code)."""
+    env = dict(process_env)
+    origin = {k: "environment" for k in process_env}
+    for f in files:
+        for k, v in f.env.items():
+            env[k] = v
+            origin[k] = f"{f.scope} settings {f.path}"
+    return env, origin
+
+
+# --- Claude Code install ------------------------------------------------------------------------------------
+
+
+def claude_code_version(binary: str) -> tuple[str | None, str]:
+    """(version, how we know) without running it: the package.json above the resolved binary (npm install),
+    or the version-named file the native installer links to."""
+    real = Path(os.path.realpath(binary))
+    for parent in list(real.parents)[:6]:
+        pkg = parent / "package.json"
+        text, _ = read_text(pkg)
+        if text is None:
+            continue
+        name, version, _ = parse_package_json(text)
+        if name == CLAUDE_CODE_PACKAGE and version:
+            return version, f"package.json at {pkg}"
+    if parse_version(real.name) and re.fullmatch(r"\d+\.\d+\.\d+\S*", real.name):
+        return real.name, f"native install {real}"
+    return None, f"could not read: no {CLAUDE_CODE_PACKAGE} package.json near {real}"
+
+
+def scan_claude_code(npm_roots: list[Path]) -> dict[str, Any]:
+    binary = shutil.which("claude")
+    info: dict[str, Any] = {"installed": False, "path": binary, "version": None, "version_source": ""}
+    if binary:
+        info["installed"] = True
+        info["version"], info["version_source"] = claude_code_version(binary)
+    if not info["version"]:  # not on PATH, or a wrapper (Windows claude.cmd) far from its package.json
+        for root in npm_roots:
+            text, _ = read_text(root / CLAUDE_CODE_PACKAGE / "package.json")
+            if text:
+                _, version, _ = parse_package_json(text)
+                info.update(installed=True, version=version, version_source=f"package.json in npm global {root}")
+                if not binary:
+                    info["note"] = "installed with npm but not on PATH"
+                break
+    files = read_claude_settings()
+    env, origin = claude_code_env(files, {})
+    info["settings"] = [f.as_dict() for f in files]
+    info["settings_path"] = files[0].path
+    info["env"] = {k: _shown(k, v) for k, v in env.items() if k in CLAUDE_CODE_NETWORK_KEYS}
+    info["env_origin"] = {k: origin[k] for k in info["env"]}
+    info["errors"] = [f"{f.path}: {f.error}" for f in files if f.error]
+    return info
+
+
+# --- Python interpreters --------------------------------------------------------------------------------------
+
+
+def _pyenv_active_versions(root: Path) -> list[str]:
+    if os.environ.get("PYENV_VERSION"):
+        return [v for v in os.environ["PYENV_VERSION"].split(":") if v]
+    here = Path.cwd()
+    for d in [here, *here.parents]:
+        text, _ = read_text(d / ".python-version")
+        if text is not None:
+            return parse_pyenv_version_file(text)
+    text, _ = read_text(root / "version")
+    return parse_pyenv_version_file(text or "")
+
+
+def _pyenv_root(shims_dir: Path) -> Path | None:
+    """The pyenv root a shims folder belongs to (…/.pyenv/shims or …/.pyenv/plugins/x/shims), else None."""
+    if shims_dir.name != "shims":
+        return None
+    for candidate in (shims_dir.parent, shims_dir.parent.parent.parent):
+        if (candidate / "versions").is_dir():
+            return candidate
+    return None
+
+
+def find_python_interpreters(path_env: str | None = None) -> list[str]:
+    """Real interpreter files reachable from PATH, without running pyenv's shims (each costs ~0.3-0.8 s):
+    a shim is resolved the way pyenv does (PYENV_VERSION, .python-version, the global version file).
+    Windows Store aliases (WindowsApps) are skipped: running one opens the Store."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for d in (path_env if path_env is not None else os.environ.get("PATH", "")).split(os.pathsep):
+        if not d or "windowsapps" in d.lower():
+            continue
+        folder = Path(d)
+        try:
+            names = sorted(n for n in os.listdir(folder) if PYTHON_NAME.match(n))
+        except OSError:
+            continue
+        pyenv = _pyenv_root(folder)
+        for name in names:
+            if pyenv is not None:
+                candidates = [pyenv / "versions" / v / "bin" / name for v in _pyenv_active_versions(pyenv)
+                              if v != "system"]
+            else:
+                candidates = [folder / name]
+            for c in candidates:
+                try:
+                    real = os.path.realpath(c)
+                    if not os.path.isfile(real) or not os.access(real, os.X_OK):
+                        continue
+                except OSError:
+                    continue
+                if real not in seen:
+                    seen.add(real)
+                    found.append(str(c))
+    return found[:MAX_INTERPRETERS]
+
+
+def probe_python(exe: str) -> dict[str, Any]:
+    out = run_command([exe, "-c", PYTHON_PROBE], INTERPRETER_TIMEOUT_S)
+    entry: dict[str, Any] = {"python": exe, "python_version": None, "version": None, "known_bad": None,
+                             "error": None, "raw": out.raw().replace(PYTHON_PROBE, "<print the anthropic version>")}
+    if not out.ok:
+        entry["error"] = f"could not read: {out.why()}"
+        return entry
+    real_exe, py_version, sdk = parse_python_probe_output(out.stdout)
+    entry.update(executable=real_exe, python_version=py_version, version=sdk, known_bad=sdk_known_bad(sdk))
+    return entry
+
+
+# --- Node -------------------------------------------------------------------------------------------------
+
+
+def scan_node(npm_roots: list[Path]) -> dict[str, Any]:
+    node = shutil.which("node")
+    info: dict[str, Any] = {"node": node, "node_version": None, "installed": False, "version": None, "path": None,
+                            "npm_roots": [str(r) for r in npm_roots], "error": None}
+    if node:
+        out = run_command([node, "--version"], 2.0)
+        info["raw"] = out.raw()
+        info["node_version"] = out.stdout.strip() if out.ok else None
+        if not out.ok:
+            info["error"] = f"could not read: {out.why()}"
+    for root in npm_roots:
+        pkg = root / NODE_SDK_PACKAGE / "package.json"
+        text, _ = read_text(pkg)
+        if text is None:
+            continue
+        _, version, error = parse_package_json(text)
+        info.update(installed=True, version=version, path=str(pkg.parent), error=error)
+        break
+    return info
+
+
+# --- the probe ----------------------------------------------------------------------------------------------
+
+
+def scan_clients(cancel: CancelToken | None = None) -> dict[str, Any]:
+    npm_roots = current().locations.npm_global_roots()
+    interpreters = find_python_interpreters()
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="env-clients") as pool:
+        node_future = pool.submit(scan_node, npm_roots)
+        py_futures = [pool.submit(probe_python, exe) for exe in interpreters]
+        claude = scan_claude_code(npm_roots)
+        pythons = [f.result() for f in py_futures]
+        node = node_future.result()
+    raw = {f"python {p['python']}": p.pop("raw") for p in pythons}
+    if "raw" in node:
+        raw["node --version"] = node.pop("raw")
+    return {"claude_code": claude, "python_sdks": pythons, "node_sdk": node, "raw": raw}
+
+
+class EnvClientsProbe:
+    name = "env.clients"
+    title = "Claude clients"
+    needs: tuple[str, ...] = ()
+    quick = True
+
+    def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
+        clock = Stopwatch()
+        progress(Progress(self.name, 0.1, "looking for Claude Code, Python and Node"))
+        data = scan_clients(cancel)
+        cancel.raise_if_cancelled()
+        cc, node = data["claude_code"], data["node_sdk"]
+        with_sdk = [p for p in data["python_sdks"] if p.get("version")]
+        parts = []
+        parts.append(f"Claude Code {cc['version'] or '(version unknown)'}" if cc["installed"]
+                     else "Claude Code not found")
+        parts.append(", ".join(f"anthropic {p['version']} in Python {p['python_version']}" for p in with_sdk)
+                     or f"no anthropic Python package ({len(data['python_sdks'])} Python interpreters checked)")
+        if node["installed"]:
+            parts.append(f"@anthropic-ai/sdk {node['version']}")
+        evidence = [Evidence("Claude Code", cc["version"] or ("installed" if cc["installed"] else "not found"),
+                             raw=cc["version_source"])]
+        for key, value in cc["env"].items():
+            evidence.append(Evidence(f"Claude Code setting {key}", value, raw=cc["env_origin"].get(key, "")))
+        for p in data["python_sdks"]:
+            evidence.append(Evidence(f"anthropic in {p['python']}", p["version"] or (p["error"] or "not installed")))
+        evidence.append(Evidence("Node", node["node_version"] or "not found"))
+        progress(Progress(self.name, 1.0, "done"))
+        return ProbeResult(self.name, Status.OK, "; ".join(parts) + ".", data=data, evidence=evidence,
+                           duration_s=clock())

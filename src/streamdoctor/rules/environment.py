@@ -1,0 +1,292 @@
+"""Rules over the environment scan (env.interfaces, env.vpn, env.proxy, env.clients): proxy mismatches, VPN
+tunnels, known-bad SDK versions, TLS-inspecting agents, unreadable client settings.
+
+Other probes' data (tls, mtu, tcp, stream) is read defensively: a missing probe or key just means "not known".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..diagnosis import Results, rule
+from ..model import Confidence, Evidence, Finding, Severity, Status
+from ..platform.parse_proxy import redact_proxy
+
+CLIENT_WORDS = {"python-sdk": "the Anthropic Python SDK", "claude-code": "Claude Code", "node-sdk": "Node scripts"}
+
+
+def _data(results: Results, probe: str) -> dict[str, Any] | None:
+    r = results.get(probe)
+    if r is None or r.status in (Status.SKIPPED, Status.CANCELLED, Status.ERROR) or not r.data:
+        return None
+    return r.data
+
+
+def _direct_works(results: Results) -> bool | None:
+    """Did a direct connection to the API succeed (True), fail (False), or was it not tried (None)?"""
+    stream = _data(results, "stream")
+    if stream is not None and stream.get("outcome") == "completed" and not stream.get("proxy"):
+        return True
+    tcp = _data(results, "tcp")
+    direct = (tcp or {}).get("direct")
+    if isinstance(direct, dict) and "ok" in direct:
+        return bool(direct["ok"])
+    return None
+
+
+def _claude_code_installed(results: Results) -> bool | None:
+    clients = _data(results, "env.clients")
+    if clients is None:
+        return None
+    return bool((clients.get("claude_code") or {}).get("installed"))
+
+
+@rule("env.proxy-mismatch")
+def proxy_mismatch(results: Results) -> Finding | None:
+    """Failure mode 6: the system (PAC/WPAD/static) sends the API through a proxy; the clients go direct."""
+    d = _data(results, "env.proxy")
+    if d is None:
+        return None
+    system = d.get("system") or {}
+    sys_proxy = system.get("proxy")
+    if not sys_proxy:
+        return None
+    clients = d.get("clients") or {}
+    relevant = ["python-sdk"]
+    if _claude_code_installed(results) is not False:
+        relevant.append("claude-code")
+    direct = [c for c in relevant if isinstance(clients.get(c), dict) and not clients[c].get("proxy")]
+    if not direct:
+        return None
+    shown = redact_proxy(sys_proxy)
+    who = " and ".join(CLIENT_WORDS[c] for c in direct)
+    source = system.get("source", "the system settings")
+    works = _direct_works(results)
+    severity, confidence = Severity.WARNING, Confidence.MEDIUM
+    extra = " If your network blocks direct connections, their requests fail or are cut while the browser works."
+    if works is False:
+        severity, confidence = Severity.PROBLEM, Confidence.HIGH
+        extra = " A direct connection to the API failed here, so this is very likely why they fail."
+    elif works is True:
+        severity, confidence = Severity.INFO, Confidence.MEDIUM
+        extra = " A direct connection worked in this test, so it does no harm right now."
+    evidence = [Evidence("System proxy for the API", shown, raw=source)]
+    if system.get("pac_result"):
+        evidence.append(Evidence("PAC answer", system["pac_result"], raw=system.get("pac_url") or ""))
+    for c in direct:
+        evidence.append(Evidence(f"Proxy used by {c}", "direct", raw=clients[c].get("source", "")))
+    fixes = ["env-proxy"] + (["claude-code-proxy"] if "claude-code" in direct else [])
+    where = (f"Your proxy script (PAC file {system['pac_url']})" if system.get("pac_url")
+             else f"Your system proxy settings ({source})")
+    reads = "HTTPS_PROXY" + (" and its settings.json" if direct == ["claude-code"] else "")
+    if "claude-code" in direct and len(direct) > 1:
+        reads = "HTTPS_PROXY (Claude Code also its settings.json)"
+    return Finding(
+        "env.proxy-mismatch", "proxy-not-used", severity, confidence,
+        "Your system uses a proxy, your Claude tools do not",
+        f"{where} sends Claude's traffic through the proxy {shown}, but {who} "
+        f"connect{'s' if len(direct) == 1 else ''} directly: they never read proxy scripts or browser "
+        f"settings, only {reads}.{extra}",
+        evidence, fixes,
+        ask_it=(f"Our proxy configuration ({source}) routes api.anthropic.com through {shown}. Command-line tools "
+                "and SDKs do not evaluate PAC files. Please confirm which proxy they should set in HTTPS_PROXY, "
+                "or allow direct HTTPS connections to api.anthropic.com:443."),
+        failure_mode=6,
+    )
+
+
+@rule("env.vpn-tunnel")
+def vpn_tunnel(results: Results) -> Finding | None:
+    """Context for failure mode 4: the API traffic goes through a VPN tunnel (its MTU and idle rules apply)."""
+    d = _data(results, "env.vpn")
+    if d is None or not d.get("api_via_tunnel"):
+        return None
+    iface = d.get("tunnel_interface") or "?"
+    mtu = d.get("tunnel_mtu")
+    agents = [a["name"] for a in d.get("agents", []) if a.get("kind") == "vpn" or iface in a.get("interfaces", [])]
+    name = agents[0] if agents else "A VPN"
+    full = bool(d.get("default_via_tunnel"))
+    mtu_data = _data(results, "mtu") or {}
+    black_hole = mtu_data.get("black_hole") is True
+    path_mtu = mtu_data.get("path_mtu")
+    evidence = [Evidence("Tunnel interface", iface), Evidence("Tunnel MTU", mtu if mtu else "unknown", "bytes"),
+                Evidence("Tunnel mode", d.get("tunnel_mode") or "unknown")]
+    for a in d.get("agents", []):
+        evidence.append(Evidence(a["name"], a.get("kind", ""), raw=a.get("evidence", "")))
+    kind = "full tunnel: all your traffic" if full else "split tunnel, but the route to Claude"
+    plain = (f"{name} carries your traffic to Claude ({kind} goes through {iface}"
+             f"{f', MTU {mtu}' if mtu else ''}). Its packet-size limit and idle timeouts apply to every answer.")
+    if black_hole or (path_mtu and mtu and path_mtu < mtu):
+        plain += (f" Large packets do not get through it (path MTU {path_mtu or 'unknown'}): this can stall "
+                  "large requests and TLS handshakes.")
+        if path_mtu:
+            evidence.append(Evidence("Measured path MTU", path_mtu, "bytes"))
+        return Finding("env.vpn-tunnel", "vpn-mtu", Severity.WARNING, Confidence.MEDIUM,
+                       "Claude's traffic goes through a VPN that drops large packets", plain, evidence, ["mtu"],
+                       ask_it=(f"Traffic to api.anthropic.com goes through our VPN ({name}, interface {iface}) and "
+                               "large packets are dropped on that path. Please check the tunnel MTU / MSS clamping, "
+                               "or exclude api.anthropic.com from the tunnel (split tunnel)."),
+                       failure_mode=4)
+    return Finding("env.vpn-tunnel", "vpn-full-tunnel" if full else "vpn-tunnel", Severity.INFO, Confidence.HIGH,
+                   "Claude's traffic goes through your VPN", plain, evidence, [],
+                   ask_it=(f"Traffic to api.anthropic.com goes through our VPN ({name}). If streams are cut, "
+                           "please check the VPN's idle timeout for long HTTPS connections or exclude "
+                           "api.anthropic.com from the tunnel."),
+                   failure_mode=4)
+
+
+@rule("env.vpn-notes")
+def vpn_notes(results: Results) -> list[Finding]:
+    """Stale or duplicate tunnels: informational, with the interfaces quoted."""
+    d = _data(results, "env.vpn")
+    if d is None:
+        return []
+    return [Finding("env.vpn-notes", "tunnel-oddity", Severity.INFO, Confidence.LOW, "Unusual VPN state", note,
+                    [Evidence("Tunnels up", ", ".join(d.get("tunnels_up", [])) or "none")], failure_mode=4)
+            for note in d.get("notes", [])]
+
+
+@rule("env.sdk-version")
+def sdk_version(results: Results) -> list[Finding]:
+    """Known-bad anthropic Python SDK versions (DESIGN.md facts): keepalive broken, HTTPS_PROXY ignored."""
+    d = _data(results, "env.clients")
+    if d is None:
+        return []
+    proxy_env = bool((_data(results, "env.proxy") or {}).get("env"))
+    out = []
+    for p in d.get("python_sdks", []):
+        why = p.get("known_bad")
+        if not why:
+            continue
+        ignores_proxy = "HTTPS_PROXY" in why
+        mode = 6 if ignores_proxy and proxy_env else 9
+        out.append(Finding(
+            "env.sdk-version", "sdk-known-bad", Severity.WARNING, Confidence.HIGH,
+            f"Old Anthropic Python SDK {p.get('version')}",
+            f"The Python at {p.get('python')} has the anthropic package {p.get('version')}, which {why}. Long "
+            "streamed answers from scripts using it break more easily; upgrade with "
+            "`pip install -U anthropic`.",
+            [Evidence("anthropic version", p.get("version")), Evidence("Python", p.get("python"),
+                                                                        raw=p.get("python_version") or "")],
+            ["sdk-snippet"], failure_mode=mode,
+        ))
+    return out
+
+
+@rule("env.tls-agent")
+def tls_agent(results: Results) -> Finding | None:
+    """Failure mode 5 context: an agent that inspects TLS is present. Informational unless the TLS probe saw
+    inspection; then it names the likely inspector."""
+    d = _data(results, "env.vpn")
+    if d is None:
+        return None
+    agents = [a for a in d.get("agents", []) if a.get("kind") == "tls-inspection" or a.get("may_inspect_tls")]
+    if not agents:
+        return None
+    names = ", ".join(a["name"] for a in agents)
+    tls = _data(results, "tls") or {}
+    inspected = tls.get("inspected") is True
+    evidence = [Evidence(a["name"], a.get("kind", ""), raw=a.get("evidence", "")) for a in agents]
+    if inspected:
+        issuer = tls.get("issuer") or tls.get("inspector") or "an unknown issuer"
+        evidence.append(Evidence("Certificate issuer seen for the API", issuer))
+        return Finding(
+            "env.tls-agent", "tls-inspection-agent", Severity.WARNING, Confidence.HIGH,
+            f"{agents[0]['name']} inspects your encrypted traffic",
+            f"{names} is running and the API's certificate was issued by {issuer}, not by a public authority: "
+            "your traffic to Claude is decrypted and re-encrypted on the way. Tools that do not trust that "
+            "company certificate fail, and inspection proxies often cut long streams.",
+            evidence, ["claude-code-ca", "env-ca"],
+            ask_it=(f"{names} inspects TLS to api.anthropic.com (certificate issuer: {issuer}). Please exempt "
+                    "api.anthropic.com from TLS inspection; long-lived streaming responses are cut otherwise."),
+            failure_mode=5,
+        )
+    return Finding(
+        "env.tls-agent", "tls-inspection-agent-present", Severity.INFO, Confidence.LOW,
+        "A security agent that can inspect encrypted traffic is installed",
+        f"{names} is running on this computer. Such agents can decrypt HTTPS; the TLS check shows whether "
+        "they do it for Claude's traffic.",
+        evidence, [], failure_mode=5,
+    )
+
+
+@rule("env.claude-settings")
+def claude_settings(results: Results) -> list[Finding]:
+    """An unreadable Claude Code settings.json silently drops its env block (proxy, CA, timeouts)."""
+    d = _data(results, "env.clients")
+    if d is None:
+        return []
+    cc = d.get("claude_code") or {}
+    out = []
+    for s in cc.get("settings", []):
+        if not s.get("error"):
+            continue
+        severity = Severity.WARNING if cc.get("installed") else Severity.INFO
+        out.append(Finding(
+            "env.claude-settings", "settings-unreadable", severity, Confidence.HIGH,
+            "Claude Code's settings file cannot be read",
+            f"{s['path']}: {s['error']}. Claude Code then ignores the settings in it, including any proxy, "
+            "certificate or timeout entries in its \"env\" block.",
+            [Evidence("Settings file", s["path"], raw=s["error"])], ["claude-code-proxy"] if cc.get("installed")
+            else [], failure_mode=9,
+        ))
+    return out
+
+
+@rule("env.claude-socks")
+def claude_socks(results: Results) -> Finding | None:
+    """Claude Code cannot use SOCKS proxies (failure mode 7)."""
+    d = _data(results, "env.proxy")
+    if d is None:
+        return None
+    entry = (d.get("clients") or {}).get("claude-code") or {}
+    proxy = entry.get("proxy") or ""
+    if not proxy.lower().startswith("socks"):
+        return None
+    return Finding(
+        "env.claude-socks", "socks-proxy", Severity.WARNING, Confidence.HIGH,
+        "Claude Code is set to a SOCKS proxy",
+        f"Claude Code is told to use {redact_proxy(proxy)}, but it only speaks to HTTP(S) proxies, not SOCKS.",
+        [Evidence("Claude Code proxy", redact_proxy(proxy), raw=entry.get("source", ""))], ["claude-code-proxy"],
+        ask_it="Claude Code needs an HTTP(S) proxy (CONNECT). Please tell me the HTTP proxy address for "
+               "api.anthropic.com.",
+        failure_mode=7,
+    )
+
+
+@rule("env.pac-unreadable")
+def pac_unreadable(results: Results) -> Finding | None:
+    d = _data(results, "env.proxy")
+    system = (d or {}).get("system") or {}
+    if not system.get("pac_url") or not system.get("error"):
+        return None
+    return Finding(
+        "env.pac-unreadable", "pac-unreadable", Severity.INFO, Confidence.MEDIUM,
+        "The proxy script (PAC) could not be evaluated",
+        f"Your system uses the proxy script {system['pac_url']}, but it could not be evaluated here "
+        f"({system['error']}), so which proxy Claude's traffic should take is unknown.",
+        [Evidence("PAC file", system["pac_url"], raw=system["error"])], [], failure_mode=6,
+    )
+
+
+@rule("env.route-mtu")
+def route_mtu(results: Results) -> Finding | None:
+    """Context for failure mode 4: the interface towards the API has a smaller MTU than Ethernet's 1500 (VPN,
+    PPPoE, some clouds). Not a problem by itself; the path-MTU test tells whether large packets get through."""
+    d = _data(results, "env.interfaces")
+    route = (d or {}).get("route") or {}
+    mtu, iface = route.get("mtu"), route.get("interface")
+    if not isinstance(mtu, int) or mtu >= 1500 or not iface or iface == "lo":
+        return None
+    vpn = _data(results, "env.vpn") or {}
+    if vpn.get("api_via_tunnel"):
+        return None  # the VPN finding already names the tunnel and its MTU
+    return Finding(
+        "env.route-mtu", "small-interface-mtu", Severity.INFO, Confidence.HIGH,
+        "Smaller packets than usual on the way to Claude",
+        f"Traffic to Claude leaves by {iface}, whose packets are limited to {mtu} bytes (usually 1500). That is "
+        "normal for VPNs, DSL (PPPoE) and some virtual networks; it only causes trouble if a device further on "
+        "drops larger packets silently, which the packet-size test checks.",
+        [Evidence("Interface", iface), Evidence("Interface MTU", mtu, "bytes", raw=route.get("assumed") or "")],
+        [], failure_mode=4,
+    )
