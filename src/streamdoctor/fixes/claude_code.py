@@ -1,0 +1,215 @@
+"""Claude Code fixes: merge what the measurements call for into the `env` block of its user settings.json.
+
+Claude Code reads that block for every session, including background agents that shell exports do not reach
+(DESIGN.md, Facts). The file is CLAUDE_CONFIG_DIR/settings.json when that variable is set, else
+~/.claude/settings.json. Every other key and the file's formatting are kept; a file that is not JSON is refused.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from ..model import FixPlan, Report
+from . import journal
+from .base import Fix, VerifyOutcome, finding_causes, probe_data, text_diff
+from .pem import combined_pem, pem_is_certificate
+from .settings_json import env_of, merge_env
+
+DEFAULT_API_TIMEOUT_MS = 600_000
+CA_FILE_NAME = "streamdoctor-extra-ca.pem"
+
+
+def settings_path() -> Path:
+    base = os.environ.get("CLAUDE_CONFIG_DIR")
+    return (Path(base).expanduser() if base else Path.home() / ".claude") / "settings.json"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return ""
+    except UnicodeDecodeError:
+        raise journal.FixError(f"{path} is not UTF-8 text; fix it by hand or move it away and apply again") from None
+
+
+class ClaudeSettingsFix(Fix):
+    """Shared machinery: compute env updates (and extra files), preview the diff, write atomically, check back."""
+
+    def updates(self, report: Report, current_env: dict[str, Any]) -> dict[str, str | None]:
+        raise NotImplementedError
+
+    def extra_files(self, report: Report, current_env: dict[str, Any]) -> dict[Path, bytes]:
+        return {}
+
+    def _compute(self, report: Report) -> tuple[Path, str, str, dict[Path, bytes]]:
+        self.require(report)
+        path = settings_path()
+        before = _read(path)
+        current = env_of(before)
+        new = merge_env(before, self.updates(report, current), str(path))
+        return path, before, new, self.extra_files(report, current)
+
+    def preview(self, report: Report) -> FixPlan:
+        path, before, after, extra = self._compute(report)
+        parts = [text_diff(before, after, str(path))]
+        for p, data in extra.items():
+            parts.append(f"writes {p} ({len(data)} bytes, {data.count(b'BEGIN CERTIFICATE')} certificate(s))")
+        return self.plan(self.describe(report) + f" Undo puts {path.name} back byte for byte.", "\n".join(parts))
+
+    def describe(self, report: Report) -> str:
+        return self.title
+
+    def apply(self, report: Report) -> str:
+        path, before, after, extra = self._compute(report)
+        with journal.Transaction(self.id, self.title, {"settings": str(path)}) as tx:
+            for p, data in extra.items():
+                tx.write_file(p, data, mode=0o644)
+            tx.write_file(path, after.encode("utf-8"), mode=None if path.exists() else 0o600)
+            tx.record.info["env"] = self.updates(report, env_of(before))
+        return tx.record.id
+
+    def verify(self, report: Report, record_id: str) -> VerifyOutcome:
+        record = journal.load(record_id)
+        path = Path(record.info["settings"])
+        env = env_of(_read(path))
+        wanted = record.info.get("env", {})
+        wrong = [k for k, v in wanted.items() if env.get(k) != v]
+        if wrong:
+            return VerifyOutcome(False, f"{path} does not hold {', '.join(wrong)} as written; another program may "
+                                        "have rewritten it")
+        seen = self._seen_by_scan(report, wanted)
+        return VerifyOutcome(True, f"{path} now sets {', '.join(sorted(wanted))}{seen}. Start a new Claude Code "
+                                   "session for it to take effect.")
+
+    def _seen_by_scan(self, report: Report, wanted: dict[str, Any]) -> str:
+        # The client scan reads the same settings file: if it exists in this build, let it confirm.
+        from .rerun import rerun
+
+        fresh = rerun(report, ["env.clients"]).get("env.clients")
+        if fresh is None or not isinstance(fresh.data, dict):
+            return ""
+        env = (fresh.data.get("claude_code") or {}).get("env") or {}
+        if all(env.get(k) == v for k, v in wanted.items()):
+            return " (the client scan reads them back)"
+        return " (the client scan does not see them yet)"
+
+
+class ClaudeCodeTimeoutsFix(ClaudeSettingsFix):
+    id = "claude-code-timeouts"
+    title = "Give Claude Code time limits that fit this network"
+    probes = ("env.clients", "stream", "idle")
+
+    def applies(self, report: Report) -> bool:
+        causes = finding_causes(report)
+        if causes & {"first-byte-timeout", "slow-first-byte"}:
+            return True
+        idle = probe_data(report, "idle")
+        if idle.get("ending") == "drop" and idle.get("cut_s"):
+            return True
+        current = _int((probe_data(report, "env.clients").get("claude_code") or {}).get("env", {}), "API_TIMEOUT_MS")
+        return current is not None and current < DEFAULT_API_TIMEOUT_MS
+
+    def updates(self, report: Report, current_env: dict[str, Any]) -> dict[str, str | None]:
+        stream = probe_data(report, "stream")
+        ttfb = stream.get("time_to_first_byte_s") or 0.0
+        if stream.get("outcome") == "first_byte_timeout":
+            ttfb = max(ttfb, float((stream.get("limits") or {}).get("first_byte_timeout_s", 0.0)))
+        out: dict[str, str | None] = {}
+        # Never lower a limit the user set; three times the slowest first byte seen leaves room for bad days.
+        needed_ms = max(DEFAULT_API_TIMEOUT_MS, math.ceil(3 * ttfb) * 1000)
+        out["API_TIMEOUT_MS"] = str(max(needed_ms, _int(current_env, "API_TIMEOUT_MS") or 0))
+        first_byte = _int(current_env, "CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS")
+        if first_byte is not None and first_byte < math.ceil(3 * ttfb) * 1000:
+            out["CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS"] = str(math.ceil(3 * ttfb) * 1000)
+        idle = probe_data(report, "idle")
+        if idle.get("ending") == "drop" and idle.get("cut_s"):
+            # A silent drop leaves the stream hanging with no error. Once the silence is longer than the measured
+            # cut the connection is certainly dead: give up a little after that and let Claude Code retry.
+            cut = float(idle["cut_s"])
+            out["CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS"] = str(math.ceil(cut + max(5.0, cut / 2)) * 1000)
+        return out
+
+    def describe(self, report: Report) -> str:
+        return ("Sets API_TIMEOUT_MS (and the stream time limits the measurements call for) in Claude Code's "
+                "settings, so a slow start or a silently dropped stream ends in a retry instead of a hang.")
+
+
+class ClaudeCodeProxyFix(ClaudeSettingsFix):
+    id = "claude-code-proxy"
+    title = "Send Claude Code through the proxy this computer uses"
+    probes = ("env.proxy", "env.clients")
+
+    def applies(self, report: Report) -> bool:
+        return system_proxy_unused(report, "claude-code") is not None
+
+    def updates(self, report: Report, current_env: dict[str, Any]) -> dict[str, str | None]:
+        proxy = system_proxy_unused(report, "claude-code")
+        if proxy is None:
+            return {}
+        if not proxy.lower().startswith(("http://", "https://")):
+            raise journal.FixError(f"the system proxy {proxy} is not an HTTP proxy; Claude Code cannot use SOCKS "
+                                   "proxies, ask IT for an HTTP proxy address")
+        return {"HTTPS_PROXY": proxy, "NO_PROXY": no_proxy_value(str(current_env.get("NO_PROXY") or ""))}
+
+    def describe(self, report: Report) -> str:
+        proxy = system_proxy_unused(report, "claude-code")
+        return (f"This computer's proxy settings (PAC or system) send api.anthropic.com through {proxy}, but "
+                "Claude Code reads only its own settings and environment. Sets HTTPS_PROXY and NO_PROXY there.")
+
+
+class ClaudeCodeCAFix(ClaudeSettingsFix):
+    id = "claude-code-ca"
+    title = "Let Claude Code trust the company's inspection certificate"
+    probes = ("tls", "env.clients")
+
+    def applies(self, report: Report) -> bool:
+        tls = probe_data(report, "tls")
+        return bool(tls.get("inspected") and pem_is_certificate(tls.get("root_pem") or ""))
+
+    def _pem_path(self) -> Path:
+        return settings_path().parent / CA_FILE_NAME
+
+    def updates(self, report: Report, current_env: dict[str, Any]) -> dict[str, str | None]:
+        return {"NODE_EXTRA_CA_CERTS": str(self._pem_path())}
+
+    def extra_files(self, report: Report, current_env: dict[str, Any]) -> dict[Path, bytes]:
+        # NODE_EXTRA_CA_CERTS names one file: keep the certificates an existing setting pointed to.
+        existing = str(current_env.get("NODE_EXTRA_CA_CERTS") or "")
+        keep = Path(existing) if existing and Path(existing) != self._pem_path() else None
+        return {self._pem_path(): combined_pem(str(probe_data(report, "tls").get("root_pem") or ""), keep)}
+
+    def describe(self, report: Report) -> str:
+        who = probe_data(report, "tls").get("inspector") or "a TLS-inspecting product"
+        return (f"{who} re-signs the API's certificate with the company's own root, which Claude Code (Node.js) "
+                f"does not trust. Saves that root next to the settings as {CA_FILE_NAME} and points "
+                "NODE_EXTRA_CA_CERTS at it.")
+
+
+def system_proxy_unused(report: Report, client: str) -> str | None:
+    """The system/PAC proxy for the API when `client` would not use it (failure mode 6); else None."""
+    data = probe_data(report, "env.proxy")
+    proxy = (data.get("system") or {}).get("proxy")
+    if not proxy:
+        return None
+    used = ((data.get("clients") or {}).get(client) or {}).get("proxy")
+    return None if used else str(proxy)
+
+
+def no_proxy_value(existing: str) -> str:
+    """Loopback never goes through the proxy; entries the user already had are kept, in their order."""
+    items = [x.strip() for x in existing.split(",") if x.strip()]
+    for local in ("localhost", "127.0.0.1", "::1"):
+        if local not in items:
+            items.append(local)
+    return ",".join(items)
+
+
+def _int(env: dict[str, Any], key: str) -> int | None:
+    try:
+        return int(str(env[key]).strip())
+    except (KeyError, ValueError):
+        return None

@@ -1,0 +1,210 @@
+"""The nginx-streaming fix: stop a local nginx from buffering the API's event stream (failure mode 3).
+
+Finds the location that proxies to the API in `nginx -T`, previews a patch (proxy_buffering off, proxy_cache
+off, HTTP/1.1 upstream with Connection "", read/send timeouts from the measurement), writes it (journaled,
+atomically), validates with `nginx -t` (a failure undoes the edit at once), reloads, and verifies by streaming
+through nginx again. Undo restores the files byte for byte and reloads.
+
+Which nginx: `nginx` on PATH, or the command in STREAMDOCTOR_NGINX_CMD (e.g. "nginx -p /srv/gw -c gw.conf"),
+whose extra arguments are passed to -T, -t and -s reload alike.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from ..model import FixPlan, Report
+from . import journal
+from .base import Fix, VerifyOutcome, finding_causes, probe_data, text_diff
+from .nginx_conf import NginxParseError, find_api_locations, patch_location, split_dump, streaming_directives
+
+NGINX_CMD_ENV = "STREAMDOCTOR_NGINX_CMD"
+MIN_READ_TIMEOUT_S = 600  # the SDKs' own default request timeout
+_CMD_TIMEOUT_S = 30
+
+
+def nginx_command() -> list[str]:
+    custom = os.environ.get(NGINX_CMD_ENV, "").strip()
+    if custom:
+        return shlex.split(custom)
+    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx",
+                                                        "/opt/homebrew/bin/nginx") if Path(p).exists()), None)
+    if not found:
+        raise journal.FixError("nginx was not found on this computer; if it runs elsewhere, give its config to "
+                               "your admin (see the report), or set STREAMDOCTOR_NGINX_CMD")
+    return [found]
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=_CMD_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise journal.FixError(f"could not run {' '.join(cmd)}: {exc}") from None
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def read_timeout_for(report: Report) -> int:
+    """Long enough for the slowest silence measured (twice over), never below the SDKs' 600 s."""
+    stream = probe_data(report, "stream")
+    idle = probe_data(report, "idle")
+    longest = max(float(stream.get("time_to_first_byte_s") or 0), float(stream.get("max_gap_s") or 0),
+                  float(idle.get("cut_s") or 0))
+    return max(MIN_READ_TIMEOUT_S, math.ceil(2 * longest))
+
+
+class NginxStreamingFix(Fix):
+    id = "nginx-streaming"
+    title = "Stop nginx from holding back streamed answers"
+    needs_admin = True
+    probes = ("stream",)
+
+    def __init__(self, command: list[str] | None = None) -> None:
+        self._command = command
+
+    def command(self) -> list[str]:
+        return list(self._command) if self._command else nginx_command()
+
+    def applies(self, report: Report) -> bool:
+        stream = probe_data(report, "stream")
+        return "buffering" in finding_causes(report) or stream.get("http_status") == 504
+
+    def _patches(self, report: Report) -> tuple[dict[str, tuple[str, str]], list[str]]:
+        """{file: (now, after)} and one line per location found."""
+        self.require(report)
+        cmd = self.command()
+        dump = _run([*cmd, "-T"])
+        if dump.returncode != 0:
+            raise journal.FixError(f"'nginx -T' failed ({_last_line(dump.stderr)}); run Stream Doctor as an "
+                                   "administrator, or fix the nginx configuration first")
+        files = split_dump(dump.stdout)
+        base_url = str(report.target.get("base_url") or "")
+        try:
+            locations = find_api_locations(files, base_url)
+        except NginxParseError as exc:
+            raise journal.FixError(f"could not read the nginx configuration ({exc})") from None
+        if not locations:
+            raise journal.FixError(f"no nginx location proxies to the API or serves {base_url}; the buffering "
+                                   "proxy is somewhere else: send the report to IT")
+        wanted = streaming_directives(read_timeout_for(report))
+        patches: dict[str, tuple[str, str]] = {}
+        lines = []
+        for loc in sorted(locations, key=lambda x: (x.file, -x.location.start)):
+            now = Path(loc.file).read_text(encoding="utf-8")
+            if now != files[loc.file]:
+                raise journal.FixError(f"{loc.file} changed since nginx loaded it; reload nginx and try again")
+            base = patches.get(loc.file, (now, now))[1]
+            patches[loc.file] = (now, patch_location(base, loc.location, wanted))
+            lines.append(f"location {' '.join(loc.location.args)} in {loc.file} ({loc.why})")
+        return patches, lines
+
+    def preview(self, report: Report) -> FixPlan:
+        patches, lines = self._patches(report)
+        cmd = " ".join(self.command())
+        body = "\n".join(text_diff(a, b, f) for f, (a, b) in patches.items())
+        return self.plan("nginx buffers the event stream, so answers arrive in one lump (or time out). Changes "
+                         + "; ".join(lines) + f". Then checks with '{cmd} -t' and reloads with '{cmd} -s reload'.",
+                         body)
+
+    def apply(self, report: Report) -> str:
+        patches, lines = self._patches(report)
+        cmd = self.command()
+        with journal.Transaction(self.id, self.title, {"command": cmd, "files": list(patches)}) as tx:
+            # Journaled first, so undo reloads nginx after the files are back (steps are undone last-first).
+            tx.action({"kind": "nginx-reload", "command": cmd}, lambda: None)
+            for path, (_, after) in patches.items():
+                tx.write_file(Path(path), after.encode("utf-8"))
+            check = _run([*cmd, "-t"])
+            if check.returncode != 0:
+                raise journal.FixError(f"nginx rejected the change ({_last_line(check.stderr)}); nothing was "
+                                       "changed")
+            _reload(cmd)
+            tx.note("; ".join(lines))
+        return tx.record.id
+
+    def verify(self, report: Report, record_id: str) -> VerifyOutcome:
+        from .rerun import rerun, verdict_after
+
+        fresh = rerun(report, ["stream"])
+        stream = fresh.get("stream")
+        if stream is None or not stream.data:
+            return VerifyOutcome(False, "the stream test could not run (no API key?); run the check again later")
+        verdict = verdict_after(report, fresh)
+        before = probe_data(report, "stream").get("largest_burst_share")
+        after = stream.data.get("largest_burst_share")
+        shares = f" (largest 0.1 s burst: {_pct(before)} of the answer before, {_pct(after)} now)"
+        if any(f.cause == "buffering" for f in verdict.findings):
+            return VerifyOutcome(False, "the answer still arrives in one lump" + shares
+                                 + "; another proxy on the way may buffer too")
+        if stream.data.get("outcome") != "completed":
+            return VerifyOutcome(False, f"the stream through nginx did not complete ({stream.summary})")
+        return VerifyOutcome(True, "answers now stream through nginx word by word" + shares)
+
+
+def _pct(x: Any) -> str:
+    return f"{float(x) * 100:.0f} %" if isinstance(x, int | float) else "?"
+
+
+def _reload(cmd: list[str]) -> None:
+    """`nginx -s reload`, then wait (bounded) until the old workers are gone: -s only sends the signal, and a
+    verification started at once could still be served by a worker with the old configuration."""
+    master = _master(cmd)
+    old = _workers(master)
+    result = _run([*cmd, "-s", "reload"])
+    if result.returncode != 0:
+        raise journal.FixError(f"nginx did not reload ({_last_line(result.stderr)}); is it running?")
+    deadline = time.monotonic() + 10
+    while master is not None and old and time.monotonic() < deadline:
+        now = _workers(master)
+        if now and not now & old:
+            return
+        time.sleep(0.05)
+
+
+def _master(cmd: list[str]) -> int | None:
+    """The master's pid: from `-g "pid FILE;"` in the command, a `pid` directive, or the usual places."""
+    candidates = [m.group(1) for a in cmd for m in [re.search(r"\bpid\s+([^;\s]+)\s*;", a)] if m]
+    dump = _run([*cmd, "-T"]).stdout
+    candidates += re.findall(r"(?m)^\s*pid\s+([^;\s]+)\s*;", dump)
+    candidates += ["/run/nginx.pid", "/var/run/nginx.pid", "/usr/local/var/run/nginx.pid"]
+    for path in candidates:
+        try:
+            return int(Path(path).read_text().strip())
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _workers(master: int | None) -> set[int]:
+    if master is None:
+        return set()
+    import psutil
+
+    try:
+        return {p.pid for p in psutil.Process(master).children()}
+    except psutil.Error:
+        return set()
+
+
+def _undo_reload(step: dict[str, Any], record: journal.JournalRecord) -> None:
+    cmd = list(step["command"])
+    if _run([*cmd, "-t"]).returncode != 0:
+        raise journal.FixError("the restored nginx configuration does not pass 'nginx -t'")
+    try:
+        _reload(cmd)
+    except journal.FixError as exc:
+        record.notes.append(f"after undo: {exc}")
+
+
+journal.register_undo("nginx-reload", _undo_reload)

@@ -1,0 +1,45 @@
+"""PEM helpers for the CA fixes: check that a text really is a certificate, build the file a client trusts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .journal import FixError
+
+_PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
+
+
+def pem_blocks(text: str) -> list[str]:
+    return [m.group(0).strip() + "\n" for m in _PEM_RE.finditer(text or "")]
+
+
+def pem_is_certificate(text: str) -> bool:
+    blocks = pem_blocks(text)
+    if not blocks:
+        return False
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificate(blocks[0].encode())
+    except ValueError:
+        return False
+    return True
+
+
+def combined_pem(root_pem: str, keep: Path | None = None, base_bundle: Path | None = None) -> bytes:
+    """The inspector root plus certificates to keep (an earlier extra-CA file, or a whole base bundle)."""
+    if not pem_is_certificate(root_pem):
+        raise FixError("the check did not capture the inspection root certificate; run the check again")
+    blocks: list[str] = []
+    for source in (base_bundle, keep):
+        if source is None:
+            continue
+        try:
+            blocks.extend(pem_blocks(source.read_text(encoding="utf-8", errors="replace")))
+        except OSError:
+            pass  # a stale path in the old setting: nothing to keep
+    for b in pem_blocks(root_pem):
+        if b not in blocks:
+            blocks.append(b)
+    return "".join(blocks).encode("ascii")

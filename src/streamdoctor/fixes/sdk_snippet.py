@@ -1,0 +1,145 @@
+"""The sdk-snippet fix: Python and TypeScript code for the user's own programs, generated from the measurements.
+
+Nothing in the user's code is edited: the code is saved to the app's data folder (journaled, so undo removes
+it) and shown in the preview to copy. It sets the request timeout and retries, turns on TCP keepalive below the
+measured cut only when keepalive can help (a NAT/firewall that resets idle flows, reached directly; a proxy or a
+TLS-terminating box keeps its own idle timer, which keepalive does not touch), and adds a streaming wrapper that
+resumes an answer cut mid-way.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import paths
+from ..model import FixPlan, Report
+from . import journal
+from .base import Fix, VerifyOutcome, probe_data
+from .snippet_templates import PYTHON_TEMPLATE, TYPESCRIPT_TEMPLATE
+
+PY_NAME = "streamdoctor_client.py"
+TS_NAME = "streamdoctorClient.ts"
+DEFAULT_TIMEOUT_S = 600
+DEFAULT_MAX_RETRIES = 4
+
+
+@dataclass(frozen=True)
+class SnippetParams:
+    timeout_s: int = DEFAULT_TIMEOUT_S
+    max_retries: int = DEFAULT_MAX_RETRIES
+    keepalive_idle_s: int | None = None
+    keepalive_why: str = "keepalive is left to the SDK's defaults: nothing measured says it would help here"
+    facts: str = "nothing that changes the SDK's defaults"
+
+
+def snippet_params(report: Report) -> SnippetParams:
+    """Decide timeout, retries and keepalive from the report (pure, so it is tested on recorded reports)."""
+    stream = probe_data(report, "stream")
+    idle = probe_data(report, "idle")
+    facts = []
+    ttfb = float(stream.get("time_to_first_byte_s") or 0.0)
+    timeout = max(DEFAULT_TIMEOUT_S, math.ceil(3 * ttfb))
+    if ttfb:
+        facts.append(f"first byte after {ttfb:.1f} s")
+    cut, ending = idle.get("cut_s"), idle.get("ending")
+    if cut is None and stream.get("outcome") == "reset" and float(stream.get("silence_before_end_s") or 0) >= 1:
+        cut, ending = float(stream["silence_before_end_s"]), "reset"  # the stream probe saw the idle reset
+    if cut:
+        facts.append(f"silent connections cut after {float(cut):.0f} s ({ending or 'unknown ending'})")
+    proxied = bool(((probe_data(report, "env.proxy").get("clients") or {}).get("python-sdk") or {}).get("proxy"))
+    inspected = bool(probe_data(report, "tls").get("inspected"))
+    keepalive, why = None, "keepalive is left to the SDK's defaults: nothing measured says it would help here"
+    if cut and ending == "reset" and not proxied and not inspected:
+        keepalive = max(1, math.floor(float(cut) / 2))
+        why = (f"keepalive every {keepalive} s, below the measured cut of {float(cut):.0f} s: the cut was a reset "
+               "from a NAT/firewall, whose idle timer keepalive packets refresh")
+    elif cut:
+        box = "a proxy" if proxied else "a TLS-inspecting box" if inspected else "a box that ends the connection"
+        why = (f"no keepalive: the {float(cut):.0f} s cut comes from {box} ({ending}); it keeps its own idle timer, "
+               "which TCP keepalive does not refresh (only data does; ask IT to raise it)")
+    return SnippetParams(timeout, DEFAULT_MAX_RETRIES, keepalive, why, "; ".join(facts) or "nothing unusual")
+
+
+def render_python(p: SnippetParams, date: str = "") -> str:
+    return _fill(PYTHON_TEMPLATE, {
+        "DATE": date or time.strftime("%Y-%m-%d"), "FACTS": p.facts, "TIMEOUT_S": f"{float(p.timeout_s):.1f}",
+        "MAX_RETRIES": str(p.max_retries), "KEEPALIVE_WHY": p.keepalive_why,
+        "KEEPALIVE_IDLE_S": str(p.keepalive_idle_s) if p.keepalive_idle_s else "None",
+    })
+
+
+def render_typescript(p: SnippetParams, date: str = "") -> str:
+    if p.keepalive_idle_s:
+        ka_import = 'import { Agent } from "undici"; // keepalive below the measured cut (see below)\n'
+        ka_option = ("    // SDK versions on fetch (v5+): keepalive through an undici dispatcher. Older versions on\n"
+                     "    // node-fetch: httpAgent: new https.Agent({ keepAlive: true, keepAliveMsecs: ... }).\n"
+                     "    fetchOptions: { dispatcher: new Agent({ connect: { keepAlive: true, "
+                     "keepAliveInitialDelay: KEEPALIVE_INITIAL_DELAY_MS! } }) },\n")
+    else:
+        ka_import, ka_option = "", ""
+    return _fill(TYPESCRIPT_TEMPLATE, {
+        "DATE": date or time.strftime("%Y-%m-%d"), "FACTS": p.facts, "TIMEOUT_MS": str(p.timeout_s * 1000),
+        "MAX_RETRIES": str(p.max_retries), "KEEPALIVE_WHY": p.keepalive_why,
+        "KEEPALIVE_MS": str(p.keepalive_idle_s * 1000) if p.keepalive_idle_s else "null",
+        "TS_KEEPALIVE_IMPORT": ka_import, "TS_KEEPALIVE_OPTION": ka_option,
+    })
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    out = template
+    for key, value in values.items():
+        out = out.replace(f"@@{key}@@", value)
+    if "@@" in out:
+        raise ValueError("snippet template has an unfilled placeholder")
+    return out
+
+
+def snippet_dir() -> Path:
+    return paths.data_dir() / "snippets"
+
+
+class SdkSnippetFix(Fix):
+    id = "sdk-snippet"
+    title = "Code for your own programs (Python and TypeScript SDK)"
+    probes = ("env.proxy", "tls", "stream", "idle")
+
+    def applies(self, report: Report) -> bool:
+        return any(self.id in f.fix_ids for f in report.verdict.findings) or bool(probe_data(report, "idle"))
+
+    def _files(self, report: Report) -> dict[Path, str]:
+        params = snippet_params(report)
+        return {snippet_dir() / PY_NAME: render_python(params), snippet_dir() / TS_NAME: render_typescript(params)}
+
+    def preview(self, report: Report) -> FixPlan:
+        files = self._files(report)
+        body = "\n\n".join(f"===== {path} =====\n{text}" for path, text in files.items())
+        params = snippet_params(report)
+        return self.plan(
+            "Generates code to copy into your own programs (nothing in your code is edited): a "
+            f"{params.timeout_s} s timeout, {params.max_retries} retries, {params.keepalive_why}, and a streaming "
+            "wrapper that resumes an answer cut mid-way. Saved to the folder below; undo removes it.", body)
+
+    def apply(self, report: Report) -> str:
+        files = self._files(report)
+        with journal.Transaction(self.id, self.title, {"files": [str(p) for p in files]}) as tx:
+            for path, text in files.items():
+                tx.write_file(path, text.encode("utf-8"), mode=0o644)
+        return tx.record.id
+
+    def verify(self, report: Report, record_id: str) -> VerifyOutcome:
+        record = journal.load(record_id)
+        for name in record.info.get("files", []):
+            path = Path(name)
+            if not path.is_file():
+                return VerifyOutcome(False, f"{path} is missing")
+            if path.suffix == ".py":
+                try:
+                    compile(path.read_text(encoding="utf-8"), str(path), "exec")
+                except SyntaxError as exc:
+                    return VerifyOutcome(False, f"{path} does not compile: {exc}")
+        where = ", ".join(record.info.get("files", []))
+        return VerifyOutcome(True, f"Saved {where}. Copy the code into your program; the next check cannot see "
+                                   "your program, so it tells nothing about this fix.")
