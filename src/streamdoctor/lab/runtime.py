@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import logging
 import ssl
 import threading
@@ -36,8 +35,9 @@ class LabRuntime:
         self.port = port
         self.ssl_context = ssl_context
         self.url_host = url_host  # the name clients use (e.g. "localhost" so TLS names match); default: host
-        self.api = LabAPIServer(profile.behaviour, host="127.0.0.1" if _is_loopback(host) else host,
-                                ssl_context=ssl_context)
+        # The API always listens on loopback: only the fault proxy, which owns the public address, forwards
+        # to it (binding the API to `host` left the proxy forwarding to a loopback port nobody listened on).
+        self.api = LabAPIServer(profile.behaviour, host="127.0.0.1", ssl_context=ssl_context)
         self.proxy: FaultProxy | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -123,9 +123,3 @@ class LabRuntime:
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
