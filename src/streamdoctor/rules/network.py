@@ -1,0 +1,428 @@
+"""Rules over the network probes: DNS, proxy, TCP, TLS inspection, reachability, large ClientHello, path MTU.
+
+One root cause, one finding: a name that does not resolve also breaks TCP, TLS and HTTP, so the later rules
+stay quiet when an earlier stage already explains the failure (dns -> proxy -> tcp -> tls -> http).
+Failure-mode numbers are the rows of DESIGN.md's table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..diagnosis import Results, rule
+from ..model import Confidence, Evidence, Finding, Severity, Status
+
+PROXY_FIXES = ["claude-code-proxy", "env-proxy"]
+CA_FIXES = ["claude-code-ca", "env-ca"]
+# Headers that only a box in the middle adds (Server alone says nothing: the API sends one too).
+REVEALING_HEADERS = ("via", "x-cache", "x-cache-lookup", "x-squid-error", "proxy-agent", "x-bluecoat-via",
+                     "x-zscaler-transaction-id", "x-iwsaas", "x-netskope-inspected", "x-fortigate", "x-proxy-id")
+
+
+def _data(results: Results, name: str) -> dict[str, Any] | None:
+    r = results.get(name)
+    if r is None or r.status in (Status.SKIPPED, Status.CANCELLED) or not r.data:
+        return None
+    return r.data
+
+
+def _host(results: Results) -> str:
+    for name in ("dns", "tcp", "tls"):
+        d = _data(results, name)
+        if d and d.get("host"):
+            return str(d["host"])
+    return "the API host"
+
+
+def _dns_failed(results: Results) -> bool:
+    d = _data(results, "dns")
+    return bool(d and d.get("error") and not d.get("proxied"))
+
+
+def _proxy_failed(results: Results) -> bool:
+    d = _data(results, "tcp")
+    via = (d or {}).get("via_proxy")
+    return isinstance(via, dict) and not via.get("ok")
+
+
+def _no_tcp(results: Results) -> bool:
+    d = _data(results, "tcp")
+    if not d:
+        return False
+    used = d.get("via_proxy") if d.get("proxy") else d.get("direct")
+    return isinstance(used, dict) and bool(used) and not used.get("ok")
+
+
+def _captive_portal(results: Results) -> dict[str, Any] | None:
+    """Evidence of a captive portal: a redirect to another host where the API should answer, or a certificate
+    for a different name (with the HTTP answer not being the API's)."""
+    host = _host(results)
+    http = _data(results, "http") or {}
+    tls = _data(results, "tls") or {}
+    for key in ("h1", "h1_unverified", "h2", "h2_unverified"):
+        r = http.get(key) or {}
+        if r.get("verdict") == "redirect":
+            target = urlsplit(r.get("location", "")).hostname or ""
+            if target and target != host:
+                return {"how": "redirect", "location": r.get("location"), "status": r.get("status")}
+    if tls and tls.get("hostname_match") is False and not http.get("reached_api"):
+        return {"how": "certificate", "names": tls.get("leaf_names", []), "issuer": tls.get("issuer", "")}
+    return None
+
+
+@rule("network.dns")
+def dns_failure(results: Results) -> Finding | None:
+    d = _data(results, "dns")
+    if not d or not d.get("error"):
+        return None
+    host, t = d.get("host", "the API host"), d.get("time_s") or 0.0
+    ev = [Evidence("Name looked up", host), Evidence("Resolver answer", d["error"]),
+          Evidence("Time until the answer", round(float(t), 2), "s")]
+    if d.get("proxied"):
+        return Finding(
+            "network.dns", "dns-local-only", Severity.INFO, Confidence.MEDIUM, "The name does not resolve locally",
+            f"This computer cannot look up {host} ({t:.1f} s), but the clients use a proxy, which looks names up "
+            "itself, so this alone does not stop them.", ev, failure_mode=11,
+        )
+    timeout = d.get("error_kind") == "dns-timeout"
+    return Finding(
+        "network.dns", "dns-failure", Severity.PROBLEM, Confidence.HIGH, "The API's name cannot be looked up",
+        f"This computer could not find the address of {host}: the name lookup "
+        f"{'got no answer within ' + format(t, '.0f') + ' s' if timeout else 'failed after ' + format(t, '.1f') + ' s'}"
+        ". Without it nothing can reach Claude: check that you are online (Wi-Fi, cable, VPN) and that the "
+        "network's DNS server works.",
+        ev, ask_it=f"DNS lookups of {host} fail on this laptop ({d['error']}). Please check the DNS servers "
+                   "handed out by DHCP/VPN and any DNS filtering of anthropic.com.",
+        failure_mode=11,
+    )
+
+
+@rule("network.proxy")
+def proxy_problem(results: Results) -> Finding | None:
+    """The proxy the clients use refused or broke the CONNECT: 407, 403, an HTML page, SOCKS, unreachable."""
+    d = _data(results, "tcp")
+    via = (d or {}).get("via_proxy")
+    if not d or not via or via.get("ok"):
+        return None
+    proxy, kind = d.get("proxy") or "the proxy", via.get("kind", "")
+    reply = via.get("reply") or {}
+    ev = [Evidence("Proxy the clients use", proxy), Evidence("Proxy answer", via.get("error", ""), "",
+                                                             _reply_text(reply))]
+    host = d.get("host", "the API host")
+    if kind == "proxy-auth":
+        schemes = via.get("auth_schemes") or []
+        basic = any(s.lower() == "basic" for s in schemes)
+        offered = ", ".join(schemes) or "no scheme named"
+        if via.get("credentials_sent"):
+            plain = (f"The proxy {proxy} rejected the user name and password in the proxy setting (HTTP 407; it "
+                     f"accepts {offered}). Check them and update HTTPS_PROXY.")
+        elif basic:
+            plain = (f"The proxy {proxy} asks for a login (HTTP 407, {offered}) and the clients send none. Put "
+                     "the login into the proxy setting: HTTPS_PROXY=http://USER:PASSWORD@host:port.")
+        else:
+            plain = (f"The proxy {proxy} asks for a Windows/Kerberos login (HTTP 407, {offered}), which Claude Code "
+                     "and the SDKs cannot do. A local gateway that logs in for them (e.g. Px or CNTLM) or an "
+                     "exemption of the API host is needed.")
+        return Finding("network.proxy", "proxy-auth", Severity.PROBLEM, Confidence.HIGH,
+                       "The proxy asks for a login", plain, ev, PROXY_FIXES,
+                       ask_it=(f"Our proxy {proxy} answers 407 Proxy Authentication Required ({offered}) to "
+                               f"CONNECT {host}:443. Please allow api.anthropic.com without authentication or "
+                               "provide Basic credentials for a service account."),
+                       failure_mode=7)
+    if kind == "proxy-unsupported":
+        return Finding("network.proxy", "proxy-socks", Severity.PROBLEM, Confidence.HIGH,
+                       "The proxy setting cannot be used",
+                       f"The clients are told to use {proxy}, {via.get('error', '')}. Use the HTTP proxy address "
+                       "instead (HTTPS_PROXY=http://host:port).", ev, PROXY_FIXES, failure_mode=7)
+    if kind in ("proxy-unreachable", "proxy-dns"):
+        return Finding("network.proxy", "proxy-unreachable", Severity.PROBLEM, Confidence.HIGH,
+                       "The proxy cannot be reached",
+                       f"The clients are set to use the proxy {proxy}, but it cannot be reached: "
+                       f"{via.get('error', '')}. Fix or remove the proxy setting.", ev, PROXY_FIXES, failure_mode=7)
+    status = reply.get("status")
+    squid = next((v for k, v in reply.get("headers", []) if k.lower() == "x-squid-error"), "")
+    what = f"HTTP {status} {reply.get('reason', '')}".strip() if status else via.get("error", "")
+    return Finding(
+        "network.proxy", "proxy-denied" if kind == "proxy-denied" else "proxy-error", Severity.PROBLEM,
+        Confidence.HIGH, "The proxy refuses the connection to the API",
+        f"The proxy {proxy} refused to open a connection to {host} ({what}"
+        f"{', ' + squid if squid else ''}). Its page says: {_first_words(reply.get('body_start', ''))}",
+        ev, PROXY_FIXES,
+        ask_it=f"Our proxy {proxy} refuses CONNECT {host}:443 ({what}). Please allow api.anthropic.com.",
+        failure_mode=7,
+    )
+
+
+@rule("network.tcp")
+def no_connection(results: Results) -> Finding | None:
+    """No TCP connection without a proxy. When the OS has a proxy the clients ignore, that is the cause (6)."""
+    d = _data(results, "tcp")
+    if not d or d.get("proxy") or not _no_tcp(results) or _dns_failed(results):
+        return None
+    direct = d.get("direct") or {}
+    host, port = d.get("host", "the API host"), d.get("port", 443)
+    ev = [Evidence("Direct connection", direct.get("error", "")),
+          Evidence("Time until it failed", round(float(direct.get("time_s") or 0), 2), "s")]
+    system = _system_proxy(results)
+    if system:
+        ev.append(Evidence("Proxy in the system settings", system))
+        return Finding(
+            "network.tcp", "proxy-not-used", Severity.PROBLEM, Confidence.HIGH,
+            "The clients do not use your company's proxy",
+            f"Your system settings send web traffic through the proxy {system}, but Claude Code and the SDKs "
+            f"only read proxy environment variables, which are empty, so they try {host}:{port} directly and "
+            f"fail ({direct.get('error', '')}).",
+            ev, PROXY_FIXES, failure_mode=6,
+        )
+    return Finding(
+        "network.tcp", "no-connection", Severity.PROBLEM, Confidence.HIGH, "The API host cannot be reached",
+        f"Connecting to {host}:{port} failed ({direct.get('error', '')}) after "
+        f"{float(direct.get('time_s') or 0):.1f} s: a firewall blocks it or the network is down.",
+        ev, ask_it=f"Outgoing TCP connections from this laptop to {host}:{port} fail "
+                   f"({direct.get('kind', '')}). Please allow {host}:{port}.",
+        failure_mode=11,
+    )
+
+
+@rule("network.tls")
+def tls_inspection(results: Results) -> Finding | None:
+    d = _data(results, "tls")
+    if not d or _dns_failed(results) or _proxy_failed(results) or _no_tcp(results):
+        return None
+    host = d.get("host", "the API host")
+    if d.get("error_kind") in ("reset", "closed", "timeout"):
+        ch = _data(results, "clienthello") or {}
+        if ch.get("dropped_large"):
+            return None  # the ClientHello rule explains it
+        return Finding("network.tls", "tls-cut", Severity.PROBLEM, Confidence.MEDIUM,
+                       "Secure connections to the API are cut",
+                       f"The TCP connection to {host} works, but the TLS handshake fails: {d.get('error', '')}. "
+                       "A firewall or security product that filters by name usually does this.",
+                       [Evidence("TLS handshake", d.get("error", ""))],
+                       ask_it=f"TLS handshakes to {host}:443 are cut ({d.get('error_kind')}) while TCP connects. "
+                              "Please check the firewall/DPI policy for api.anthropic.com.")
+    if _captive_portal(results):
+        return None  # the captive-portal rule explains a certificate for another name
+    ev = [Evidence("Certificate for", d.get("leaf_subject", "")), Evidence("Issued by", d.get("issuer", "")),
+          Evidence("Root", d.get("root_subject", "")),
+          Evidence("Trusted by Mozilla's list (certifi)", d.get("verify_mozilla")),
+          Evidence("Trusted by this computer's store", d.get("verify_os"))]
+    if d.get("inspected"):
+        inspector = d.get("inspector") or "an unknown product"
+        issuer = _cn(d.get("issuer", ""))
+        trusted = d.get("verify_os")
+        plain = (f"Your connection to {host} is decrypted and re-encrypted by {inspector}: the certificate was "
+                 f"issued by '{issuer}', not by a public authority. ")
+        plain += ("This computer trusts that company CA, but Claude Code and Node use their own list and fail or "
+                  "get cut unless the CA is given to them (NODE_EXTRA_CA_CERTS), and such proxies often cut "
+                  "long streams." if trusted else
+                  "Not even this computer trusts that CA yet, so every client fails its certificate check.")
+        # A product from the table is certain; an unnamed CA could also be a public root that certifi lacks.
+        confidence = Confidence.HIGH if d.get("inspector_kind") else Confidence.MEDIUM
+        return Finding(
+            "network.tls", "tls-inspection", Severity.PROBLEM, confidence,
+            f"TLS inspection by {inspector}", plain, ev, CA_FIXES,
+            ask_it=(f"{inspector} inspects TLS to {host} (issuer '{issuer}'). Please exempt api.anthropic.com "
+                    "from TLS inspection (it carries long-lived streams), or confirm the CA to install for "
+                    "Claude Code (NODE_EXTRA_CA_CERTS) and Python (SSL_CERT_FILE)."),
+            failure_mode=5,
+        )
+    if d.get("hostname_match") is False:
+        names = ", ".join(d.get("leaf_names", [])[:4]) or d.get("leaf_subject", "")
+        return Finding(
+            "network.tls", "tls-wrong-name", Severity.PROBLEM, Confidence.MEDIUM,
+            "The certificate is for another name",
+            f"The server answering for {host} presents a certificate for {names}: a gateway or proxy answers "
+            "in the API's place with the wrong certificate, and every client refuses it.",
+            ev, ask_it=f"Connections to {host} get a certificate for {names}. Which device answers, and can "
+                       "api.anthropic.com be exempted?",
+        )
+    if d.get("untrusted"):
+        issuer = _cn(d.get("issuer", ""))
+        return Finding(
+            "network.tls", "tls-untrusted", Severity.PROBLEM, Confidence.MEDIUM, "The API's certificate is not trusted",
+            f"The certificate presented for {host} was issued by '{issuer}', which neither Mozilla's list nor this "
+            "computer trusts. Something between you and Anthropic answers in its place: an inspecting proxy "
+            "whose CA is not installed, or a captive portal.",
+            ev, CA_FIXES,
+            ask_it=f"Connections to {host} present a certificate issued by '{issuer}'. Which device does that, "
+                   "and can api.anthropic.com be exempted?",
+            failure_mode=5,
+        )
+    return None
+
+
+@rule("network.captive-portal")
+def captive_portal(results: Results) -> Finding | None:
+    if _dns_failed(results) or _proxy_failed(results):
+        return None
+    portal = _captive_portal(results)
+    if portal is None:
+        return None
+    host = _host(results)
+    if portal["how"] == "redirect":
+        plain = (f"Requests to {host} are answered with HTTP {portal['status']}, a redirect to "
+                 f"{portal['location']}: a login page (hotel, airport or guest Wi-Fi) is in the way. Open a "
+                 "browser, log in or accept the terms, then try again.")
+        ev = [Evidence("Redirected to", portal["location"]), Evidence("HTTP status", portal["status"])]
+    else:
+        names = ", ".join(portal["names"][:4]) or "another name"
+        plain = (f"The secure connection to {host} is answered with a certificate for {names}, not for {host}: "
+                 "a login page (hotel, airport or guest Wi-Fi) or a block page is in the way. Open a browser, "
+                 "log in or accept the terms, then try again.")
+        ev = [Evidence("Certificate names", names), Evidence("Issued by", portal["issuer"])]
+    dns = _data(results, "dns") or {}
+    if dns.get("private_answer"):
+        ev.append(Evidence("DNS answered private addresses", ", ".join(dns.get("addresses", []))))
+    return Finding("network.captive-portal", "captive-portal", Severity.PROBLEM,
+                   Confidence.HIGH if portal["how"] == "redirect" else Confidence.MEDIUM,
+                   "A login page is in the way", plain, ev, failure_mode=11)
+
+
+@rule("network.http")
+def api_not_reached(results: Results) -> Finding | None:
+    """The HTTP check did not get the API's 401 and no earlier stage explains why."""
+    d = _data(results, "http")
+    if not d or d.get("reached_api") or _dns_failed(results) or _proxy_failed(results) or _no_tcp(results):
+        return None
+    if _captive_portal(results) or tls_inspection(results) is not None:
+        return None
+    h1 = d.get("h1") or {}
+    if h1.get("verdict") == "html" and not d.get("proxy"):
+        return None  # the server at the URL itself is not the API: "could not test" (the probe says so)
+    if (_data(results, "tls") or {}).get("error_kind") == "not-tls":
+        return None  # nothing speaks TLS at that URL: a wrong URL or port, "could not test"
+    host = _host(results)
+    if h1.get("verdict") == "proxy-auth":
+        return Finding("network.http", "proxy-auth", Severity.PROBLEM, Confidence.HIGH, "The proxy asks for a login",
+                       f"Requests to {host} are answered 407 by the proxy {d.get('proxy')}: it wants a login the "
+                       "clients do not send.", [Evidence("HTTP status", 407)], PROXY_FIXES, failure_mode=7)
+    what = (f"HTTP {h1.get('status')} with {h1.get('content_type') or 'no content type'}"
+            if h1.get("verdict") != "error" else f"{h1.get('kind')}: {h1.get('error')}")
+    return Finding(
+        "network.http", "api-not-reached", Severity.PROBLEM, Confidence.MEDIUM, "The API does not answer",
+        f"A request to {d.get('url')} did not get the API's answer ({what}) although the connection works: "
+        "something on the way answers in its place or drops the request.",
+        [Evidence("Answer", what, "", h1.get("body_start", ""))],
+        ask_it=f"HTTPS requests to {host} from this laptop get {what} instead of the API's answer. "
+               "Please check the proxy/firewall policy for api.anthropic.com.",
+        failure_mode=11,
+    )
+
+
+@rule("network.middlebox")
+def middlebox_headers(results: Results) -> Finding | None:
+    """A box that announces itself (Via, X-Cache...) on the API path: not a fault, but worth knowing."""
+    if _proxy_failed(results):
+        return None  # the proxy rule already shows its answer
+    found: dict[str, str] = {}
+    for name in ("http", "tcp"):
+        d = _data(results, name) or {}
+        for src in [d.get("middlebox_headers") or {}, (d.get("via_proxy") or {}).get("middlebox_headers") or {}]:
+            found.update({k: v for k, v in src.items() if k.lower() in REVEALING_HEADERS})
+    if not found:
+        return None
+    shown = "; ".join(f"{k}: {v}" for k, v in list(found.items())[:4])
+    return Finding("network.middlebox", "proxy-on-path", Severity.INFO, Confidence.HIGH, "A proxy is on the way",
+                   f"Answers from the API pass through a proxy that identifies itself ({shown}). Its timeouts "
+                   "apply to every stream.", [Evidence(k, v) for k, v in found.items()], failure_mode=2)
+
+
+@rule("network.clienthello")
+def large_clienthello(results: Results) -> Finding | None:
+    d = _data(results, "clienthello")
+    if not d or not d.get("dropped_large") or _dns_failed(results) or _proxy_failed(results):
+        return None
+    small, large = d["small"], d["large"]
+    return Finding(
+        "network.clienthello", "large-clienthello", Severity.PROBLEM, Confidence.HIGH,
+        "Large TLS hellos are dropped",
+        f"A {small['bytes']}-byte TLS hello to the API got an answer, a {large['bytes']}-byte one (the size "
+        f"current browsers and Node send, with a post-quantum key) did not ({large['outcome']} after "
+        f"{float(large.get('time_s') or 0):.1f} s). A firewall, VPN or DPI device drops hellos that span two "
+        "packets, so modern clients cannot connect.",
+        [Evidence("Small hello", f"{small['bytes']} B: {small['outcome']}"),
+         Evidence("Large hello", f"{large['bytes']} B: {large['outcome']}")],
+        ask_it=("A device on our network drops TLS ClientHellos larger than one TCP segment (post-quantum key "
+                f"shares, {large['bytes']} bytes) to api.anthropic.com. Please update its firmware/DPI rules or "
+                "exempt the host."),
+        failure_mode=8,
+    )
+
+
+@rule("network.mtu")
+def mtu_black_hole(results: Results) -> Finding | None:
+    d = _data(results, "mtu")
+    if not d or _dns_failed(results) or _proxy_failed(results):
+        return None
+    mtu, iface, iface_mtu = d.get("path_mtu"), d.get("interface") or "your network adapter", d.get("interface_mtu")
+    large = d.get("large_request") or {}
+    big = large.get("large") or {}
+    ev = [Evidence("Path MTU", mtu if mtu else "unknown", "bytes" if mtu else "", f"method: {d.get('method')}"),
+          Evidence(f"MTU of {iface}", iface_mtu or "?", "bytes"),
+          Evidence(f"Large request ({int(large.get('large_bytes', 0)) // 1024} KB)",
+                   f"no answer ({big.get('kind')}) after {float(big.get('time_s') or 0):.1f} s"
+                   if d.get("black_hole") else "answered")]
+    if d.get("black_hole"):
+        if mtu and iface_mtu and mtu < iface_mtu:
+            return Finding(
+                "network.mtu", "mtu-black-hole", Severity.PROBLEM, Confidence.HIGH, "Large packets are lost",
+                f"Packets larger than {mtu} bytes never arrive, and no router says so: {iface} sends up to "
+                f"{iface_mtu} bytes, so small requests work while large ones (long prompts, files) stall and "
+                f"get reset. Setting {iface}'s MTU to {mtu} fixes it.",
+                ev, ["mtu"],
+                ask_it=(f"The path from this laptop to api.anthropic.com has an MTU of {mtu} bytes but ICMP "
+                        "'fragmentation needed' messages are dropped (a PMTUD black hole). Please allow ICMP type 3 "
+                        "code 4 or clamp the TCP MSS on the VPN/tunnel."),
+                failure_mode=4,
+            )
+        why = ("the network blocks ping" if d.get("icmp") == "blocked" else
+               "ping found no smaller limit on the way" if mtu else "it could not be measured here")
+        return Finding(
+            "network.mtu", "mtu-black-hole", Severity.PROBLEM, Confidence.MEDIUM, "Large requests get lost",
+            f"A {int(large.get('large_bytes', 0)) // 1024} KB request got no answer after "
+            f"{float(big.get('time_s') or 0):.1f} s while a small one was answered: large packets are probably "
+            f"lost on the way (an MTU black hole). The exact packet size is not known ({why}); a VPN usually "
+            "needs an MTU of about 1400.",
+            ev, ["mtu"],
+            ask_it=("Large requests from this laptop to api.anthropic.com stall while small ones work (a PMTUD "
+                    "black hole). Please check the MTU/MSS clamping of the VPN or tunnel."),
+            failure_mode=4,
+        )
+    if d.get("black_hole") is False and mtu and iface_mtu and mtu < iface_mtu:
+        return Finding(
+            "network.mtu", "mtu-smaller", Severity.INFO, Confidence.HIGH, "The path carries smaller packets",
+            f"The path to the API carries packets of at most {mtu} bytes ({iface} uses {iface_mtu}); routers "
+            "report it, so connections adapt and large requests still get through.",
+            ev, failure_mode=4,
+        )
+    return None
+
+
+def _system_proxy(results: Results) -> str | None:
+    d = _data(results, "env.proxy") or {}
+    system = d.get("system") or {}
+    return system.get("proxy") or system.get("pac_url") or None
+
+
+def _reply_text(reply: dict[str, Any]) -> str:
+    if not reply:
+        return ""
+    head = "\n".join(f"{k}: {v}" for k, v in reply.get("headers", []))
+    return f"{reply.get('status')} {reply.get('reason', '')}\n{head}\n\n{reply.get('body_start', '')[:300]}"
+
+
+def _first_words(html: str) -> str:
+    import re
+
+    text = re.sub(r"<[^>]+>", " ", html or "")
+    text = " ".join(text.split())
+    return (text[:160] + "...") if len(text) > 160 else (text or "(no text)")
+
+
+def _cn(rfc4514: str) -> str:
+    for part in rfc4514.split(","):
+        if part.strip().upper().startswith("CN="):
+            return part.strip()[3:]
+    return rfc4514

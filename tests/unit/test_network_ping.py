@@ -1,0 +1,202 @@
+"""DF ping as the path-MTU second opinion: parsers on recorded outputs of Linux, macOS and Windows (localised),
+the argument lists, and the parallel binary search on a simulated path."""
+
+import threading
+
+import pytest
+
+from streamdoctor.cancel import CancelToken
+from streamdoctor.probes.mtu import search_with_ping
+from streamdoctor.probes.ping import PingOutcome, parse, ping_argv
+
+LINUX_REPLY = """PING 10.231.3.2 (10.231.3.2) 1372(1400) bytes of data.
+1380 bytes from 10.231.3.2: icmp_seq=1 ttl=62 time=0.091 ms
+
+--- 10.231.3.2 ping statistics ---
+1 packets transmitted, 1 received, 0% packet loss, time 0ms
+rtt min/avg/max/mdev = 0.091/0.091/0.091/0.000 ms
+"""
+LINUX_ROUTER_FRAG = """PING 10.231.3.2 (10.231.3.2) 1373(1401) bytes of data.
+From 10.231.1.1 icmp_seq=1 Frag needed and DF set (mtu = 1400)
+
+--- 10.231.3.2 ping statistics ---
+1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms
+"""
+LINUX_LOCAL_ERROR = """PING 10.231.3.2 (10.231.3.2) 1472(1500) bytes of data.
+ping: local error: message too long, mtu=1400
+
+--- 10.231.3.2 ping statistics ---
+1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms
+"""
+LINUX_SILENT = """PING 10.231.3.2 (10.231.3.2) 1373(1401) bytes of data.
+
+--- 10.231.3.2 ping statistics ---
+1 packets transmitted, 0 received, 100% packet loss, time 0ms
+"""
+MAC_REPLY = """PING 10.0.0.1 (10.0.0.1): 1372 data bytes
+1380 bytes from 10.0.0.1: icmp_seq=0 ttl=63 time=1.234 ms
+
+--- 10.0.0.1 ping statistics ---
+1 packets transmitted, 1 packets received, 0.0% packet loss
+round-trip min/avg/max/stddev = 1.234/1.234/1.234/0.000 ms
+"""
+MAC_SENDTO = """PING 10.0.0.1 (10.0.0.1): 1472 data bytes
+ping: sendto: Message too long
+
+--- 10.0.0.1 ping statistics ---
+1 packets transmitted, 0 packets received, 100.0% packet loss
+"""
+MAC_ROUTER_FRAG = """PING 10.0.0.1 (10.0.0.1): 1472 data bytes
+36 bytes from 10.231.1.1: frag needed and DF set (MTU 1400)
+Vr HL TOS  Len   ID Flg  off TTL Pro  cks      Src      Dst
+ 4  5  00 05dc 1c8a   2 0000  40  01 4e4b 192.168.1.2  10.0.0.1
+
+--- 10.0.0.1 ping statistics ---
+1 packets transmitted, 0 packets received, 100.0% packet loss
+"""
+MAC_SILENT = """PING 10.0.0.1 (10.0.0.1): 1472 data bytes
+
+--- 10.0.0.1 ping statistics ---
+1 packets transmitted, 0 packets received, 100.0% packet loss
+"""
+WIN_EN_REPLY = """
+Pinging 10.0.0.1 with 1372 bytes of data:
+Reply from 10.0.0.1: bytes=1372 time=12ms TTL=63
+
+Ping statistics for 10.0.0.1:
+    Packets: Sent = 1, Received = 1, Lost = 0 (0% loss),
+"""
+WIN_EN_DF = """
+Pinging 10.0.0.1 with 1472 bytes of data:
+Packet needs to be fragmented but DF set.
+
+Ping statistics for 10.0.0.1:
+    Packets: Sent = 1, Received = 0, Lost = 1 (100% loss),
+"""
+WIN_EN_UNREACHABLE = """
+Pinging 10.0.0.1 with 1372 bytes of data:
+Reply from 192.168.1.1: Destination host unreachable.
+
+Ping statistics for 10.0.0.1:
+    Packets: Sent = 1, Received = 1, Lost = 0 (0% loss),
+"""
+WIN_EN_TIMEOUT = """
+Pinging 10.0.0.1 with 1372 bytes of data:
+Request timed out.
+
+Ping statistics for 10.0.0.1:
+    Packets: Sent = 1, Received = 0, Lost = 1 (100% loss),
+"""
+WIN_DE_REPLY = """
+Ping wird ausgeführt für 10.0.0.1 mit 1372 Bytes Daten:
+Antwort von 10.0.0.1: Bytes=1372 Zeit=12ms TTL=63
+
+Ping-Statistik für 10.0.0.1:
+    Pakete: Gesendet = 1, Empfangen = 1, Verloren = 0
+"""
+WIN_DE_DF = """
+Ping wird ausgeführt für 10.0.0.1 mit 1472 Bytes Daten:
+Paket muss fragmentiert werden, DF-Flag ist jedoch gesetzt.
+
+Ping-Statistik für 10.0.0.1:
+    Pakete: Gesendet = 1, Empfangen = 0, Verloren = 1
+"""
+WIN_FR_DF = """
+Envoi d’une requête 'Ping'  10.0.0.1 avec 1472 octets de données :
+Le paquet doit être fragmenté mais l’indicateur DF est activé.
+"""
+WIN_FR_REPLY = """
+Envoi d’une requête 'Ping'  10.0.0.1 avec 1372 octets de données :
+Réponse de 10.0.0.1 : octets=1372 temps=12 ms TTL=63
+"""
+
+
+@pytest.mark.parametrize(("platform", "rc", "text", "reply", "too_big", "mtu"), [
+    ("linux", 0, LINUX_REPLY, True, False, None),
+    ("linux", 1, LINUX_ROUTER_FRAG, False, True, 1400),
+    ("linux", 1, LINUX_LOCAL_ERROR, False, True, 1400),
+    ("linux", 1, LINUX_SILENT, False, False, None),
+    ("darwin", 0, MAC_REPLY, True, False, None),
+    ("darwin", 2, MAC_SENDTO, False, True, None),
+    ("darwin", 2, MAC_ROUTER_FRAG, False, True, 1400),
+    ("darwin", 2, MAC_SILENT, False, False, None),
+    ("win32", 0, WIN_EN_REPLY, True, False, None),
+    ("win32", 1, WIN_EN_DF, False, True, None),
+    ("win32", 0, WIN_EN_UNREACHABLE, False, False, None),  # rc 0 although nothing answered
+    ("win32", 1, WIN_EN_TIMEOUT, False, False, None),
+    ("win32", 0, WIN_DE_REPLY, True, False, None),
+    ("win32", 1, WIN_DE_DF, False, True, None),
+    ("win32", 1, WIN_FR_DF, False, True, None),
+    ("win32", 0, WIN_FR_REPLY, True, False, None),
+])
+def test_parsers_on_recorded_outputs(platform, rc, text, reply, too_big, mtu):
+    out = parse(1400, rc, text, platform)
+    assert (out.reply, out.too_big, out.mtu) == (reply, too_big, mtu)
+    assert out.error == ""
+
+
+def test_linux_usage_error_is_an_error_not_a_small_mtu():
+    out = parse(1400, 2, "ping: invalid argument: '99999'\n", "linux")
+    assert not out.reply and not out.too_big and "invalid argument" in out.error
+
+
+def test_argv_sets_dont_fragment_and_the_payload_per_os():
+    linux = ping_argv("10.0.0.1", 1400, 1.0, platform="linux")
+    assert linux[-1] == "10.0.0.1" and ["-M", "do"] == linux[linux.index("-M"):linux.index("-M") + 2]
+    assert linux[linux.index("-s") + 1] == "1372"
+    mac = ping_argv("10.0.0.1", 1400, 1.0, platform="darwin")
+    assert "-D" in mac and mac[mac.index("-s") + 1] == "1372" and mac[mac.index("-W") + 1] == "1000"
+    win = ping_argv("10.0.0.1", 1400, 1.0, platform="win32")
+    assert "-f" in win and win[win.index("-l") + 1] == "1372" and win[win.index("-w") + 1] == "1000"
+    assert ping_argv("fd00::1", 1400, 1.0, ipv6=True, platform="darwin") is None
+    assert ping_argv("fd00::1", 1400, 1.0, ipv6=True, platform="linux")[-2:] == ["-6", "fd00::1"]
+
+
+class FakePath:
+    """A path with MTU `mtu`: routers either say so (icmp), say nothing (black hole) or drop all echo."""
+
+    def __init__(self, mtu, mode):
+        self.mtu, self.mode, self.calls = mtu, mode, []
+        self.lock = threading.Lock()
+
+    def __call__(self, address, size, timeout, ipv6):
+        with self.lock:
+            self.calls.append(size)
+        if self.mode == "blocked":
+            return PingOutcome(size)
+        if size <= self.mtu:
+            return PingOutcome(size, reply=True)
+        if self.mode == "icmp":
+            return PingOutcome(size, too_big=True, mtu=self.mtu)
+        return PingOutcome(size)
+
+
+@pytest.mark.parametrize("mtu", [1400, 1492, 1337, 1281])
+@pytest.mark.parametrize("mode", ["icmp", "blackhole"])
+def test_search_finds_the_exact_mtu(mtu, mode):
+    path = FakePath(mtu, mode)
+    out = search_with_ping("10.0.0.1", False, 1500, CancelToken(), 0.1, 30.0, pinger=path)
+    assert out["largest_reply"] == mtu and out["exact"] is True
+    assert out["smallest_fail"] == mtu + 1
+    assert out["rounds"] <= 5  # bounded: parallel rounds, not one ping per size
+    if mode == "icmp":
+        assert out["named_mtu"] == mtu and out["rounds"] <= 2
+
+
+def test_search_with_no_limit_on_the_path():
+    out = search_with_ping("10.0.0.1", False, 1500, CancelToken(), 0.1, 30.0, pinger=FakePath(9000, "icmp"))
+    assert out["largest_reply"] == 1500 and out["smallest_fail"] is None and out["rounds"] == 1
+
+
+def test_blocked_echo_is_unknown_never_small():
+    out = search_with_ping("10.0.0.1", False, 1500, CancelToken(), 0.1, 30.0, pinger=FakePath(1400, "blocked"))
+    assert out["echo_blocked"] is True
+    assert "largest_reply" not in out
+
+
+def test_missing_ping_is_reported_as_unavailable():
+    def broken(address, size, timeout, ipv6):
+        return PingOutcome(size, error="ping could not run: [Errno 2] No such file or directory: 'ping'")
+
+    out = search_with_ping("10.0.0.1", False, 1500, CancelToken(), 0.1, 30.0, pinger=broken)
+    assert out["available"] is False and "No such file" in out["why"]
