@@ -1,0 +1,1 @@
+"""Dialogs: the crash dialog and the fix preview."""

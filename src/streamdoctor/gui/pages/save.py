@@ -1,0 +1,189 @@
+"""Save bundle: write the diagnostic bundle for IT, open its folder, copy a summary, or start an e-mail.
+
+streamdoctor.bundle is imported lazily: without it, Save is disabled with a reason and the summary still
+works (built here from the report), so the user always leaves with something to send."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from PySide6.QtCore import QStandardPaths, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWizardPage,
+)
+
+from ...model import Report
+from ..state import WizardState
+from ..words import error_text
+from ..workers import Task
+from .common import wrapped_label
+
+if TYPE_CHECKING:
+    from ..wizard import StreamDoctorWizard
+
+log = logging.getLogger(__name__)
+MAILTO_BODY_MAX = 1500  # mail clients truncate long mailto: URLs; the bundle carries the rest
+
+
+def bundle_api() -> Any | None:
+    try:
+        module = importlib.import_module("streamdoctor.bundle")
+    except Exception as exc:
+        log.info("bundle module not available: %s", exc)
+        return None
+    return module if hasattr(module, "write_bundle") else None
+
+
+def summary_of(report: Report) -> str:
+    api = bundle_api()
+    if api is not None and hasattr(api, "summary_text"):
+        try:
+            return str(api.summary_text(report))
+        except Exception:
+            log.exception("summary_text failed; using the wizard's own summary")
+    lines = [f"Stream Doctor {report.app_version}: {report.verdict.headline}", ""]
+    for f in report.verdict.findings:
+        lines.append(f"[{f.severity.value}] {f.title}: {f.plain}")
+        if f.ask_it:
+            lines.append(f"  Ask IT: {f.ask_it}")
+    return "\n".join(lines)
+
+
+def write_bundle(report: Report, folder: Path, redact_user: bool, pseudonymize_hosts: bool) -> Path:
+    api = bundle_api()
+    if api is None:
+        raise ModuleNotFoundError("the diagnostic bundle writer is missing", name="streamdoctor.bundle")
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(api.write_bundle(report, folder, redact_user=redact_user, pseudonymize_hosts=pseudonymize_hosts))
+
+
+class SavePage(QWizardPage):
+    def __init__(self, state: WizardState) -> None:
+        super().__init__()
+        self.state = state
+        self.task: Task | None = None
+        self.setTitle(self.tr("Save the report for IT"))
+        self.setSubTitle(self.tr("The report holds the measurements and the text for IT. It leaves out your API "
+                                 "key; nothing is sent until you send it yourself."))
+        layout = QVBoxLayout(self)
+        layout.addWidget(wrapped_label(self.tr("Folder to save it in:")))
+        row = QHBoxLayout()
+        self.folder = QLineEdit(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+                                or str(Path.home()))
+        self.folder.setAccessibleName(self.tr("Folder to save the report in"))
+        browse = QPushButton(self.tr("&Browse…"))
+        browse.setAccessibleName(self.tr("Choose the folder"))
+        browse.clicked.connect(self.browse)
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        layout.addLayout(row)
+        self.redact_user = QCheckBox(self.tr("Leave out my &user name and home folder"))
+        self.redact_user.setChecked(True)
+        self.redact_user.setAccessibleName(self.tr("Leave out my user name"))
+        self.hide_hosts = QCheckBox(self.tr("Also replace &host names with placeholders"))
+        self.hide_hosts.setAccessibleName(self.tr("Replace host names with placeholders"))
+        layout.addWidget(self.redact_user)
+        layout.addWidget(self.hide_hosts)
+        buttons = QHBoxLayout()
+        self.save_button = QPushButton(self.tr("&Save the report"))
+        self.save_button.setAccessibleName(self.tr("Save the report"))
+        self.save_button.clicked.connect(self.save)
+        self.open_button = QPushButton(self.tr("&Open folder"))
+        self.open_button.setAccessibleName(self.tr("Open the folder with the report"))
+        self.open_button.clicked.connect(self.open_folder)
+        self.open_button.setEnabled(False)
+        self.copy_button = QPushButton(self.tr("&Copy summary"))
+        self.copy_button.setAccessibleName(self.tr("Copy a summary to the clipboard"))
+        self.copy_button.clicked.connect(self.copy_summary)
+        self.mail_button = QPushButton(self.tr("&E-mail IT…"))
+        self.mail_button.setAccessibleName(self.tr("Write an e-mail to IT"))
+        self.mail_button.clicked.connect(self.email_it)
+        for b in (self.save_button, self.open_button, self.copy_button, self.mail_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.result = wrapped_label()
+        self.result.setAccessibleName(self.tr("Save status"))
+        layout.addWidget(self.result)
+        layout.addStretch(1)
+        layout.addWidget(wrapped_label(self.tr("Press <b>Finish</b> when you are done. You can run Stream Doctor "
+                                               "again at any time to check that a fix worked.")))
+
+    def owner(self) -> StreamDoctorWizard:
+        return self.wizard()  # type: ignore[return-value]
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt API)
+        if bundle_api() is None:
+            self.save_button.setEnabled(False)
+            self.result.setText(self.tr("Saving a report is not available in this version; “Copy summary” "
+                                        "still works."))
+
+    @Slot()
+    def browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, self.tr("Save the report in"), self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    @Slot()
+    def save(self) -> None:
+        self.save_button.setEnabled(False)
+        self.result.setText(self.tr("Saving…"))
+        task = Task(write_bundle, self.state.build_report(), Path(self.folder.text()).expanduser(),
+                    self.redact_user.isChecked(), self.hide_hosts.isChecked())
+        task.signals.done.connect(self.on_saved)
+        task.signals.failed.connect(self.on_save_failed)
+        self.task = task
+        self.owner().pool.start(task)
+
+    @Slot(object)
+    def on_saved(self, path: Path) -> None:
+        self.task = None
+        self.state.bundle_path = path
+        self.save_button.setEnabled(True)
+        self.open_button.setEnabled(True)
+        self.result.setText(self.tr("Saved: {path}. Attach this file when you write to IT.").format(path=path))
+
+    @Slot(object)
+    def on_save_failed(self, exc: BaseException) -> None:
+        self.task = None
+        self.save_button.setEnabled(True)
+        self.result.setText(self.tr("Not saved: {why}").format(why=error_text(exc)))
+
+    @Slot()
+    def open_folder(self) -> None:
+        path = self.state.bundle_path
+        folder = path.parent if path is not None else Path(self.folder.text())
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    @Slot()
+    def copy_summary(self) -> None:
+        QApplication.clipboard().setText(summary_of(self.state.build_report()))
+        self.result.setText(self.tr("A summary is on the clipboard: paste it into an e-mail or a ticket."))
+
+    def mailto_url(self) -> QUrl:
+        report = self.state.build_report()
+        body = summary_of(report)
+        if len(body) > MAILTO_BODY_MAX:
+            body = body[:MAILTO_BODY_MAX] + "\n…"
+        if self.state.bundle_path is not None:
+            body += "\n\n" + self.tr("The full report is attached ({name}).").format(name=self.state.bundle_path.name)
+        subject = self.tr("Claude connections are cut on our network: Stream Doctor report")
+        return QUrl(f"mailto:?subject={quote(subject)}&body={quote(body)}")
+
+    @Slot()
+    def email_it(self) -> None:
+        QDesktopServices.openUrl(self.mailto_url())
+        if self.state.bundle_path is not None:
+            self.result.setText(self.tr("Remember to attach {path} to the e-mail.").format(path=self.state.bundle_path))

@@ -1,0 +1,178 @@
+"""Setup: the API key (optional), where Claude is reached, and how thorough the check is."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWizardPage,
+)
+
+from ...cli import validate_base_url
+from ...errors import UserError
+from .. import keystore
+from ..state import DEFAULT_BASE_URL, WizardState
+from ..words import error_text
+from .common import wrapped_label
+
+
+class SetupPage(QWizardPage):
+    def __init__(self, state: WizardState) -> None:
+        super().__init__()
+        self.state = state
+        self.loaded_from_keychain = False
+        self.setTitle(self.tr("A few choices before we start"))
+        self.setSubTitle(self.tr("Everything here is optional; the usual choices are already made."))
+        layout = QVBoxLayout(self)
+
+        key_box = QGroupBox(self.tr("Your Claude API key (optional)"))
+        key_layout = QVBoxLayout(key_box)
+        key_layout.addWidget(wrapped_label(self.tr(
+            "With a key, a thorough check also asks Claude for a test answer and watches it arrive. Without one, "
+            "Stream Doctor still checks your network, proxy and VPN settings.")))
+        row = QHBoxLayout()
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText(self.tr("sk-ant-… (leave empty to skip the live test)"))
+        self.key_edit.setAccessibleName(self.tr("API key"))
+        self.key_edit.textChanged.connect(self.on_key_changed)
+        self.show_key = QCheckBox(self.tr("S&how"))
+        self.show_key.setAccessibleName(self.tr("Show the API key"))
+        self.show_key.toggled.connect(self.on_show_key)
+        row.addWidget(self.key_edit, 1)
+        row.addWidget(self.show_key)
+        key_layout.addLayout(row)
+        self.remember = QCheckBox(self.tr("&Remember the key in this computer's keychain"))
+        self.remember.setAccessibleName(self.tr("Remember the key in the keychain"))
+        key_layout.addWidget(self.remember)
+        self.key_note = wrapped_label()
+        self.key_note.setAccessibleName(self.tr("About the key"))
+        key_layout.addWidget(self.key_note)
+        layout.addWidget(key_box)
+
+        where_box = QGroupBox(self.tr("Where do you reach Claude?"))
+        where_layout = QVBoxLayout(where_box)
+        self.official = QRadioButton(self.tr("&Directly at api.anthropic.com (most people)"))
+        self.official.setAccessibleName(self.tr("Use api.anthropic.com"))
+        self.custom = QRadioButton(self.tr("Through my company's &gateway or another address:"))
+        self.custom.setAccessibleName(self.tr("Use a company gateway address"))
+        self.where_group = QButtonGroup(self)
+        self.where_group.addButton(self.official)
+        self.where_group.addButton(self.custom)
+        self.url_edit = QLineEdit()
+        self.url_edit.setPlaceholderText("https://claude-gateway.example.com")
+        self.url_edit.setAccessibleName(self.tr("Gateway address"))
+        self.url_error = wrapped_label()
+        self.url_error.setAccessibleName(self.tr("Problem with the address"))
+        where_layout.addWidget(self.official)
+        where_layout.addWidget(self.custom)
+        where_layout.addWidget(self.url_edit)
+        where_layout.addWidget(self.url_error)
+        layout.addWidget(where_box)
+        self.official.toggled.connect(self.on_where_changed)
+        self.url_edit.textChanged.connect(self.on_where_changed)
+
+        depth_box = QGroupBox(self.tr("How thorough?"))
+        depth_layout = QVBoxLayout(depth_box)
+        self.quick = QRadioButton(self.tr("&Quick: about a minute; checks settings and connections only"))
+        self.quick.setAccessibleName(self.tr("Quick check"))
+        self.thorough = QRadioButton(self.tr("&Thorough (recommended): a few minutes, up to 15; adds a live test "
+                                             "answer and measures how long a silent connection survives"))
+        self.thorough.setAccessibleName(self.tr("Thorough check"))
+        self.depth_group = QButtonGroup(self)
+        self.depth_group.addButton(self.quick)
+        self.depth_group.addButton(self.thorough)
+        depth_layout.addWidget(self.quick)
+        depth_layout.addWidget(self.thorough)
+        layout.addWidget(depth_box)
+        layout.addStretch(1)
+
+        self.quick.setChecked(state.quick)
+        self.thorough.setChecked(not state.quick)
+        self.official.setChecked(True)
+        if state.is_lab:
+            self.key_edit.setText(state.api_key)
+            self.key_edit.setEnabled(False)
+            self.remember.setEnabled(False)
+            self.key_note.setText(self.tr("Demo mode: a test key for the simulated service is filled in."))
+            self.custom.setChecked(True)
+            self.url_edit.setText(state.lab_url)
+            self.official.setEnabled(False)
+            self.custom.setEnabled(False)
+            self.url_edit.setEnabled(False)
+        self.on_where_changed()
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt API)
+        if self.state.is_lab or self.key_edit.text():
+            return
+        env_key = os.environ.get("ANTHROPIC_API_KEY", "")
+        if env_key:
+            self.key_edit.setText(env_key)
+            self.key_note.setText(self.tr("Filled in from the ANTHROPIC_API_KEY setting on this computer."))
+            return
+        key, problem = keystore.load_key()
+        if key:
+            self.loaded_from_keychain = True
+            self.key_edit.setText(key)
+            self.remember.setChecked(True)
+            self.key_note.setText(self.tr("Filled in from this computer's keychain."))
+        elif problem:
+            self.remember.setEnabled(False)
+            self.remember.setToolTip(self.tr("No keychain is available on this computer."))
+            self.key_note.setText(self.tr("This computer has no usable keychain, so the key will only be used "
+                                          "for this session."))
+
+    @Slot(bool)
+    def on_show_key(self, shown: bool) -> None:
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+
+    @Slot(str)
+    def on_key_changed(self, text: str) -> None:
+        if not self.state.is_lab and not text:
+            self.key_note.setText(self.tr("No key: the live stress test will be skipped."))
+
+    @Slot()
+    def on_where_changed(self) -> None:
+        self.url_edit.setEnabled(self.custom.isChecked() and not self.state.is_lab)
+        self.url_error.setText(self.url_problem())
+        self.completeChanged.emit()
+
+    def url_problem(self) -> str:
+        if not self.custom.isChecked() or self.state.is_lab:
+            return ""
+        if not self.url_edit.text().strip():
+            return self.tr("Type the address of the gateway, for example https://claude-gateway.example.com")
+        try:
+            validate_base_url(self.url_edit.text())
+        except UserError as exc:
+            return error_text(exc)
+        return ""
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt API)
+        return not self.url_problem()
+
+    def validatePage(self) -> bool:  # noqa: N802 (Qt API)
+        state = self.state
+        state.quick = self.quick.isChecked()
+        if state.is_lab:
+            return True
+        state.base_url = validate_base_url(self.url_edit.text()) if self.custom.isChecked() else DEFAULT_BASE_URL
+        state.api_key = self.key_edit.text().strip()
+        state.remember_key = self.remember.isChecked() and bool(state.api_key)
+        if state.remember_key:
+            problem = keystore.save_key(state.api_key)
+            if problem:
+                self.key_note.setText(self.tr("The keychain refused the key ({why}); it is used for this session "
+                                              "only.").format(why=problem))
+        elif self.loaded_from_keychain and not self.remember.isChecked():
+            keystore.forget_key()
+            self.loaded_from_keychain = False
+        return True

@@ -1,0 +1,115 @@
+"""The wizard's shared state: one dataclass owned by the wizard, read and written by every page.
+
+Pages never talk to each other; they read what earlier pages left here (MusicBrainz Picard's setup wizard
+keeps its shared state the same way). Nothing here imports Qt, so it is easy to test and to reason about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..model import Overall, ProbeResult, Report, Verdict
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+# Probes that have a page of their own; every other probe belongs to the Scan page's checklist.
+STRESS_PROBE = "stream"
+IDLE_PROBE = "idle"
+OWN_PAGE_PROBES = (STRESS_PROBE, IDLE_PROBE)
+
+
+@dataclass
+class WizardState:
+    lab_profile: str = ""
+    lab_url: str = ""
+    lab_overrides: dict[str, Any] = field(default_factory=dict)
+    ca_file: str = ""  # the lab's throwaway CA (trusted by the probes only, never installed)
+    api_key: str = ""
+    key_source: str = ""  # "typed", "environment", "keychain", "lab": shown to the user, never the key itself
+    remember_key: bool = False
+    base_url: str = DEFAULT_BASE_URL
+    quick: bool = False  # thorough by default: the live tests are what find a cut stream
+    results: dict[str, ProbeResult] = field(default_factory=dict)
+    ctx: Any = None  # the ProbeContext of the current run (built when the scan starts)
+    report: Report | None = None
+    bundle_path: Path | None = None
+
+    @property
+    def is_lab(self) -> bool:
+        return bool(self.lab_profile)
+
+    # --- which probes run where ----------------------------------------------------------------------
+
+    def planned(self) -> list[Any]:
+        from ..probes import select
+
+        return list(select(self.quick))
+
+    def planned_names(self) -> set[str]:
+        return {p.name for p in self.planned()}
+
+    def scan_probes(self) -> list[Any]:
+        return [p for p in self.planned() if p.name not in OWN_PAGE_PROBES]
+
+    def probe(self, name: str) -> Any | None:
+        return next((p for p in self.planned() if p.name == name), None)
+
+    def stress_applies(self) -> bool:
+        """No key, no stress test: the stream probe needs a real request."""
+        return bool(self.api_key) and STRESS_PROBE in self.planned_names()
+
+    def idle_applies(self) -> bool:
+        """The idle test is long: run it in a thorough check, or when something already looks wrong."""
+        if IDLE_PROBE not in self.planned_names():
+            return False
+        return not self.quick or self.verdict().overall is not Overall.HEALTHY
+
+    # --- the run ---------------------------------------------------------------------------------------
+
+    def new_context(self) -> Any:
+        """A fresh ProbeContext for a new run, built the way cli.make_context builds it."""
+        from ..probes import ProbeContext
+
+        ctx = ProbeContext(base_url=self.lab_url or self.base_url, quick=self.quick, lab_profile=self.lab_profile,
+                           ca_file=self.ca_file)
+        ctx.api_key = self.api_key
+        for name, value in self.lab_overrides.items():
+            if hasattr(ctx, name):
+                setattr(ctx, name, value)
+            else:
+                ctx.options[name] = value
+        self.ctx = ctx
+        self.results = {}
+        self.report = None
+        self.bundle_path = None
+        return ctx
+
+    def add_results(self, results: list[ProbeResult]) -> None:
+        for r in results:
+            self.results[r.probe] = r
+        if self.ctx is not None:
+            self.ctx.results.update({r.probe: r for r in results})
+        self.report = None
+
+    def forget_results(self, names: tuple[str, ...]) -> None:
+        for name in names:
+            self.results.pop(name, None)
+        self.report = None
+
+    def verdict(self) -> Verdict:
+        from ..diagnosis import diagnose
+
+        return diagnose(self.results.values())
+
+    def build_report(self) -> Report:
+        if self.report is None:
+            self.report = Report(
+                target={"base_url": self.lab_url or self.base_url, "lab_profile": self.lab_profile,
+                        "quick": self.quick},
+                results=list(self.results.values()),
+                verdict=self.verdict(),
+                app_version=__version__,
+            )
+        return self.report

@@ -1,0 +1,1 @@
+"""Custom widgets drawn with QPainter in the palette's colours: charts and the traffic light."""

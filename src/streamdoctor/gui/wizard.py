@@ -1,0 +1,150 @@
+"""The wizard: pages by IntEnum id, routing in nextId(), one WizardState, one thread pool, clean shutdown.
+
+Route: Welcome -> Setup -> Scan -> [Stress, when there is a key] -> [Idle, when thorough or something looks
+wrong] -> Results -> Save. Closing at any point cancels every running test and waits for the pool (the core's
+cancel closes blocked sockets, so this takes well under two seconds).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, QSize, QThreadPool, QTimer, Slot
+from PySide6.QtWidgets import QWidget, QWizard, QWizardPage
+
+from .pages import PageId
+from .pages.welcome import WelcomePage
+
+if TYPE_CHECKING:
+    from .state import WizardState
+
+log = logging.getLogger(__name__)
+SHUTDOWN_WAIT_MS = 1800
+
+
+def warm_up_imports() -> None:
+    """Import the anthropic SDK on a background thread while the user reads the first pages.
+
+    The import takes 0.5-3 s and holds the GIL in bursts; done lazily by the stress test it would stall the
+    GUI just as the live chart starts. A plain daemon thread, not the pool: closing the window must never wait
+    for it."""
+
+    def run() -> None:
+        try:
+            import anthropic  # noqa: F401
+        except Exception:  # the stress test reports a missing SDK in words when it runs
+            log.info("warm-up import of the anthropic SDK failed", exc_info=True)
+
+    threading.Thread(target=run, name="warm-up-imports", daemon=True).start()
+
+
+class StreamDoctorWizard(QWizard):
+    def __init__(self, state: WizardState, parent: QWidget | None = None, defer_pages: bool = False) -> None:
+        """`defer_pages`: build only the Welcome page now and the rest right after the first paint (the user
+        cannot press Next before that), which keeps start-up close to a bare QWizard's."""
+        super().__init__(parent)
+        self.state = state
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(4)
+        self.setWindowTitle(self.tr("Stream Doctor"))
+        if not hasattr(QWizard.WizardStyle, "MacStyle") or self.wizardStyle() != QWizard.WizardStyle.MacStyle:
+            self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.HaveHelpButton, False)
+        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("&Continue >"))
+        from .resources import app_icon
+
+        self.setPixmap(QWizard.WizardPixmap.LogoPixmap, app_icon().pixmap(QSize(48, 48)))
+        self.pages: dict[PageId, QWizardPage] = {PageId.WELCOME: WelcomePage(state)}
+        self.setPage(PageId.WELCOME, self.pages[PageId.WELCOME])
+        if defer_pages:
+            self.pages[PageId.WELCOME].installEventFilter(self)
+        else:
+            self.add_remaining_pages()
+        self.setStartId(PageId.WELCOME)
+        self.name_buttons()
+        self.resize(QSize(900, 640))
+        self.setMinimumSize(QSize(640, 480))
+        self.closed = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Paint and watched is self.pages.get(PageId.WELCOME):
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self.add_remaining_pages)  # the first page is on screen: build the rest now
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def add_remaining_pages(self) -> None:
+        if PageId.SETUP in self.pages:
+            return
+        from .pages.idle import IdlePage
+        from .pages.results import ResultsPage
+        from .pages.save import SavePage
+        from .pages.scan import ScanPage
+        from .pages.setup import SetupPage
+        from .pages.stress import StressPage
+
+        state = self.state
+        for page_id, page in ((PageId.SETUP, SetupPage(state)), (PageId.SCAN, ScanPage(state)),
+                              (PageId.STRESS, StressPage(state)), (PageId.IDLE, IdlePage(state)),
+                              (PageId.RESULTS, ResultsPage(state)), (PageId.SAVE, SavePage(state))):
+            self.pages[page_id] = page
+            self.setPage(page_id, page)
+        warm_up_imports()
+        # Everything built so far lives as long as the app: move it out of the collector's sight, so a full
+        # collection during a fast stream scans only new objects (a ~30 ms GUI stall otherwise).
+        gc.freeze()
+
+    def name_buttons(self) -> None:
+        for which in (QWizard.WizardButton.BackButton, QWizard.WizardButton.NextButton,
+                      QWizard.WizardButton.CommitButton, QWizard.WizardButton.FinishButton,
+                      QWizard.WizardButton.CancelButton):
+            button = self.button(which)
+            button.setAccessibleName(button.text().replace("&", "").strip(" <>"))
+
+    def nextId(self) -> int:  # noqa: N802 (Qt API)
+        current = self.currentId()
+        state = self.state
+        if current == PageId.WELCOME:
+            return PageId.SETUP
+        if current == PageId.SETUP:
+            return PageId.SCAN
+        if current == PageId.SCAN:
+            if state.stress_applies():
+                return PageId.STRESS
+            return PageId.IDLE if state.idle_applies() else PageId.RESULTS
+        if current == PageId.STRESS:
+            return PageId.IDLE if state.idle_applies() else PageId.RESULTS
+        if current == PageId.IDLE:
+            return PageId.RESULTS
+        if current == PageId.RESULTS:
+            return PageId.SAVE
+        return -1
+
+    def run_pages(self) -> list[Any]:
+        from .pages.common import RunPage
+
+        return [p for p in self.pages.values() if isinstance(p, RunPage)]
+
+    def is_busy(self) -> bool:
+        return any(p.is_running() for p in self.run_pages())
+
+    def shutdown(self, wait_ms: int = SHUTDOWN_WAIT_MS) -> bool:
+        """Cancel every test, then wait for the pool. True when no worker is left running."""
+        for page in self.run_pages():
+            for run in page.all_runs():
+                run.cancel.cancel()
+            page.cancel()
+        finished = self.pool.waitForDone(wait_ms)
+        if not finished:
+            log.warning("workers still running %d ms after cancel", wait_ms)
+        return finished
+
+    def done(self, result: int) -> None:
+        if not self.closed:
+            self.closed = True
+            self.shutdown()
+        super().done(result)
