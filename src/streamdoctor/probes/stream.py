@@ -11,6 +11,8 @@ read at once, so neither a stall nor a cancel waits for a long read timeout.
 
 from __future__ import annotations
 
+import bisect
+import errno
 import json
 import logging
 import socket
@@ -23,17 +25,25 @@ from ..cancel import CancelToken
 from ..lab.sse import SSEParser
 from ..model import Evidence, ProbeResult, Status
 from .base import ProbeContext, Progress, ProgressCallback
+from .proxy_choice import client_proxy
+from .sdk_import import load_anthropic
+from .stress_plan import StressPlan, plan_for, stress_prompt
 
 log = logging.getLogger(__name__)
 
 MAX_SAMPLES = 5000  # arrival samples kept for charts; counters keep counting beyond this
 BURST_WINDOW_S = 0.1
+LUMP_GAP_S = 0.002  # an event this soon after the previous one arrived in the same lump
+# Upper edges (s) of the inter-event gap histogram: constant memory however long the stream.
+GAP_EDGES_S = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, float("inf"))
 
-PROMPT = (
-    "Before you answer, think step by step about the question for a while. Then write a long, detailed "
-    "explanation of how TCP keepalive, proxy idle timeouts and TLS inspection interact with long-lived "
-    "HTTP streams. Use plain prose, at least 600 words."
-)
+PROMPT = stress_prompt(600)
+
+# What the optional second runs (HTTP/2, direct) keep: enough to compare, not the samples.
+COMPARE_KEYS = ("outcome", "http_version", "via_proxy", "time_to_first_byte_s", "time_to_first_text_s", "total_s",
+                "silence_before_end_s", "max_gap_s", "bytes", "text_events", "pings", "tokens_per_s", "detail")
+
+_TCP_CLOSE, _TCP_CLOSE_WAIT = 7, 8  # Linux TCP states (include/net/tcp_states.h)
 
 # How a stream ended. Diagnosis rules key on these strings; they are part of the report schema.
 COMPLETED = "completed"
@@ -61,6 +71,9 @@ class _Timeline:
     text_chars: int = 0
     max_gap_s: float = 0.0
     samples: list[tuple[float, int, str]] = field(default_factory=list)
+    gap_counts: list[int] = field(default_factory=lambda: [0] * len(GAP_EDGES_S))
+    t_last_event: float | None = None
+    lumped_events: int = 0
     chunks: list[tuple[float, int]] = field(default_factory=list)
     sse_error: dict[str, Any] | None = None
     stop_reason: str = ""
@@ -79,6 +92,12 @@ class _Timeline:
         self.events[event] = self.events.get(event, 0) + 1
         if len(self.samples) < MAX_SAMPLES:
             self.samples.append((round(t, 4), len(data), event))
+        if self.t_last_event is not None:
+            gap = t - self.t_last_event
+            self.gap_counts[bisect.bisect_left(GAP_EDGES_S, gap)] += 1
+            if gap < LUMP_GAP_S:
+                self.lumped_events += 1
+        self.t_last_event = t
         if event == "content_block_delta":
             if self.t_first_text is None:
                 self.t_first_text = t
@@ -118,6 +137,7 @@ class _Watchdog:
         self.ctx, self.cancel, self.timeline, self.t0 = ctx, cancel, timeline, t0
         self.reason = ""
         self.sock: socket.socket | None = None
+        self.peer_ending: str | None = None  # what the kernel saw when the read failed: reset / fin
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stream-watchdog", daemon=True)
 
@@ -153,7 +173,7 @@ class StreamProbe:
     name = "stream"
     title = "Streaming answer"
     needs: tuple[str, ...] = ()
-    quick = True
+    quick = False  # the stress test costs tokens and time: `check --quick` leaves it out
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         if not ctx.api_key:
@@ -161,14 +181,55 @@ class StreamProbe:
                 self.name, Status.SKIPPED,
                 "No API key: the streaming test needs one (the key-free checks still ran).",
             )
-        import anthropic  # deferred: the SDK is a heavy import and not every caller needs it
+        size = str(ctx.options.get("stress_size") or "")
+        plan = plan_for(ctx.model, size) if size else plan_for(ctx.model, "quick", ctx.max_tokens)
+        result_data = self._stream_once(ctx, progress, cancel, plan)
+        outcome, http_status = result_data["outcome"], result_data["http_status"]
+        result_data["plan"] = plan.as_dict()
+        if ctx.options.get("stress_compare") and outcome != CANCELLED:
+            result_data["compare"] = self._compare(ctx, progress, cancel, plan)
+        if ctx.options.get("sdk_retry_check", True) and outcome != CANCELLED:
+            from .sdk_retry import check_midstream_retry
 
-        max_tokens = min(ctx.max_tokens, 256) if ctx.quick else ctx.max_tokens
+            result_data["sdk_retry"] = check_midstream_retry(cancel)
+        status = _status(outcome)
+        summary = _summary(outcome, result_data)
+        if outcome == HTTP_ERROR and http_status in (401, 403):
+            # A refused key means we could not test, not that the network is broken.
+            status = Status.ERROR
+            summary = (f"The API key was refused (HTTP {http_status}): check ANTHROPIC_API_KEY or the key you "
+                       "entered, then run the check again")
+        return ProbeResult(self.name, status, summary, result_data, _evidence(result_data))
+
+    def _compare(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken,
+                 plan: StressPlan) -> dict[str, Any]:
+        """The optional second runs: over HTTP/2, and directly when the first run went through a proxy."""
+        variants: dict[str, dict[str, bool]] = {"http2": {"http2": True}}
+        if client_proxy(ctx):
+            variants["direct"] = {"direct": True}
+        out: dict[str, Any] = {}
+        for name, variant in variants.items():
+            if cancel.cancelled:
+                break
+            d = self._stream_once(ctx, progress, cancel, plan, **variant)
+            out[name] = {k: d.get(k) for k in COMPARE_KEYS}
+        return out
+
+    def _stream_once(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken, plan: StressPlan,
+                     http2: bool = False, direct: bool = False) -> dict[str, Any]:
+        """One streamed answer, every byte timed; returns the result data (without the plan and retry check)."""
+        anthropic = load_anthropic()  # deferred and thread-safe: the SDK is a heavy import
+
+        max_tokens = plan.max_tokens
         timeline = _Timeline()
         t0 = time.monotonic()
         watchdog = _Watchdog(ctx, cancel, timeline, t0)
 
         def trace(event: str, info: dict[str, Any]) -> None:
+            if event.endswith(".failed") and watchdog.sock is not None and watchdog.peer_ending is None:
+                # Called before the transport closes the socket: over TLS an RST looks like an EOF to the
+                # ssl module, but the kernel's TCP state still tells a reset from a FIN.
+                watchdog.peer_ending = tcp_peer_ending(watchdog.sock)
             if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
                 stream = info.get("return_value")
                 sock = stream.get_extra_info("socket") if stream is not None else None
@@ -183,7 +244,10 @@ class StreamProbe:
             import ssl
 
             verify = ssl.create_default_context(cafile=ctx.ca_file)
-        http_client = anthropic.DefaultHttpxClient(verify=verify, event_hooks={"request": [add_trace]})
+        extra: dict[str, Any] = {"http2": True} if http2 else {}
+        if direct:
+            extra["trust_env"] = False  # no proxy from the environment: straight to the API
+        http_client = anthropic.DefaultHttpxClient(verify=verify, event_hooks={"request": [add_trace]}, **extra)
         read_limit = max(ctx.first_byte_timeout_s, ctx.stall_timeout_s) + 5  # the watchdog acts first
         client = anthropic.Anthropic(
             api_key=ctx.api_key,
@@ -194,6 +258,7 @@ class StreamProbe:
         )
         outcome, detail, request_id, content_type = "", "", "", ""
         http_status = 0
+        http_version = ""
         api_error: dict[str, Any] = {}
         exc_chain: list[str] = []
         watchdog.start()
@@ -203,11 +268,12 @@ class StreamProbe:
             with client.messages.with_streaming_response.create(
                 model=ctx.model,
                 max_tokens=max_tokens,
-                messages=[{"role": "user", "content": PROMPT}],
+                messages=[{"role": "user", "content": plan.prompt}],
                 stream=True,
             ) as response:
                 timeline.t_headers = time.monotonic() - t0
                 http_status = response.http_response.status_code
+                http_version = response.http_response.http_version
                 request_id = response.http_response.headers.get("request-id", "")
                 content_type = response.http_response.headers.get("content-type", "")
                 for chunk in response.http_response.iter_bytes():
@@ -232,6 +298,8 @@ class StreamProbe:
             exc_chain = _chain(exc)
             detail = f"{type(exc).__name__}: {exc}"[:300]
             outcome = _classify_transport_failure(watchdog.reason, exc_chain, timeline, ctx.is_tls)
+            if outcome == CLOSED and watchdog.peer_ending == RESET:
+                outcome = RESET
         finally:
             watchdog.stop()
             client.close()
@@ -240,16 +308,11 @@ class StreamProbe:
 
         total = time.monotonic() - t0
         result_data = _result_data(timeline, total, outcome, http_status, api_error, request_id, content_type,
-                            detail, exc_chain, max_tokens, ctx)
+                                   detail, exc_chain, max_tokens, ctx)
+        result_data["http_version"] = http_version
+        result_data["via_proxy"] = None if direct else client_proxy(ctx) is not None
         progress(Progress(self.name, 1.0, _live_line(timeline, total), _live_data(timeline, total)))
-        status = _status(outcome)
-        summary = _summary(outcome, result_data)
-        if outcome == HTTP_ERROR and http_status in (401, 403):
-            # A refused key means we could not test, not that the network is broken.
-            status = Status.ERROR
-            summary = (f"The API key was refused (HTTP {http_status}): check ANTHROPIC_API_KEY or the key you "
-                       "entered, then run the check again")
-        return ProbeResult(self.name, status, summary, result_data, _evidence(result_data))
+        return result_data
 
 
 def _ending_of_complete_body(timeline: _Timeline, content_type: str) -> str:
@@ -260,6 +323,25 @@ def _ending_of_complete_body(timeline: _Timeline, content_type: str) -> str:
     if timeline.events.get("message_stop"):
         return COMPLETED
     return CLOSED  # the body ended (chunked terminator or close) without message_stop
+
+
+def tcp_peer_ending(sock: socket.socket) -> str | None:
+    """RESET if the peer reset `sock`, CLOSED if it sent a FIN first, None if open or unknown.
+
+    Linux only: TCP_INFO's first byte is the TCP state: CLOSE_WAIT after a FIN, CLOSE after an RST. A FIN is
+    often followed by an RST too (the TLS layer answers the FIN with an alert into the closed socket); the kernel
+    then records EPIPE instead of ECONNRESET (tcp_reset() in CLOSE_WAIT), which SO_ERROR still shows."""
+    tcp_info = getattr(socket, "TCP_INFO", None)
+    if tcp_info is None:
+        return None
+    try:
+        state = sock.getsockopt(socket.IPPROTO_TCP, tcp_info, 8)[0]
+        pending = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    except (OSError, ValueError):
+        return None
+    if state == _TCP_CLOSE_WAIT or (state == _TCP_CLOSE and pending == errno.EPIPE):
+        return CLOSED
+    return RESET if state == _TCP_CLOSE else None
 
 
 def _classify_transport_failure(reason: str, chain: list[str], timeline: _Timeline, tls: bool) -> str:
@@ -321,6 +403,11 @@ def _result_data(
         "largest_burst_share": round(tl.largest_burst_share(), 4),
         "stop_reason": tl.stop_reason,
         "sse_error": tl.sse_error,
+        "gap_histogram": {("inf" if edge == float("inf") else f"{edge:g}"): n
+                          for edge, n in zip(GAP_EDGES_S, tl.gap_counts, strict=True)},
+        "lumped_share": round(tl.lumped_events / max(1, sum(tl.events.values()) - 1), 4),
+        "tokens_per_s": round(_rate(tl.events.get("content_block_delta", 0), tl.t_first_text, tl.t_last_byte), 3),
+        "bytes_per_s": round(_rate(tl.bytes_total, tl.t_first_byte, tl.t_last_byte), 1),
         "detail": detail,
         "exception_chain": chain,
         "samples": tl.samples,
@@ -331,6 +418,12 @@ def _result_data(
             "slow_first_byte_s": float(ctx.options.get("slow_first_byte_s", 10.0)),
         },
     }
+
+
+def _rate(count: int, start: float | None, end: float | None) -> float:
+    if start is None or end is None or end <= start:
+        return 0.0
+    return count / (end - start)
 
 
 def _status(outcome: str) -> Status:
@@ -389,6 +482,6 @@ def _live_line(tl: _Timeline, t: float) -> str:
 def _live_data(tl: _Timeline, t: float) -> dict[str, Any]:
     tokens = tl.events.get("content_block_delta", 0)
     rate = tokens / (t - tl.t_first_text) if tl.t_first_text is not None and t > tl.t_first_text else 0.0
-    return {"elapsed_s": t, "bytes": tl.bytes_total, "tokens": tokens, "tokens_per_s": rate,
-            "pings": tl.events.get("ping", 0),
+    return {"kind": "stream", "elapsed_s": t, "bytes": tl.bytes_total, "tokens": tokens, "tokens_per_s": rate,
+            "pings": tl.events.get("ping", 0), "max_gap_s": tl.max_gap_s,
             "since_last_byte_s": t - tl.t_last_byte if tl.t_last_byte is not None else t}

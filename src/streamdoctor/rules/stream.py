@@ -7,6 +7,7 @@ from typing import Any
 from ..diagnosis import Results, rule
 from ..model import Confidence, Evidence, Finding, Severity, Status
 from ..probes import stream as sp
+from .idle import idle_cut
 
 # Below this much silence before the cut, data was still flowing: the cut is not an idle timeout.
 IDLE_SILENCE_MIN_S = 1.0
@@ -52,6 +53,8 @@ def stream_cut(results: Results) -> Finding | None:
         return None
     silence = float(d["silence_before_end_s"])
     idle = silence >= IDLE_SILENCE_MIN_S
+    if idle and idle_cut(results) is not None:
+        return None  # the idle test measured this cut precisely; its finding quotes this stream as evidence
     evidence = _ev(d, "outcome", "silence_before_end_s", "total_s", "bytes")
     if d["outcome"] == sp.RESET and idle:
         return Finding(
@@ -95,7 +98,7 @@ def stream_cut(results: Results) -> Finding | None:
 @rule("stream.stall")
 def stream_stall(results: Results) -> Finding | None:
     d = _stream(results)
-    if d is None or d["outcome"] != sp.STALLED:
+    if d is None or d["outcome"] != sp.STALLED or idle_cut(results) is not None:
         return None
     silence = float(d["silence_before_end_s"])
     return Finding(
@@ -155,14 +158,35 @@ def stream_first_byte(results: Results) -> Finding | None:
     threshold = float(limits.get("slow_first_byte_s", 10.0))
     if ttfb is None or ttfb < threshold:
         return None
+    # The user's own limits, where the environment scan found them: a first byte later than one of them is
+    # a timeout error in that client.
+    too_short = [(name, s) for name, s in first_byte_limits(results) if s <= ttfb * 1.5]
+    mine = ""
+    if too_short:
+        name, limit = too_short[0]
+        mine = (f" Claude Code here gives up after {limit:.0f} s ({name}), too close to this: raise it.")
     return Finding(
-        "stream.first-byte", "slow-first-byte", Severity.WARNING, Confidence.MEDIUM,
-        "Answers are slow to start",
+        "stream.first-byte", "slow-first-byte", Severity.PROBLEM if too_short else Severity.WARNING,
+        Confidence.MEDIUM, "Answers are slow to start",
         f"The first byte of the answer took {ttfb:.1f} s. Clients with a shorter first-byte or request timeout "
-        "(CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS, a custom SDK timeout) report a timeout, not a reset.",
+        "(CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS, a custom SDK timeout) report a timeout, not a reset." + mine,
         _ev(d, "time_to_first_byte_s", "total_s"), ["claude-code-timeouts", "sdk-snippet"],
         failure_mode=9,
     )
+
+
+def first_byte_limits(results: Results) -> list[tuple[str, float]]:
+    """Claude Code's first-byte and request limits (seconds) from the environment scan, if it found any."""
+    r = results.get("env.clients")
+    cc = r.data.get("claude_code") if r is not None and isinstance(r.data, dict) else None
+    env = cc.get("env") if isinstance(cc, dict) and cc.get("installed") else None
+    out = []
+    for name in ("CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS", "API_TIMEOUT_MS"):
+        try:
+            out.append((name, float(env[name]) / 1000))  # type: ignore[index]
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
 
 
 @rule("stream.server")
@@ -204,3 +228,50 @@ def stream_server_side(results: Results) -> Finding | None:
         )
     return Finding("stream.server", cause, Severity.WARNING, Confidence.HIGH, title, plain,
                    _ev(d, "http_status", "request_id"), ["sdk-snippet"], failure_mode=12)
+
+
+@rule("stream.resume")
+def stream_resume(results: Results) -> Finding | None:
+    """When streams are being cut, say whether the installed SDK would recover by itself (it does not)."""
+    r = results.get("stream")
+    if r is None or not r.data:
+        return None
+    check = r.data.get("sdk_retry") or {}
+    if check.get("retried") is not False:
+        return None
+    cut = r.data.get("outcome") in (sp.RESET, sp.CLOSED, sp.STALLED) or idle_cut(results) is not None
+    if not cut:
+        return None
+    return Finding(
+        "stream.resume", "sdk-no-resume", Severity.INFO, Confidence.HIGH,
+        "The SDK does not resume a cut answer",
+        f"The anthropic SDK {check.get('sdk_version', '')} installed here does not retry an answer that is cut "
+        f"after it started: against a simulated reset it made {check.get('streams_started', 1)} request and "
+        f"raised {str(check.get('error', '')).split(':')[0]}. Scripts must catch that and resume; the SDK "
+        "snippet does it for you.",
+        [Evidence("SDK version", check.get("sdk_version", "")),
+         Evidence("Streams the SDK started for one cut answer", check.get("streams_started", 0)),
+         Evidence("Error the caller sees", check.get("error", ""))],
+        ["sdk-snippet"], failure_mode=1,
+    )
+
+
+@rule("stream.compare")
+def stream_compare(results: Results) -> Finding | None:
+    """The optional direct run: cut through the proxy but whole without it means the proxy cuts."""
+    r = results.get("stream")
+    if r is None or not r.data:
+        return None
+    direct = (r.data.get("compare") or {}).get("direct") or {}
+    if r.data.get("outcome") not in (sp.RESET, sp.CLOSED, sp.STALLED) or direct.get("outcome") != sp.COMPLETED:
+        return None
+    return Finding(
+        "stream.compare", "proxy-cuts-stream", Severity.WARNING, Confidence.HIGH,
+        "The proxy is what cuts the answer",
+        f"Through the proxy the answer ended ({r.data['outcome']}) after {r.data.get('total_s', 0):.1f} s; sent "
+        f"directly, the same request completed in {direct.get('total_s') or 0:.1f} s. The proxy cuts long answers.",
+        [Evidence("Through the proxy", r.data["outcome"]), Evidence("Directly", direct.get("outcome", ""))],
+        [], ask_it=("Streamed answers from api.anthropic.com are cut when they pass our proxy but not without it. "
+                    "Please raise the proxy's idle/read timeout for this host to 600 s or let it bypass the proxy."),
+        failure_mode=2,
+    )
