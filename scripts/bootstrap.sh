@@ -11,8 +11,10 @@ what=${1:-run}
 RUN_PKGS="libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb1
  libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
  libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libx11-xcb1 fonts-dejavu-core"
-# The network lab (namespaces, netfilter, nginx, squid with ssl_bump), ping for path MTU, Xvfb for screenshots.
-TEST_PKGS="iproute2 iptables iputils-ping nginx-light squid-openssl xvfb xauth"
+# The network lab (namespaces, netfilter, nginx, squid with ssl_bump), ping for path MTU, Xvfb for screenshots;
+# binutils (objdump, strip) for PyInstaller in `make dist`; tsc (node-typescript) compiles the generated
+# TypeScript snippet of the sdk-snippet fix.
+TEST_PKGS="iproute2 iptables iputils-ping nginx-light squid-openssl openssl xvfb xauth chromium libglib2.0-bin binutils node-typescript"
 
 pkgs=$RUN_PKGS
 [ "$what" = test ] && pkgs="$RUN_PKGS $TEST_PKGS"

@@ -7,6 +7,7 @@ Errors become one line on stderr here; the log file keeps the details.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -59,7 +60,45 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the full report as JSON")
     c.add_argument("--quick", action="store_true", help="only the fast checks")
     c.add_argument("--model", help="model for the streaming test")
+    c.add_argument("--ca-file", metavar="PEM", help="also trust this CA as the API's genuine root (a test or "
+                   "gateway CA); used for this run only, never installed")
+    # Advanced, not in --help: probe limits scaled down for tests against real networks (the netlab), e.g.
+    # --probe-option stall_timeout_s=8; the same names a lab profile's probe_overrides use.
+    c.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
+                   help=argparse.SUPPRESS)
+    c.add_argument("--bundle", metavar="FOLDER", help="also save the diagnostic bundle (zip) for IT in FOLDER")
     c.set_defaults(func=cmd_check)
+
+    i = sub.add_parser("idle", help="measure after how long silent connections to the API are cut, and how")
+    _add_target_args(i)
+    i.add_argument("--quick", action="store_true", help="test silences up to 120 s instead of 420 s")
+    i.add_argument("--max", type=float, metavar="S", help="longest silence to test, in seconds")
+    i.set_defaults(func=cmd_idle, model=None)
+
+    s = sub.add_parser("stress", help="one long streamed answer with every byte timed (uses your API key)")
+    _add_target_args(s)
+    s.add_argument("--model", help="model to ask")
+    s.add_argument("--size", choices=("quick", "standard", "long"), default="quick",
+                   help="how long an answer to ask for; the token count and an approximate cost are shown first")
+    s.add_argument("--yes", action="store_true", help="do not ask before spending tokens")
+    s.add_argument("--compare", action="store_true",
+                   help="run again over HTTP/2, and directly when a proxy is in use, to compare (costs more)")
+    s.set_defaults(func=cmd_stress, quick=False)
+
+    b = sub.add_parser("bundle", help="run the check and save the diagnostic bundle (zip) for IT; or bundle a "
+                       "report saved with `check --json` (--from)")
+    _add_target_args(b)
+    b.add_argument("--quick", action="store_true", help="only the fast checks")
+    b.add_argument("--model", help="model for the streaming test")
+    b.add_argument("--from", dest="from_report", metavar="REPORT_JSON",
+                   help="bundle this saved report (from `check --json`) instead of running the check")
+    b.add_argument("--out", metavar="FOLDER", default=".", help="where to save the zip (default: this folder)")
+    b.add_argument("--keep-user-name", action="store_true", help="leave the user name in paths")
+    b.add_argument("--pseudonymize-hosts", action="store_true", help="replace internal host names and private "
+                   "IPs with consistent pseudonyms (the mapping stays on this computer)")
+    b.set_defaults(func=cmd_bundle)
+
+    _add_fix_parser(sub)
 
     lab = sub.add_parser("lab", help="the built-in simulated API")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
@@ -70,8 +109,29 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--profile", default="clean")
     ls.add_argument("--host", default="127.0.0.1")
     ls.add_argument("--port", type=_port, default=0)
+    ls.add_argument("--tls", action="store_true", help="serve https://localhost:PORT with a CA made for this run")
     ls.set_defaults(func=cmd_lab_serve)
     return p
+
+
+def _add_target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base-url", help="API endpoint or gateway (default: $ANTHROPIC_BASE_URL or api.anthropic.com)")
+    p.add_argument("--lab", metavar="PROFILE", help="test against the built-in simulated API with this fault profile")
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.add_argument("--ca-file", metavar="PEM", help="also trust this CA for this run (never installed)")
+    p.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
+                   help=argparse.SUPPRESS)  # as for check: scaled-down limits for the netlab
+
+
+def _probe_option(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not sep or not name.isidentifier() or number < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=SECONDS (e.g. stall_timeout_s=8)")
+    return name, number
 
 
 def _port(text: str) -> int:
@@ -88,17 +148,32 @@ def _port(text: str) -> int:
 
 
 @contextmanager
-def lab_or_real(lab_profile: str | None, base_url: str | None) -> Iterator[tuple[str, dict[str, Any], str]]:
-    """Yield (base_url, probe overrides, ca_file): the in-process lab when a profile is given, else the real URL."""
+def lab_or_real(lab_profile: str | None, base_url: str | None,
+                ca_file: str | None = None) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Yield (base_url, probe overrides, ca_file): the in-process lab when a profile is given, else the real URL.
+
+    The lab serves TLS with a CA made for this run and is addressed as https://localhost:PORT, so the DNS, TLS,
+    ClientHello and HTTP probes test it like the real API; its CA file is deleted when the lab stops. A user's
+    --ca-file is trusted the same way (as the genuine root, e.g. a test CA), never installed anywhere."""
     if lab_profile:
         from .lab import LAB_PROBE_LIMITS, LabRuntime, get_profile
+        from .lab.tls import LabTLS, serves_tls
 
         profile = get_profile(lab_profile)
-        with LabRuntime(profile) as lab:
-            overrides = {**LAB_PROBE_LIMITS, **profile.probe_overrides}
-            yield lab.url, overrides, ""
+        overrides = {**LAB_PROBE_LIMITS, **profile.probe_overrides}
+        if not serves_tls(profile):
+            with LabRuntime(profile) as lab:
+                yield lab.url, overrides, ""
+            return
+        with LabTLS() as tls, LabRuntime(profile, ssl_context=tls.server_context(), url_host="localhost") as lab:
+            yield lab.url, overrides, tls.ca_file
         return
-    yield validate_base_url(base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL), {}, ""
+    checked_ca = ""
+    if ca_file:
+        from .lab.tls import load_ca_file
+
+        checked_ca = load_ca_file(ca_file)
+    yield validate_base_url(base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL), {}, checked_ca
 
 
 def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namespace, ca_file: str = "") -> Any:
@@ -118,18 +193,27 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
             setattr(ctx, name, value)
         else:
             ctx.options[name] = value
+    ctx.options.update(getattr(args, "extra_options", None) or {})  # set by the idle/stress subcommands
+    for name, value in getattr(args, "probe_option", None) or []:
+        if hasattr(ctx, name):
+            setattr(ctx, name, type(getattr(ctx, name))(value))
+        else:
+            ctx.options[name] = value
     return ctx
 
 
-def run_check(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run_check(args: argparse.Namespace, out: TextIO = sys.stdout, probes: Sequence[Any] | None = None) -> int:
+    """Run `probes` (default: the check's list, quick or not) and print the report; returns the exit code."""
     from .probes import select
     from .runner import run_probes
 
     cancel = CancelToken()
-    with lab_or_real(args.lab, args.base_url) as (base_url, overrides, ca_file), _cancel_on_sigint(cancel):
+    with lab_or_real(args.lab, args.base_url, getattr(args, "ca_file", None)) as (base_url, overrides, ca_file), \
+            _cancel_on_sigint(cancel):
         ctx = make_context(base_url, overrides, args, ca_file)
         live = _LiveLine(sys.stderr) if not args.json and sys.stderr is not None and sys.stderr.isatty() else None
-        results = run_probes(select(args.quick), ctx, progress=live.update if live else _ignore, cancel=cancel)
+        chosen = list(probes) if probes is not None else select(args.quick)
+        results = run_probes(chosen, ctx, progress=live.update if live else _ignore, cancel=cancel)
         if live:
             live.clear()
     if cancel.cancelled:
@@ -147,11 +231,75 @@ def run_check(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         out.write("\n")
     else:
         print_report(report, out)
+    if getattr(args, "bundle", None):
+        _save_bundle(report, args, sys.stderr if args.json else out)
     return verdict.exit_code
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if not args.quick and not args.lab and os.environ.get("ANTHROPIC_API_KEY"):
+        from .probes.base import ProbeContext
+        from .probes.stress_plan import plan_for
+
+        # The stress test spends the user's tokens: say how many before it starts (--quick leaves it out).
+        print(plan_for(args.model or ProbeContext().model).line(), file=sys.stderr, flush=True)
     return run_check(args)
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    """`bundle --from report.json` bundles a saved report (exit 0); plain `bundle` runs the check first and
+    exits like `check` (0 healthy, 1 problem, 2 untested), with the bundle saved in each case."""
+    if not args.from_report:
+        args.bundle = args.out
+        return run_check(args)
+    from .model import report_from
+
+    try:
+        with open(args.from_report, encoding="utf-8") as f:
+            report = report_from(json.load(f))
+    except OSError as exc:
+        raise UserError(f"cannot read {args.from_report}: {exc.strerror}; give a report saved with "
+                        "'streamdoctor check --json > report.json'") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"{args.from_report} is not a Stream Doctor report ({type(exc).__name__}: "
+                        f"{str(exc)[:80]}); save one with 'streamdoctor check --json > report.json'") from None
+    args.bundle = args.out
+    _save_bundle(report, args, sys.stdout)
+    return EXIT_HEALTHY
+
+
+def _save_bundle(report: Report, args: argparse.Namespace, out: TextIO) -> None:
+    from .bundle import write_bundle
+
+    path = write_bundle(report, args.bundle, redact_user=not getattr(args, "keep_user_name", False),
+                        pseudonymize_hosts=bool(getattr(args, "pseudonymize_hosts", False)))
+    print(f"Bundle for IT: {path}", file=out)
+
+
+def cmd_idle(args: argparse.Namespace) -> int:
+    from .probes.idle import IdleProbe
+
+    if args.max is not None:
+        if not 1 <= args.max <= 3600:
+            raise UserError(f"--max {args.max:g} is out of range; give a silence between 1 and 3600 seconds")
+        args.extra_options = {"idle_max_s": args.max, "idle_quick_max_s": args.max}
+    return run_check(args, probes=[IdleProbe()])
+
+
+def cmd_stress(args: argparse.Namespace) -> int:
+    from .probes.base import ProbeContext
+    from .probes.stream import StreamProbe
+    from .probes.stress_plan import plan_for
+
+    plan = plan_for(args.model or ProbeContext().model, args.size)
+    runs = " (up to 3 runs with --compare)" if args.compare else ""
+    print(plan.line() + runs, file=sys.stderr, flush=True)
+    if not args.lab and not args.yes and sys.stdin is not None and sys.stdin.isatty():
+        if input("Start it? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Not started.", file=sys.stderr)
+            return EXIT_UNTESTED
+    args.extra_options = {"stress_size": args.size, "stress_compare": args.compare}
+    return run_check(args, probes=[StreamProbe()])
 
 
 _MARK = {Status.OK: "ok  ", Status.WARN: "warn", Status.FAIL: "FAIL", Status.ERROR: "??  ",
@@ -227,6 +375,148 @@ def _cancel_on_sigint(cancel: CancelToken) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+# --- fix -------------------------------------------------------------------------------------------------
+
+
+def _add_fix_parser(sub: Any) -> None:
+    f = sub.add_parser("fix", help="list, preview, apply and undo the fixes (each journaled and undoable)")
+    f_sub = f.add_subparsers(dest="fix_command", metavar="ACTION")
+    f_sub.required = True
+    f_sub.add_parser("list", help="the fixes, and the changes applied so far").set_defaults(func=cmd_fix_list)
+    for name, func, text in (("show", cmd_fix_show, "preview exactly what a fix would change"),
+                             ("apply", cmd_fix_apply, "apply a fix (after its preview), then verify it")):
+        a = f_sub.add_parser(name, help=text)
+        a.add_argument("fix_id", metavar="ID")
+        a.add_argument("--report", metavar="REPORT_JSON", help="use this report (from `check --json`) instead of "
+                       "running the check now")
+        _add_target_args(a)
+        a.set_defaults(func=func, quick=False, model=None)
+    f_sub.choices["apply"].add_argument("--yes", action="store_true", help="do not ask before changing anything")
+    f_sub.choices["apply"].add_argument("--no-verify", action="store_true", help="skip the check afterwards")
+    u = f_sub.add_parser("undo", help="undo an applied fix (a record id from `fix list`, or a fix id: its latest)")
+    u.add_argument("record", metavar="ID")
+    u.set_defaults(func=cmd_fix_undo)
+
+
+def cmd_fix_list(args: argparse.Namespace) -> int:
+    from .fixes import all_fixes, list_records
+
+    for fix in all_fixes():
+        print(f"{fix.id:<22} {fix.title}{'  (administrator)' if fix.needs_admin else ''}")
+    records = list_records()
+    if records:
+        print("\nApplied so far (undo with `streamdoctor fix undo ID`):")
+        for r in records:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
+            print(f"  {r.id:<44} {r.state:<11} {when}")
+    return EXIT_HEALTHY
+
+
+@contextmanager
+def _fix_report(args: argparse.Namespace, fix: Any) -> Iterator[Report]:
+    """The report a fix works from: --report as saved, else the probes the fix reads (and what they need), run
+    now. With --lab the lab keeps running until the block ends, so verification re-measures the same lab."""
+    if args.report:
+        from .model import report_from
+
+        try:
+            with open(args.report, encoding="utf-8") as fh:
+                saved = report_from(json.load(fh))
+        except OSError as exc:
+            raise UserError(f"cannot read {args.report}: {exc.strerror}; save one with "
+                            "'streamdoctor check --json > report.json'") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UserError(f"{args.report} is not a Stream Doctor report ({type(exc).__name__}); save one with "
+                            "'streamdoctor check --json > report.json'") from None
+        yield saved
+        return
+    from .probes import all_probes
+    from .runner import run_probes
+
+    known = {p.name: p for p in all_probes()}
+    wanted, todo = set(), list(fix.probes or known)
+    while todo:  # the probes the fix reads, and the probes those need
+        name = todo.pop()
+        if name in known and name not in wanted:
+            wanted.add(name)
+            todo.extend(known[name].needs)
+    cancel = CancelToken()
+    with lab_or_real(args.lab, args.base_url, args.ca_file) as (base_url, overrides, ca_file), \
+            _cancel_on_sigint(cancel):
+        ctx = make_context(base_url, overrides, args, ca_file)
+        print(f"Measuring first ({', '.join(sorted(wanted))}; --report reuses a saved check)...", file=sys.stderr,
+              flush=True)
+        results = run_probes([p for p in known.values() if p.name in wanted], ctx, cancel=cancel)
+        if cancel.cancelled:
+            raise UserError("cancelled before anything was changed")
+        yield Report(target={"base_url": base_url, "lab_profile": args.lab or "", "ca_file": ca_file},
+                     results=results, verdict=diagnose(results), app_version=__version__)
+
+
+def cmd_fix_show(args: argparse.Namespace) -> int:
+    from .fixes import get_fix
+
+    fix = get_fix(args.fix_id)
+    with _fix_report(args, fix) as report:
+        plan = fix.preview(report)
+    print(f"{plan.title}{'  (needs administrator rights)' if plan.needs_admin else ''}\n\n{plan.description}\n")
+    print(plan.preview)
+    return EXIT_HEALTHY
+
+
+def cmd_fix_apply(args: argparse.Namespace) -> int:
+    """Exit 0 applied and verified, 1 applied but the check afterwards still sees the problem, 2 not applied."""
+    from .fixes import get_fix
+
+    fix = get_fix(args.fix_id)
+    with _fix_report(args, fix) as report:
+        plan = fix.preview(report)
+        print(f"{plan.title}\n\n{plan.description}\n\n{plan.preview}\n")
+        if not args.yes:
+            if sys.stdin is None or not sys.stdin.isatty():
+                raise UserError("not applied: add --yes to apply without being asked")
+            if input("Apply this change? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("Not applied.", file=sys.stderr)
+                return EXIT_UNTESTED
+        record_id = fix.apply(report)
+        print(f"Applied (undo: streamdoctor fix undo {record_id})")
+        if args.no_verify:
+            return EXIT_HEALTHY
+        outcome = fix.verify(report, record_id)
+    print(f"{'Verified' if outcome.ok else 'Not verified'}: {outcome.detail}")
+    return EXIT_HEALTHY if outcome.ok else EXIT_PROBLEM
+
+
+def cmd_fix_undo(args: argparse.Namespace) -> int:
+    from .fixes import FIX_IDS, get_fix, list_records
+    from .fixes.journal import APPLIED, FixError, load
+
+    record_id = args.record
+    if record_id in FIX_IDS:
+        applied = [r for r in list_records() if r.fix_id == record_id and r.state == APPLIED]
+        if not applied:
+            raise FixError(f"nothing of '{record_id}' is applied; 'streamdoctor fix list' shows what is")
+        record_id = applied[-1].id
+    record = load(record_id)
+    get_fix(record.fix_id).revert(record_id)
+    print(f"Undone: {record.title} ({record_id})")
+    return EXIT_HEALTHY
+
+
+def recover_interrupted_fixes() -> None:
+    """A fix interrupted mid-change (crash, power cut) is rolled back at the next start; say so, never fail."""
+    try:
+        from .fixes import recover_pending
+
+        for line in recover_pending():
+            print(f"streamdoctor: {line}", file=sys.stderr)
+    except Exception as exc:  # recovery must never keep the app from starting
+        import logging
+
+        logging.getLogger(__name__).exception("fix recovery failed")
+        print(f"streamdoctor: could not check for interrupted fixes: {exc}", file=sys.stderr)
+
+
 # --- lab -------------------------------------------------------------------------------------------------
 
 
@@ -244,11 +534,27 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
 
     profile = get_profile(args.profile)
     stop = threading.Event()
-    with LabRuntime(profile, host=args.host, port=args.port) as lab:
+    with contextlib.ExitStack() as stack:
+        ssl_context, url_host, ca_file = None, "", ""
+        if getattr(args, "tls", False):
+            from .lab.tls import LabTLS, serves_tls
+
+            if not serves_tls(profile):
+                raise UserError(f"lab profile '{profile.name}' cannot be served over TLS; drop --tls")
+            tls = stack.enter_context(LabTLS())
+            ssl_context, url_host, ca_file = tls.server_context(), "", tls.ca_file
+            if args.host in ("127.0.0.1", "::1", "localhost"):
+                url_host = "localhost"  # the certificate's name, so clients verify it by name
+        lab = stack.enter_context(LabRuntime(profile, host=args.host, port=args.port, ssl_context=ssl_context,
+                                             url_host=url_host))
         print(f"Lab profile '{profile.name}' at {lab.url}", flush=True)
+        if ca_file:
+            print(f"  CA for this run (deleted when the lab stops): {ca_file}", flush=True)
         print(f"  {profile.description}")
         print(f"  Any API key works (e.g. {LAB_API_KEY}) except {REFUSED_API_KEY}. Ctrl-C stops.", flush=True)
-        print(f"  Try: ANTHROPIC_BASE_URL={lab.url} streamdoctor check", flush=True)
+        trust = f"SSL_CERT_FILE={ca_file} " if ca_file else ""
+        extra = f" --ca-file {ca_file}" if ca_file else ""
+        print(f"  Try: {trust}ANTHROPIC_BASE_URL={lab.url} streamdoctor check{extra}", flush=True)
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
             while not stop.wait(0.5):
@@ -265,6 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a CLI command; returns the exit code. UserErrors become one line on stderr (exit 2)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    recover_interrupted_fixes()
     try:
         return int(args.func(args))
     except UserError as exc:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 REFUSED_API_KEY = "sk-ant-lab-refused"
 LAB_API_KEY = "sk-ant-lab-demo"
 LAB_MODELS = ("claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5")
+LAB_MARKER_HEADER = "x-streamdoctor-lab"  # on every answer: lets a probe know it talks to the lab
+SILENT_HOLD_HEADER = "x-streamdoctor-silent-s"  # request header: answer only after this many silent seconds
+MAX_SILENT_HOLD_S = 900.0
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 32 * 1024 * 1024
 WORDS = (
@@ -49,6 +52,7 @@ class ServerBehaviour:
     garbage: bool = False  # answer with an HTML page instead of JSON/SSE (a captive portal, a block page)
     close_after_response: bool = False  # Connection: close (used with the buffering proxy)
     words_per_delta: int = 1
+    batched: bool = False  # write the deltas in 64 KB batches, as fast as possible (benchmarks: outrun the client)
 
 
 @dataclass
@@ -131,6 +135,10 @@ class LabAPIServer:
 
         if b.header_delay_s > 0:
             await asyncio.sleep(b.header_delay_s)
+        silent = _silent_hold_s(req["headers"])
+        if silent > 0:
+            # The idle test's in-flight probe: the request is in, the answer stays pending and silent.
+            await asyncio.sleep(silent)
         if b.garbage:
             await self._send(
                 writer, 200, b"<html><body><h1>Access to this site is blocked</h1></body></html>",
@@ -210,7 +218,19 @@ class LabAPIServer:
         await _chunk(writer, sse.content_block_start())
         words = _words(deltas * b.words_per_delta)
         last_ping = time.monotonic()
-        for i in range(deltas):
+        if b.batched:
+            batch = bytearray()
+            for i in range(deltas):
+                frame = sse.text_delta(words[i] if i == 0 else " " + words[i])
+                batch += b"%x\r\n%s\r\n" % (len(frame), frame)
+                if len(batch) >= 65536 or i == deltas - 1:
+                    writer.write(bytes(batch))
+                    batch.clear()
+                    await writer.drain()
+            deltas_left = 0
+        else:
+            deltas_left = deltas
+        for i in range(deltas_left):
             if b.error_after_deltas is not None and i >= b.error_after_deltas:
                 await _chunk(writer, sse.error("overloaded_error", "Overloaded"))
                 await _end_chunks(writer)
@@ -322,6 +342,7 @@ def _head(
         f"content-type: {content_type}",
         f"request-id: {request_id}",
         "server: streamdoctor-lab",
+        f"{LAB_MARKER_HEADER}: 1",  # survives reverse proxies that rewrite `server`; the idle test looks for it
         f"connection: {'keep-alive' if keep_alive else 'close'}",
     ]
     if chunked:
@@ -348,6 +369,13 @@ def _reason(status: int) -> str:
         200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
         500: "Internal Server Error", 503: "Service Unavailable", 529: "Overloaded",
     }.get(status, "Error")
+
+
+def _silent_hold_s(headers: dict[str, str]) -> float:
+    try:
+        return min(max(float(headers.get(SILENT_HOLD_HEADER, "0")), 0.0), MAX_SILENT_HOLD_S)
+    except ValueError:
+        return 0.0
 
 
 def _bearer(value: str) -> str:

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from .base import Probe, ProbeContext, Progress, ProgressCallback, no_progress
+from .clienthello import ClientHelloProbe
+from .dns import DNSProbe
+from .env_clients import EnvClientsProbe
+from .env_interfaces import EnvInterfacesProbe
+from .env_proxy import EnvProxyProbe
+from .env_vpn import EnvVpnProbe
+from .http import HTTPProbe
+from .idle import IdleProbe
+from .mtu import MTUProbe
 from .stream import StreamProbe
+from .tcp import TCPProbe
+from .tls import TLSProbe
 
 
 def all_probes() -> list[Probe]:
     """Fresh probe instances (probes may keep per-run state)."""
-    return [StreamProbe()]
+    return [EnvInterfacesProbe(), EnvVpnProbe(), EnvProxyProbe(), EnvClientsProbe(),
+            DNSProbe(), TCPProbe(), TLSProbe(), ClientHelloProbe(), HTTPProbe(), MTUProbe(),
+            StreamProbe(), IdleProbe()]
 
 
 def select(quick: bool) -> list[Probe]:
