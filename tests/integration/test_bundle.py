@@ -269,7 +269,9 @@ def test_no_planted_secret_survives_in_any_byte(idle_reset_report, tmp_path, mon
     assert any(name.startswith("raw/env.clients") for name in files)
     assert b"api.anthropic.com" in files["requests.har"]  # what is not secret stays useful
     har = json.loads(files["requests.har"])
-    (planted,) = [en for en in har["log"]["entries"] if en["request"]["method"] == "POST"]
+    # Other probes POST to the lab too (the large-request MTU test); the planted exchange is the one to the API.
+    (planted,) = [en for en in har["log"]["entries"]
+                  if en["request"]["method"] == "POST" and "api.anthropic.com" in en["request"]["url"]]
     headers = {h["name"]: h["value"] for h in planted["request"]["headers"]}
     assert headers["anthropic-version"] == "2023-06-01"
     assert headers["proxy-authorization"].startswith("Basic [redacted")
