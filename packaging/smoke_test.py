@@ -1,0 +1,272 @@
+"""Smoke test of a frozen Stream Doctor: start the built binary the way a user would and fail on any sign of trouble.
+
+    python packaging/smoke_test.py                          # dist/streamdoctor (or the .app on macOS)
+    python packaging/smoke_test.py --binary PATH
+    python packaging/smoke_test.py --tarball dist/streamdoctor-*.tar.gz --deb dist/streamdoctor_*.deb
+
+Checks, each in a fresh STREAMDOCTOR_HOME: `--version`; `check --lab clean` (the SDK, httpx2, certifi's data and
+the lab all work frozen); `--self-test` (the whole wizard headless on the lab) with Qt's offscreen platform and,
+on Linux, on a real X server (Xvfb) with the xcb platform; on Windows/macOS with the native platform. A check
+fails on a non-zero exit or on any stderr line not in ALLOWED_STDERR (modelled on qutebrowser's
+scripts/dev/build_release.py smoke test: a frozen build that starts but prints warnings is broken too).
+A .tar.gz is unpacked and a .deb extracted with `dpkg-deb -x` into temporary folders and tested from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+IS_WIN = sys.platform == "win32"
+IS_MAC = sys.platform == "darwin"
+IS_LINUX = sys.platform.startswith("linux")
+
+# stderr lines that are not a problem: none so far (a clean build prints nothing). Add a compiled regex with a
+# comment saying why it is harmless; every entry hides something.
+ALLOWED_STDERR: list[re.Pattern[str]] = []
+SELF_TEST_TIMEOUT_S = 600
+CLI_TIMEOUT_S = 300
+
+
+def default_binary() -> Path:
+    dist = ROOT / "dist"
+    if IS_MAC:
+        return dist / "Stream Doctor.app" / "Contents" / "MacOS" / "streamdoctor"
+    return dist / "streamdoctor" / ("streamdoctor.exe" if IS_WIN else "streamdoctor")
+
+
+@dataclass
+class Outcome:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def unexpected_stderr(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip() and not any(p.search(line) for p in ALLOWED_STDERR)]
+
+
+@contextmanager
+def xvfb() -> Iterator[str]:
+    """A private Xvfb server for this test; yields its DISPLAY (-displayfd picks a free display number)."""
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as fh:
+            number = fh.readline().strip()
+        if not number:
+            raise RuntimeError("Xvfb did not start")
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run(
+    binary: Path, args: list[str], name: str, env_extra: dict[str, str], timeout: float, keep_stdout: bool = False
+) -> Outcome:
+    with tempfile.TemporaryDirectory(prefix="sd-smoke-") as tmp:
+        env = dict(os.environ)
+        for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY", "STREAMDOCTOR_PAINT_PROBE", "ANTHROPIC_API_KEY"):
+            env.pop(var, None)
+        env["STREAMDOCTOR_HOME"] = str(Path(tmp) / "home")  # logs, journal and settings stay in the temp folder
+        if not IS_WIN:
+            runtime = Path(tmp) / "runtime"
+            runtime.mkdir(mode=0o700)
+            env["XDG_RUNTIME_DIR"] = str(runtime)  # else Qt warns that it is unset (root, containers, CI)
+            env["HOME"] = str(Path(tmp) / "user")  # a fresh profile: no ~/.claude, no keyring of the tester
+            Path(env["HOME"]).mkdir()
+        env.update(env_extra)
+        try:
+            proc = subprocess.run(
+                [str(binary), *args],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            return Outcome(name, False, f"no exit within {timeout:.0f} s")
+        except OSError as exc:
+            return Outcome(name, False, f"could not start {binary}: {exc}")
+    bad = unexpected_stderr(proc.stderr)
+    if proc.returncode != 0 or bad:
+        detail = f"exit {proc.returncode}"
+        if bad:
+            detail += "; unexpected stderr:\n    " + "\n    ".join(bad[:40])
+        if proc.stdout.strip():
+            detail += "\n  stdout (last lines):\n    " + "\n    ".join(proc.stdout.strip().splitlines()[-15:])
+        return Outcome(name, False, detail)
+    if keep_stdout:
+        return Outcome(name, True, proc.stdout)
+    return Outcome(name, True, proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else "")
+
+
+def check_pac_child(binary: Path, label: str) -> Outcome:
+    """The PAC evaluator is a spawned child process: it only starts in a frozen build whose entry point calls
+    multiprocessing.freeze_support(). A KDE proxy setting pointing at a local PAC file makes `check` use it."""
+    name = f"{label}: PAC evaluated in a child process"
+    with tempfile.TemporaryDirectory(prefix="sd-smoke-pac-") as tmp:
+        pac = Path(tmp) / "proxy.pac"
+        pac.write_text('function FindProxyForURL(url, host) { return "DIRECT"; }\n', encoding="ascii")
+        config = Path(tmp) / "config"
+        config.mkdir()
+        (config / "kioslaverc").write_text(
+            f"[Proxy Settings]\nProxyType=2\nProxy Config Script={pac.as_uri()}\n", encoding="utf-8"
+        )
+        env = {"XDG_CONFIG_HOME": str(config), "XDG_CURRENT_DESKTOP": "KDE"}
+        outcome = run(binary, ["check", "--lab", "clean"], name, env, CLI_TIMEOUT_S, keep_stdout=True)
+    if outcome.ok and "could not be evaluated" in outcome.detail:
+        return Outcome(name, False, "the PAC file was not evaluated:\n" + outcome.detail)
+    return Outcome(name, outcome.ok, "" if outcome.ok else outcome.detail)
+
+
+def check_binary(binary: Path, label: str, gui: bool, xcb: bool) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    if not binary.is_file():
+        return [Outcome(f"{label}: binary", False, f"{binary} does not exist")]
+    version = run(binary, ["--version"], f"{label}: --version", {}, CLI_TIMEOUT_S)
+    # A windowed Windows exe may have no stdout to print to; on the other systems the version must be printed.
+    if version.ok and not IS_WIN and not version.detail.startswith("streamdoctor "):
+        version = Outcome(version.name, False, f"printed {version.detail!r}, expected 'streamdoctor <version>'")
+    outcomes.append(version)
+    outcomes.append(run(binary, ["check", "--lab", "clean"], f"{label}: check --lab clean", {}, CLI_TIMEOUT_S))
+    if IS_LINUX:
+        outcomes.append(check_pac_child(binary, label))
+    if not gui:
+        return outcomes
+    if IS_LINUX:
+        outcomes.append(
+            run(
+                binary,
+                ["--self-test"],
+                f"{label}: --self-test (offscreen)",
+                {"QT_QPA_PLATFORM": "offscreen"},
+                SELF_TEST_TIMEOUT_S,
+            )
+        )
+        if xcb:
+            if shutil.which("Xvfb") is None:
+                outcomes.append(
+                    Outcome(f"{label}: --self-test (xcb)", False, "Xvfb is not installed (apt-get install xvfb)")
+                )
+            else:
+                with xvfb() as display:
+                    outcomes.append(
+                        run(
+                            binary,
+                            ["--self-test"],
+                            f"{label}: --self-test (xcb on Xvfb {display})",
+                            {"QT_QPA_PLATFORM": "xcb", "DISPLAY": display},
+                            SELF_TEST_TIMEOUT_S,
+                        )
+                    )
+    else:
+        # Hosted Windows/macOS runners have a desktop session: the native platform plugin, then offscreen.
+        native = "windows" if IS_WIN else "cocoa"
+        for platform in (native, "offscreen"):
+            outcomes.append(
+                run(
+                    binary,
+                    ["--self-test"],
+                    f"{label}: --self-test ({platform})",
+                    {"QT_QPA_PLATFORM": platform},
+                    SELF_TEST_TIMEOUT_S,
+                )
+            )
+    return outcomes
+
+
+def check_tarball(tarball: Path, gui: bool, xcb: bool) -> list[Outcome]:
+    with tempfile.TemporaryDirectory(prefix="sd-smoke-tar-") as tmp:
+        with tarfile.open(tarball) as tar:
+            tar.extractall(tmp, filter="tar")
+        tops = [p for p in Path(tmp).iterdir() if p.is_dir()]
+        if len(tops) != 1:
+            return [Outcome(f"{tarball.name}: layout", False, f"expected one top folder, found {len(tops)}")]
+        return check_binary(tops[0] / "streamdoctor", tarball.name, gui, xcb)
+
+
+def check_deb(deb: Path, gui: bool, xcb: bool) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="sd-smoke-deb-") as tmp:
+        root = Path(tmp)
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+        info = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Depends"], capture_output=True, text=True)
+        layout = []
+        launcher = root / "usr" / "bin" / "streamdoctor"
+        if not launcher.is_symlink() or os.readlink(launcher) != "/opt/streamdoctor/streamdoctor":
+            layout.append("/usr/bin/streamdoctor is not a link to /opt/streamdoctor/streamdoctor")
+        desktop = root / "usr" / "share" / "applications" / "streamdoctor.desktop"
+        if not desktop.is_file():
+            layout.append("no .desktop file")
+        elif shutil.which("desktop-file-validate"):
+            v = subprocess.run(["desktop-file-validate", str(desktop)], capture_output=True, text=True)
+            if v.returncode != 0 or v.stdout.strip():
+                layout.append(f"desktop-file-validate: {v.stdout.strip() or v.stderr.strip()}")
+        if not (root / "usr/share/icons/hicolor/256x256/apps/streamdoctor.png").is_file():
+            layout.append("no 256x256 icon")
+        outcomes.append(
+            Outcome(f"{deb.name}: layout", not layout, "; ".join(layout) or info.stdout.strip().replace("\n", "; "))
+        )
+        outcomes += check_binary(root / "opt" / "streamdoctor" / "streamdoctor", deb.name, gui, xcb)
+    return outcomes
+
+
+def gui_in_source() -> bool:
+    return (ROOT / "src" / "streamdoctor" / "gui" / "app.py").is_file()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="smoke-test a frozen Stream Doctor build")
+    parser.add_argument("--binary", type=Path, help="the frozen executable (default: the one in dist/)")
+    parser.add_argument("--tarball", type=Path, action="append", default=[], help="a Linux .tar.gz to unpack and test")
+    parser.add_argument("--deb", type=Path, action="append", default=[], help="a .deb to extract and test")
+    parser.add_argument("--no-xcb", action="store_true", help="skip the Xvfb run (Linux)")
+    parser.add_argument("--no-gui", action="store_true", help="only the command-line checks")
+    args = parser.parse_args(argv)
+
+    gui = not args.no_gui
+    if gui and not gui_in_source():
+        print("smoke_test: src/streamdoctor/gui/app.py does not exist: --self-test SKIPPED", file=sys.stderr)
+        gui = False
+    xcb = IS_LINUX and not args.no_xcb
+    outcomes: list[Outcome] = []
+    if args.tarball or args.deb:
+        for tarball in args.tarball:
+            outcomes += check_tarball(tarball, gui, xcb)
+        for deb in args.deb:
+            outcomes += check_deb(deb, gui, xcb)
+    else:
+        outcomes += check_binary(args.binary or default_binary(), "build", gui, xcb)
+    for o in outcomes:
+        print(f"[{'PASS' if o.ok else 'FAIL'}] {o.name}" + (f": {o.detail}" if o.detail else ""), flush=True)
+    failed = [o for o in outcomes if not o.ok]
+    print(f"smoke_test: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
