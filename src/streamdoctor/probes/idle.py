@@ -245,7 +245,8 @@ class IdleProbe:
         uncertainty = None
         if cut is not None:
             if bracket.direct:
-                uncertainty = max(0.1, 0.02 * cut)
+                jitter = bracket.lo - cut if bracket.lo is not None and bracket.lo > cut else 0.0  # a sweep
+                uncertainty = max(0.1, 0.02 * cut, jitter)
             elif bracket.lo is not None and bracket.hi is not None:
                 uncertainty = (bracket.hi - bracket.lo) / 2
             else:
@@ -254,8 +255,7 @@ class IdleProbe:
         return {
             "cut_s": None if cut is None else round(cut, 3),
             "uncertainty_s": None if uncertainty is None else round(uncertainty, 3),
-            "bracket": [None if bracket.lo is None else round(bracket.lo, 3),
-                        None if bracket.hi is None else round(bracket.hi, 3)],
+            "bracket": _ordered_pair(bracket.lo, bracket.hi),
             "ending": bracket.ending,
             "direct": bracket.direct,
             "connections": [r.record() for r in run.rungs],
@@ -272,6 +272,14 @@ class IdleProbe:
             "inflight": inflight.record() if inflight is not None else None,
             "exchanges": run.exchanges[:5],
         }
+
+
+def _ordered_pair(lo: float | None, hi: float | None) -> list[float | None]:
+    """[lo, hi] rounded, low first: after a sweep the survivor can outlast the first casualty by a little."""
+    pair = [None if lo is None else round(lo, 3), None if hi is None else round(hi, 3)]
+    if pair[0] is not None and pair[1] is not None and pair[0] > pair[1]:
+        pair.reverse()
+    return pair
 
 
 def raise_if(cancel: CancelToken) -> None:
@@ -478,7 +486,12 @@ def _bracket(run: _Run, previous: Bracket) -> Bracket:
     ladder_rungs = [r for r in run.rungs if not r.inflight and r.idle_s is not None]
     alive = [r.idle_s for r in ladder_rungs if r.state == ALIVE and r.idle_s is not None]
     longest_alive = max(alive, default=None)
-    dead = sorted((r for r in ladder_rungs if r.dead and (longest_alive is None or (r.idle_s or 0) > longest_alive)),
+    # Several connections cut by the box on its own are the cut even when one, used a moment before, survived a
+    # little longer: boxes with a periodic timer (squid, conntrack's garbage collector) cut in sweeps, so the
+    # silence at death jitters by up to the sweep interval. A single early death stays a possible stray.
+    swept = sum(1 for r in ladder_rungs if r.dead and r.early) >= 2
+    dead = sorted((r for r in ladder_rungs if r.dead and (longest_alive is None or (r.idle_s or 0) > longest_alive
+                                                          or (swept and r.early))),
                   key=lambda r: r.idle_s or 0.0)
     b = Bracket(lo=longest_alive)
     if dead:
