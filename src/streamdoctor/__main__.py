@@ -10,10 +10,17 @@ log = logging.getLogger("streamdoctor")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--privhelper"]:
+        # A frozen build elevates itself with this first argument (fixes/elevate.py). The helper validates its own
+        # arguments and must run before argparse, logging or anything else that could be influenced by the user.
+        from .fixes.privhelper import main as privhelper_main
+
+        return privhelper_main(argv[1:])
+
     from . import cli
     from .logsetup import setup_logging
 
-    argv = list(sys.argv[1:] if argv is None else argv)
     parser = cli.build_parser()
     args = parser.parse_args(argv)
     log_path = setup_logging(verbose=args.verbose)
@@ -23,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli.main(argv)
         from .errors import UserError
 
+        cli.recover_interrupted_fixes()  # the wizard, like every command, first rolls back a fix a crash interrupted
         try:
             from .gui.app import run_gui
         except ImportError as exc:  # a source checkout without the GUI's system libraries
