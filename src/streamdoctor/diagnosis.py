@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from .model import Finding, Overall, ProbeResult, Severity, Status, Verdict
 
@@ -36,9 +37,15 @@ def registered_rules() -> dict[str, Rule]:
     return dict(_RULES)
 
 
-def diagnose(results: Iterable[ProbeResult]) -> Verdict:
+# Rules write the API's host as this name in their advice to IT; diagnose() puts the host actually tested in its
+# place, so a user behind a gateway asks IT about the gateway, not about a host their traffic never reaches.
+DEFAULT_API_HOST = "api.anthropic.com"
+
+
+def diagnose(results: Iterable[ProbeResult], target_url: str = "") -> Verdict:
     """Apply every rule; the verdict is 'problem' if any warning or problem was found, 'untested' if nothing
-    could be measured (or a probe that matters could not run), otherwise 'healthy'."""
+    could be measured (or a probe that matters could not run), otherwise 'healthy'. `target_url` is the endpoint
+    tested; IT advice names its host."""
     by_name = {r.probe: r for r in results}
     findings: list[Finding] = []
     for rule_id, fn in registered_rules().items():
@@ -49,6 +56,7 @@ def diagnose(results: Iterable[ProbeResult]) -> Verdict:
             continue
         for f in [out] if isinstance(out, Finding) else (out or []):
             f.rule = f.rule or rule_id
+            f.ask_it = _name_the_tested_host(f.ask_it, target_url)
             findings.append(f)
     findings.sort(key=lambda f: (-f.severity.rank, f.rule))
     serious = [f for f in findings if f.severity is not Severity.INFO]
@@ -59,4 +67,19 @@ def diagnose(results: Iterable[ProbeResult]) -> Verdict:
     if untestable or not measured:
         why = untestable[0].summary if untestable else "No check could run."
         return Verdict(Overall.UNTESTED, f"Could not test everything: {why}", findings)
-    return Verdict(Overall.HEALTHY, "No problem found: streamed answers get through this network intact.", findings)
+    stream = by_name.get("stream")
+    if stream is not None and stream.status is Status.OK:
+        return Verdict(Overall.HEALTHY, "No problem found: streamed answers get through this network intact.",
+                       findings)
+    # A quick or key-less check tested no streamed answer; do not claim that it would get through.
+    return Verdict(Overall.HEALTHY, "No problem found in the checks that ran (no streamed answer was tested).",
+                   findings)
+
+
+def _name_the_tested_host(text: str, target_url: str) -> str:
+    parts = urlsplit(target_url) if target_url else None
+    if not text or parts is None or not parts.hostname or parts.hostname == DEFAULT_API_HOST:
+        return text
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    text = text.replace(f"{DEFAULT_API_HOST}:443", f"{parts.hostname}:{port}")
+    return text.replace(DEFAULT_API_HOST, parts.hostname)

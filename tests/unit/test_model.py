@@ -52,3 +52,23 @@ def test_exit_codes_are_the_documented_ones(overall, code):
 def test_evidence_text_formats_units():
     assert Evidence("Silence", 3.04, "s").text() == "Silence: 3.04 s"
     assert Evidence("Bytes", 12, "B").text() == "Bytes: 12 B"
+
+
+def test_advice_to_it_names_the_host_that_was_tested():
+    from streamdoctor.diagnosis import _name_the_tested_host
+
+    text = "Please exempt api.anthropic.com:443 from inspection; api.anthropic.com streams for minutes."
+    assert _name_the_tested_host(text, "https://llm-gw.corp.example:8443/anthropic") == (
+        "Please exempt llm-gw.corp.example:8443 from inspection; llm-gw.corp.example streams for minutes.")
+    assert _name_the_tested_host(text, "https://api.anthropic.com") == text
+    assert _name_the_tested_host(text, "") == text
+
+
+def test_a_healthy_verdict_only_vouches_for_streams_when_one_was_tested():
+    from streamdoctor.diagnosis import diagnose
+
+    dns = ProbeResult("dns", Status.OK, "resolved")
+    assert "no streamed answer was tested" in diagnose([dns]).headline
+    streamed = ProbeResult("stream", Status.OK, "completed", {"outcome": "completed", "largest_burst_share": 0.1,
+                                                              "text_events": 5, "limits": {}})
+    assert "intact" in diagnose([dns, streamed]).headline

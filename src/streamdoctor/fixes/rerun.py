@@ -58,4 +58,4 @@ def verdict_after(report: Report, fresh: dict[str, ProbeResult]) -> Verdict:
 
     merged = {r.probe: r for r in report.results}
     merged.update(fresh)
-    return diagnose(merged.values())
+    return diagnose(merged.values(), str(report.target.get("base_url", "")))

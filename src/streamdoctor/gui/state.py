@@ -101,7 +101,7 @@ class WizardState:
     def verdict(self) -> Verdict:
         from ..diagnosis import diagnose
 
-        return diagnose(self.results.values())
+        return diagnose(self.results.values(), self.lab_url or self.base_url)
 
     def build_report(self) -> Report:
         if self.report is None:
