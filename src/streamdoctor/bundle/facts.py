@@ -19,7 +19,7 @@ from ..model import Finding, Report, Severity, to_jsonable
 log = logging.getLogger(__name__)
 
 RECOMMENDED_IDLE_S = 600  # the SDKs' and Claude Code's default request timeout: a stream may be silent that long
-IDLE_CAUSES = ("idle-reset", "idle-close", "silent-stall")
+IDLE_CAUSES = ("idle-reset", "idle-close", "idle-drop", "silent-stall", "proxy-read-timeout")
 ENDING_WORDS = {"reset": "a TCP reset (RST)", "fin": "a polite close (FIN)", "closed": "a polite close (FIN)",
                 "tls_close": "a TLS close", "drop": "a silent drop (no reset, no close)",
                 "dropped": "a silent drop (no reset, no close)", "stalled": "a silent drop (no reset, no close)"}

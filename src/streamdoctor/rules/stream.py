@@ -131,7 +131,8 @@ def stream_buffering(results: Results) -> Finding | None:
         "by word: a proxy on the way buffers the stream. Long answers then time out before anything arrives.",
         _ev(d, "largest_burst_share", "text_events", "time_to_first_byte_s", "total_s"), ["nginx-streaming"],
         ask_it=("A reverse proxy in front of the Anthropic API buffers server-sent events. For nginx: "
-                "proxy_buffering off; proxy_cache off; proxy_read_timeout 600s; or send X-Accel-Buffering: no."),
+                "proxy_buffering off; proxy_cache off; gzip off (gzip on text/event-stream also holds a stream back); "
+                "proxy_read_timeout 600s; or send X-Accel-Buffering: no."),
         failure_mode=3,
     )
 
