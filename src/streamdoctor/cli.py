@@ -202,8 +202,9 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
     return ctx
 
 
-def run_check(args: argparse.Namespace, out: TextIO = sys.stdout, probes: Sequence[Any] | None = None) -> int:
+def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Sequence[Any] | None = None) -> int:
     """Run `probes` (default: the check's list, quick or not) and print the report; returns the exit code."""
+    out = out or sys.stdout  # looked up at call time, so a redirected or captured stdout is honoured
     from .probes import select
     from .runner import run_probes
 
@@ -219,7 +220,7 @@ def run_check(args: argparse.Namespace, out: TextIO = sys.stdout, probes: Sequen
     if cancel.cancelled:
         print("Cancelled.", file=sys.stderr)
         return EXIT_UNTESTED
-    verdict = diagnose(results)
+    verdict = diagnose(results, base_url)
     report = Report(
         target={"base_url": base_url, "lab_profile": args.lab or "", "quick": bool(args.quick)},
         results=results,
@@ -246,23 +247,28 @@ def cmd_check(args: argparse.Namespace) -> int:
     return run_check(args)
 
 
+def load_saved_report(path: str) -> Report:
+    """A report saved by `check --json`, or a one-line UserError that says how to make one."""
+    from .model import report_from
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            return report_from(json.load(f))
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}; give a report saved with "
+                        "'streamdoctor check --json > report.json'") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"{path} is not a Stream Doctor report ({type(exc).__name__}: {str(exc)[:80]}); save one "
+                        "with 'streamdoctor check --json > report.json'") from None
+
+
 def cmd_bundle(args: argparse.Namespace) -> int:
     """`bundle --from report.json` bundles a saved report (exit 0); plain `bundle` runs the check first and
     exits like `check` (0 healthy, 1 problem, 2 untested), with the bundle saved in each case."""
     if not args.from_report:
         args.bundle = args.out
         return run_check(args)
-    from .model import report_from
-
-    try:
-        with open(args.from_report, encoding="utf-8") as f:
-            report = report_from(json.load(f))
-    except OSError as exc:
-        raise UserError(f"cannot read {args.from_report}: {exc.strerror}; give a report saved with "
-                        "'streamdoctor check --json > report.json'") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UserError(f"{args.from_report} is not a Stream Doctor report ({type(exc).__name__}: "
-                        f"{str(exc)[:80]}); save one with 'streamdoctor check --json > report.json'") from None
+    report = load_saved_report(args.from_report)
     args.bundle = args.out
     _save_bundle(report, args, sys.stdout)
     return EXIT_HEALTHY
@@ -417,18 +423,7 @@ def _fix_report(args: argparse.Namespace, fix: Any) -> Iterator[Report]:
     """The report a fix works from: --report as saved, else the probes the fix reads (and what they need), run
     now. With --lab the lab keeps running until the block ends, so verification re-measures the same lab."""
     if args.report:
-        from .model import report_from
-
-        try:
-            with open(args.report, encoding="utf-8") as fh:
-                saved = report_from(json.load(fh))
-        except OSError as exc:
-            raise UserError(f"cannot read {args.report}: {exc.strerror}; save one with "
-                            "'streamdoctor check --json > report.json'") from None
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise UserError(f"{args.report} is not a Stream Doctor report ({type(exc).__name__}); save one with "
-                            "'streamdoctor check --json > report.json'") from None
-        yield saved
+        yield load_saved_report(args.report)
         return
     from .probes import all_probes
     from .runner import run_probes
@@ -450,7 +445,7 @@ def _fix_report(args: argparse.Namespace, fix: Any) -> Iterator[Report]:
         if cancel.cancelled:
             raise UserError("cancelled before anything was changed")
         yield Report(target={"base_url": base_url, "lab_profile": args.lab or "", "ca_file": ca_file},
-                     results=results, verdict=diagnose(results), app_version=__version__)
+                     results=results, verdict=diagnose(results, base_url), app_version=__version__)
 
 
 def cmd_fix_show(args: argparse.Namespace) -> int:
