@@ -260,12 +260,13 @@ def revert(record_id: str) -> JournalRecord:
 def recover_pending() -> list[str]:
     """Roll back every record left `pending` by a crash. Returns one line per recovered record for the user.
 
-    Called at start by the CLI and the GUI; cheap when there is nothing to do (one folder listing)."""
-    _load_undo_handlers()
+    Called at start by the CLI and the GUI; cheap when there is nothing to do (one folder listing): the fix
+    modules, whose undo handlers a rollback needs, are imported only when a record is pending."""
+    pending = [record for record in list_records() if record.state == PENDING]
+    if pending:
+        _load_undo_handlers()
     messages = []
-    for record in list_records():
-        if record.state != PENDING:
-            continue
+    for record in pending:
         problems = _undo_steps(record)
         record.state = ROLLED_BACK
         record.notes.append("interrupted while being applied; rolled back at the next start"
