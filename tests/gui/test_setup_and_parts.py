@@ -234,3 +234,34 @@ def test_headless_crash_hook_records_and_never_blocks(monkeypatch: pytest.Monkey
         crash._excepthook(ValueError, exc, exc.__traceback__)
     assert len(crash.headless_failures) == 1 and "ValueError: boom" in crash.headless_failures[0]
     assert exits == [1]
+
+
+def test_fix_it_applies_and_undoes_a_real_fix(qtbot: Any, make_wizard: Any, monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    """The Results page drives the real streamdoctor.fixes: Claude Code's settings get the longer timeout, and
+    Undo puts the user's file back byte for byte."""
+    from streamdoctor.model import ProbeResult, Status
+
+    settings = tmp_path / "settings.json"
+    original = b'{\n    "model": "opus",\n    "env": {"HTTPS_PROXY": "http://proxy:3128"}\n}\n'
+    settings.write_bytes(original)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setattr("streamdoctor.gui.pages.results.FixDialog.exec", lambda self: QDialog.DialogCode.Accepted)
+    wizard = make_wizard("clean")
+    wizard.state.results["stream"] = ProbeResult("stream", Status.OK, "completed", {
+        "outcome": "completed", "time_to_first_byte_s": 5.0, "limits": {"slow_first_byte_s": 2.0}})
+    finding = Finding("stream.first-byte", "slow-first-byte", Severity.WARNING, Confidence.MEDIUM,
+                      "Answers are slow to start", "The first byte of the answer took 5.0 s.",
+                      [Evidence("Time to first byte", 5.0, "s")], ["claude-code-timeouts"], failure_mode=9)
+    monkeypatch.setattr(wizard.state, "verdict", lambda: Verdict(Overall.PROBLEM, finding.plain, [finding]))
+    page = wizard.page(PageId.RESULTS)
+    page.initializePage()
+    card = page.cards[0]
+    assert len(card.fix_buttons) == 1
+    card.fix_buttons[0].click()
+    qtbot.waitUntil(lambda: card.undo_button.isVisibleTo(card), timeout=60_000)
+    changed = settings.read_text()
+    assert '"API_TIMEOUT_MS"' in changed and '"model": "opus"' in changed and "http://proxy:3128" in changed
+    card.undo_button.click()
+    qtbot.waitUntil(lambda: "Undone" in card.fix_status.text(), timeout=10_000)
+    assert settings.read_bytes() == original
