@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import zipfile
 
 import pytest
 
@@ -83,11 +84,12 @@ def test_a_silent_stream_hangs_the_client_the_rst_goes_to_the_server(netlab_fire
                   f"REJECT counter {rejected[0]}; client's next send got RST")
 
 
-def test_product_measures_the_cut(netlab_firewall) -> None:
-    """Reset mode only: the idle test's own netlab tests cover the drop mode and other cuts."""
+def test_product_measures_the_cut(netlab_firewall, tmp_path) -> None:
+    """Reset mode only: the idle test's own netlab tests cover the drop mode and other cuts. The same run saves
+    the bundle for IT, which must name the cause, the number and the change on its own."""
     mode, cause = "reset", "idle-reset"
     sc = netlab_firewall(CUT_S, mode, think_s=6)
-    proc, report = sc.check(netlab.check_args(idle_max_s=5, stall_s=5))
+    proc, report = sc.check([*netlab.check_args(idle_max_s=5, stall_s=5), "--bundle", str(tmp_path)])
     found = netlab.findings(report)
     assert proc.returncode == 1, proc.stderr[-2000:]
     # The idle test measures the cut (the conntrack timeout) and how the box ends the flow.
@@ -99,3 +101,11 @@ def test_product_measures_the_cut(netlab_firewall) -> None:
     assert netlab.probe_result(report, "stream")["data"]["outcome"] == "stalled"
     netlab.record(f"product, firewall {mode} N={CUT_S} s", f"idle cut {idle['cut_s']} s bracket {idle['bracket']} "
                   f"ending {idle['ending']}; stream stalled")
+    (bundle,) = tmp_path.glob("streamdoctor-*.zip")
+    with zipfile.ZipFile(bundle) as zf:
+        summary = zf.read("summary.txt").decode()
+        html = zf.read("report.html").decode()
+    for text in (summary, html):
+        assert f"after {CUT_S} s" in text  # the number
+        assert "reset" in text  # the cause: how the box ends silent connections
+        assert "idle timeout" in text and "600 s" in text  # the change to make on the network
