@@ -34,7 +34,9 @@ def warm_up_imports() -> None:
 
     def run() -> None:
         try:
-            import anthropic  # noqa: F401
+            from ..probes.sdk_import import load_anthropic
+
+            load_anthropic()  # under the same lock as the probes, so two threads never half-import it
         except Exception:  # the stress test reports a missing SDK in words when it runs
             log.info("warm-up import of the anthropic SDK failed", exc_info=True)
 
