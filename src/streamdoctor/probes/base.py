@@ -6,12 +6,14 @@ needs, and run(ctx, progress, cancel). It measures and never judges: diagnosis r
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..cancel import CancelToken
+from ..errors import Cancelled
 from ..model import ProbeResult
 
 
@@ -89,3 +91,16 @@ class Stopwatch:
 
     def __call__(self) -> float:
         return time.monotonic() - self.t0
+
+
+def run_threads(threads: Iterable[threading.Thread], cancel: CancelToken) -> None:
+    """Start `threads` (daemon workers of one probe) and wait for all; raises Cancelled within ~50 ms of a
+    cancel. The workers' sockets are closed by the token, so abandoned daemon threads end on their own."""
+    started = list(threads)
+    for t in started:
+        t.start()
+    for t in started:
+        while t.is_alive():
+            t.join(0.05)
+            if cancel.cancelled:
+                raise Cancelled()

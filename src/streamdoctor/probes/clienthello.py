@@ -16,7 +16,7 @@ from typing import Any
 from ..cancel import CancelToken
 from ..errors import Cancelled
 from ..model import Evidence, ProbeResult, Status
-from .base import ProbeContext, Progress, ProgressCallback
+from .base import ProbeContext, Progress, ProgressCallback, run_threads
 from .netpath import PathError, open_route
 from .tlswire import client_hello, parse_answer
 
@@ -37,13 +37,7 @@ class ClientHelloProbe:
         out: dict[str, dict[str, Any]] = {}
         threads = [threading.Thread(target=_try_into, args=(out, size, ctx, cancel, timeout), daemon=True)
                    for size in ("small", "large")]
-        for t in threads:
-            t.start()
-        for t in threads:
-            while t.is_alive():
-                t.join(0.05)
-                if cancel.cancelled:
-                    raise Cancelled()
+        run_threads(threads, cancel)
         small, large = out["small"], out["large"]
         small_ok, large_ok = small["outcome"] in ANSWERED, large["outcome"] in ANSWERED
         data = {"small": small, "large": large, "proxy": small.get("proxy"),

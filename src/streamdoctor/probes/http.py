@@ -20,7 +20,7 @@ from typing import Any
 from ..cancel import CancelToken
 from ..errors import Cancelled
 from ..model import Evidence, ProbeResult, Status
-from .base import ProbeContext, Progress, ProgressCallback
+from .base import ProbeContext, Progress, ProgressCallback, run_threads
 from .netpath import MIDDLEBOX_HEADERS, redact_url
 from .proxy_choice import client_proxy
 from .sdk_import import load_anthropic
@@ -99,13 +99,7 @@ def run_parallel(jobs: list[Callable[[], None]], cancel: CancelToken) -> None:
             errors.append(exc)
 
     threads = [threading.Thread(target=guarded, args=(j,), daemon=True) for j in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        while t.is_alive():
-            t.join(0.05)
-            if cancel.cancelled:
-                raise Cancelled()
+    run_threads(threads, cancel)
     if cancel.cancelled:
         raise Cancelled()
     if errors:

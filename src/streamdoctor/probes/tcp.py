@@ -15,7 +15,7 @@ from typing import Any
 from ..cancel import CancelToken
 from ..errors import Cancelled
 from ..model import Evidence, ProbeResult, Status
-from .base import ProbeContext, Progress, ProgressCallback
+from .base import ProbeContext, Progress, ProgressCallback, run_threads
 from .netpath import (
     MIDDLEBOX_HEADERS,
     PathError,
@@ -42,13 +42,7 @@ class TCPProbe:
         if proxy:
             threads.append(threading.Thread(target=self._guard, args=(out, "via_proxy", _via_proxy, ctx, cancel,
                                                                        proxy), daemon=True))
-        for t in threads:
-            t.start()
-        for t in threads:
-            while t.is_alive():
-                t.join(0.05)
-                if cancel.cancelled:
-                    raise Cancelled()
+        run_threads(threads, cancel)
         direct, via = out.get("direct", {}), out.get("via_proxy")
         data = {"host": ctx.host, "port": ctx.port, "proxy": redact_url(proxy), "direct": direct, "via_proxy": via,
                 "raw": {}}

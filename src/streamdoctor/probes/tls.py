@@ -32,7 +32,7 @@ from cryptography.x509.oid import NameOID
 from ..cancel import CancelToken
 from ..errors import Cancelled
 from ..model import Evidence, ProbeResult, Status
-from .base import ProbeContext, Progress, ProgressCallback
+from .base import ProbeContext, Progress, ProgressCallback, run_threads
 from .netpath import PathError, open_route
 
 MAX_CHAIN = 10
@@ -58,13 +58,7 @@ class TLSProbe:
         outcomes: dict[str, dict[str, Any]] = {}
         threads = [threading.Thread(target=_handshake_into, args=(outcomes, key, make, ctx, cancel), daemon=True)
                    for key, make in contexts.items()]
-        for t in threads:
-            t.start()
-        for t in threads:
-            while t.is_alive():
-                t.join(0.05)
-                if cancel.cancelled:
-                    raise Cancelled()
+        run_threads(threads, cancel)
         first = outcomes["inspect"]
         data: dict[str, Any] = {
             "host": ctx.host, "proxy": first.get("proxy"),
