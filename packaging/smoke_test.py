@@ -15,6 +15,7 @@ A .tar.gz is unpacked and a .deb extracted with `dpkg-deb -x` into temporary fol
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -143,6 +144,37 @@ def check_pac_child(binary: Path, label: str) -> Outcome:
     return Outcome(name, outcome.ok, "" if outcome.ok else outcome.detail)
 
 
+def check_streamed_answer(binary: Path, label: str) -> Outcome:
+    """A whole answer streamed from the lab through the frozen SDK and httpx2: headers, every text event, the
+    message_stop, the stop reason. `check --lab` alone never streams without a key; `stress --lab` does."""
+    name = f"{label}: a whole streamed answer from the lab (stress --lab clean)"
+    args = ["stress", "--lab", "clean", "--yes", "--size", "quick", "--json"]
+    outcome = run(binary, args, name, {}, CLI_TIMEOUT_S, keep_stdout=True)
+    if not outcome.ok:
+        return outcome
+    try:
+        report = json.loads(outcome.detail)
+        stream = next(r for r in report["results"] if r["probe"] == "stream")
+        data = stream["data"]
+    except (ValueError, KeyError, StopIteration, TypeError) as exc:
+        return Outcome(name, False, f"no stream result in the JSON ({exc}): {outcome.detail[:300]}")
+    events = data.get("events", {})
+    if (
+        data.get("outcome") != "completed"
+        or events.get("message_stop") != 1
+        or data.get("stop_reason") != "end_turn"
+        or not data.get("text_events")
+    ):
+        return Outcome(name, False, f"the stream did not complete: {stream.get('summary')}")
+    return Outcome(name, True, str(stream.get("summary", "")))
+
+
+def check_imports(binary: Path, label: str) -> Outcome:
+    """Every module the build's import manifest lists imports inside the build (streamdoctor/selfcheck.py)."""
+    outcome = run(binary, ["--check-imports"], f"{label}: every runtime import is in the build", {}, CLI_TIMEOUT_S)
+    return outcome
+
+
 def check_binary(binary: Path, label: str, gui: bool, xcb: bool) -> list[Outcome]:
     outcomes: list[Outcome] = []
     if not binary.is_file():
@@ -152,7 +184,9 @@ def check_binary(binary: Path, label: str, gui: bool, xcb: bool) -> list[Outcome
     if version.ok and not IS_WIN and not version.detail.startswith("streamdoctor "):
         version = Outcome(version.name, False, f"printed {version.detail!r}, expected 'streamdoctor <version>'")
     outcomes.append(version)
+    outcomes.append(check_imports(binary, label))
     outcomes.append(run(binary, ["check", "--lab", "clean"], f"{label}: check --lab clean", {}, CLI_TIMEOUT_S))
+    outcomes.append(check_streamed_answer(binary, label))
     if IS_LINUX:
         outcomes.append(check_pac_child(binary, label))
     if not gui:
