@@ -112,8 +112,15 @@ def test_ip_route_and_addr_tables() -> None:
     assert [r["destination"] for r in v6] == ["fd00::/64", "fe80::/64", "default"] and v6[2]["metric"] == 1024
     assert pn.parse_ip_route("10.0.0.0/8 dev tun0 mtu lock 1300\n")[0]["mtu"] == 1300
     addrs = pn.parse_ip_addr_oneline(fixture("linux/ip_o_addr.txt"))
-    assert {"interface": "eth0", "family": "inet6", "address": "fd00::2", "prefix": 64, "index": 4} in addrs
+    assert {"interface": "eth0", "family": "inet6", "address": "fd00::2", "prefix": 64, "index": 4,
+            "peer": None} in addrs
     assert len(addrs) == 5
+    # `-o` layout of a point-to-point tunnel: the prefix belongs to the peer (real multi-line captures of the
+    # same case are in tests/fixtures/captures/ipaddr/)
+    tun = pn.parse_ip_addr_oneline("5: tun0    inet 10.163.45.46 peer 10.163.45.45/32 scope global tun0\\       "
+                                   "valid_lft forever preferred_lft forever\n")
+    assert [(a["interface"], a["address"], a["prefix"], a["peer"]) for a in tun] == [
+        ("tun0", "10.163.45.46", 32, "10.163.45.45")]
 
 
 # --- macOS -------------------------------------------------------------------------------------------------
@@ -343,3 +350,29 @@ def test_no_parser_raises_on_arbitrary_text(text: str) -> None:
     pp.no_proxy_matches(text, text)
     pp.bypass_matches(text, [text, "<local>", "*"])
     pp.host_port(text, text)
+
+
+def test_an_http_proxy_does_not_carry_https() -> None:
+    """macOS HTTPEnable without HTTPSEnable, WinINet/WinHTTP "http=host:port", urllib: https:// goes direct.
+    (Issue 15, class 1: the scan used to name the http proxy for the API URL.)"""
+    api = "https://api.anthropic.com/v1/messages"
+    mac = pp.parse_scutil_proxy("<dictionary> {\n  HTTPEnable : 1\n  HTTPPort : 3128\n  HTTPProxy : web.corp\n"
+                                "  HTTPSEnable : 0\n}\n")
+    assert mac.http == "http://web.corp:3128" and mac.https is None
+    assert pp.static_proxy_for(mac, api) is None
+    assert pp.static_proxy_for(mac, "http://example.com/") == "http://web.corp:3128"
+    win = pp.parse_windows_internet_settings({"ProxyEnable": 1, "ProxyServer": "http=web.corp:3128"})
+    assert pp.static_proxy_for(win, api) is None
+    every = pp.parse_windows_internet_settings({"ProxyEnable": 1, "ProxyServer": "web.corp:3128"})
+    assert pp.static_proxy_for(every, api) == "http://web.corp:3128"  # one host:port is for every protocol
+    ie = pp.parse_winhttp_ie_config(False, None, "http=web.corp:3128;socks=s.corp:1080", None)
+    assert pp.static_proxy_for(ie, api) == "socks4://s.corp:1080"  # the OS sends what has no proxy via SOCKS
+    assert pp.static_proxy_for(ie, api, use_socks=False) is None  # urllib on macOS has no SOCKS entry
+
+
+def test_gnome_uses_the_http_proxy_for_https_when_no_https_proxy_is_set() -> None:
+    text = ("org.gnome.system.proxy mode 'manual'\norg.gnome.system.proxy use-same-proxy false\n"
+            "org.gnome.system.proxy.http host 'web.corp'\norg.gnome.system.proxy.http port 3128\n"
+            "org.gnome.system.proxy.https host ''\norg.gnome.system.proxy.https port 0\n")
+    sp = pp.parse_gsettings_proxy(text)
+    assert sp.https == "http://web.corp:3128"  # glib-networking's rule, not use-same-proxy's
