@@ -33,7 +33,7 @@ def _ping(entry: dict[str, Any], platform: str) -> dict[str, Any]:
     out = ping.parse(1400, int(entry.get("rc", 0)), _text(entry), platform)
     got: dict[str, Any] = {"reply": out.reply, "too_big": out.too_big, "error": out.error}
     if "mtu" in entry["expect"]:
-        got["mtu"] = out.mtu
+        got["mtu"] = out.mtu if out.mtu is not None else ""  # "" in INDEX.toml: the output names no MTU
     if "phrase" in entry["expect"]:  # read through the phrase list, not only through the bare "DF" fallback
         got["phrase"] = any(p in line.lower() for line in _text(entry).splitlines() for p in ping._WIN_FRAG_PHRASES)
     return got
@@ -141,6 +141,7 @@ def _processes(entry: dict[str, Any]) -> dict[str, Any]:
 READERS = {
     "ping-windows": lambda e: _ping(e, "win32"),
     "ping-linux": lambda e: _ping(e, "linux"),
+    "ping-macos": lambda e: _ping(e, "darwin"),
     "ip-addr": _ip_addr,
     "macos-route-get": _route_get,
     "scutil-proxy": _scutil,
