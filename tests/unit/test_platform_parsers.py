@@ -126,11 +126,6 @@ def test_ip_route_and_addr_tables() -> None:
 # --- macOS -------------------------------------------------------------------------------------------------
 
 
-def test_scutil_default_is_direct() -> None:
-    sp = pp.parse_scutil_proxy(fixture("macos/scutil_proxy_default_sonoma.txt"))
-    assert (sp.mode, sp.http, sp.https, sp.bypass) == ("none", None, None, ["*.local", "169.254/16"])
-
-
 def test_scutil_manual_ignores_scoped_blocks_and_brackets_ipv6() -> None:
     sp = pp.parse_scutil_proxy(fixture("macos/scutil_proxy_manual_scoped.txt"))
     assert sp.mode == "manual"
@@ -141,9 +136,7 @@ def test_scutil_manual_ignores_scoped_blocks_and_brackets_ipv6() -> None:
     assert pp.static_proxy_for(sp, "https://api.anthropic.com/") == "http://[2001:db8::8]:8443"
 
 
-def test_scutil_pac_and_wpad_with_socks() -> None:
-    pac = pp.parse_scutil_proxy(fixture("macos/scutil_proxy_pac_zscaler.txt"))
-    assert (pac.mode, pac.pac_url) == ("pac", "http://pac.zscloud.net/corp.example/proxy.pac?ver=2")
+def test_scutil_wpad_with_socks() -> None:
     wpad = pp.parse_scutil_proxy(fixture("macos/scutil_proxy_wpad_socks.txt"))
     assert wpad.auto_detect and wpad.socks == "socks5://127.0.0.1:1080" and wpad.mode == "manual"
     assert wpad.bypass == []
@@ -155,8 +148,8 @@ def test_scutil_error_text_is_could_not_read() -> None:
 
 
 def test_macos_route_get_variants() -> None:
-    en0 = pn.parse_macos_route_get(fixture("macos/route_get_default_en0.txt"))
-    assert en0 is not None and (en0.interface, en0.gateway, en0.mtu) == ("en0", "192.168.1.1", 1500)
+    # Reconstructed layouts with no real capture yet (a gateway-less tunnel route, IPv6, the error line);
+    # real default and utun routes are in tests/fixtures/captures/macos/.
     vpn = pn.parse_macos_route_get(fixture("macos/route_get_vpn_utun.txt"))
     assert vpn is not None and (vpn.interface, vpn.gateway, vpn.mtu) == ("utun4", None, 1390)
     v6 = pn.parse_macos_route_get(fixture("macos/route_get_v6.txt"))
