@@ -93,6 +93,10 @@ def windows_adapters(text: str) -> list[tuple[str, str]]:
         return [("", lines[0].strip())]  # one adapter name, as an app or a driver list names it
     if any(line.strip().startswith("Id:") for line in lines):  # `pktmon comp list`: name, then its Id lines
         return [("", line.strip()) for line in lines if line[:1].isalpha()]
+    if any("Connection Name:" in line for line in lines):  # `systeminfo`: "[01]: DESC" then "Connection Name: X"
+        return [(after.split("Connection Name:", 1)[1].strip(), m.group(1))
+                for m, after in zip((re.match(r"^\s+\[\d+\]:\s+(.+?)\s*$", x) for x in lines), lines[1:], strict=False)
+                if m and "Connection Name:" in after]
     for line in lines:
         header = re.match(r"^\S.* adapter (.+):\s*$", line)
         if header:
