@@ -52,6 +52,19 @@ def _route_get(entry: dict[str, Any]) -> dict[str, Any]:
             "mtu": route.mtu}
 
 
+def _route_get_linux(entry: dict[str, Any]) -> dict[str, Any]:
+    route = pn.parse_ip_route_get(next((ln for ln in _text(entry).splitlines() if not ln.startswith("root@")), ""))
+    if route is None:
+        return {"route": None}
+    return {"destination": route.destination, "gateway": route.gateway, "interface": route.interface,
+            "source_address": route.source_address, "mtu": route.mtu if route.mtu is not None else ""}
+
+
+def _kioslaverc_values(entry: dict[str, Any]) -> dict[str, Any]:
+    sp = pp.parse_kioslaverc("[Proxy Settings]\nProxyType=1\n" + _text(entry))
+    return {"http": sp.http or "", "https": sp.https or "", "socks": sp.socks or ""}
+
+
 def _scutil(entry: dict[str, Any]) -> dict[str, Any]:
     sp = pp.parse_scutil_proxy(_text(entry))
     got = {"mode": sp.mode, "pac_url": sp.pac_url or "", "http": sp.http or "", "https": sp.https or "",
@@ -148,6 +161,8 @@ READERS = {
     "ping-macos": lambda e: _ping(e, "darwin"),
     "ip-addr": _ip_addr,
     "macos-route-get": _route_get,
+    "ip-route-get": _route_get_linux,
+    "kioslaverc-values": _kioslaverc_values,
     "scutil-proxy": _scutil,
     "reg-query-internet-settings": _reg_query,
     "winhttp-proxy-string": _proxy_string,
