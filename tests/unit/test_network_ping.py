@@ -126,3 +126,15 @@ def test_missing_ping_is_reported_as_unavailable():
 
     out = search_with_ping("10.0.0.1", False, 1500, CancelToken(), 0.1, 30.0, pinger=broken)
     assert out["available"] is False and "No such file" in out["why"]
+
+
+def test_windows_ipv6_reply_rule_does_not_count_errors_or_statistics_as_replies():
+    """IPv6 replies carry no TTL= (real captures: tests/fixtures/captures/ping/win_v6_*); the address-and-time
+    rule that reads them must not take an error line from a router or the statistics block for a reply."""
+    unreachable = ("\nPinging 2001:db8::1 with 1444 bytes of data:\n"
+                   "Reply from fe80::1%12: Destination host unreachable.\n\n"
+                   "Ping statistics for 2001:db8::1:\n    Packets: Sent = 1, Received = 1, Lost = 0 (0% loss),\n"
+                   "Approximate round trip times in milli-seconds:\n    Minimum = 0ms, Maximum = 0ms, Average = 0ms\n")
+    out = parse(1492, 0, unreachable, "win32")
+    assert not out.reply and not out.too_big
+    assert parse(1492, 0, "Reply from fe80::1%12: time<1ms\n", "win32").reply
