@@ -369,3 +369,22 @@ def test_gnome_uses_the_http_proxy_for_https_when_no_https_proxy_is_set() -> Non
             "org.gnome.system.proxy.https host ''\norg.gnome.system.proxy.https port 0\n")
     sp = pp.parse_gsettings_proxy(text)
     assert sp.https == "http://web.corp:3128"  # glib-networking's rule, not use-same-proxy's
+
+
+def test_agents_added_from_vendor_docs_and_captures_say_where_their_names_come_from() -> None:
+    """Issue 15, class 4: entries added from vendors' documentation or real captures carry `sources`, and the
+    names those sources give are matched (the captured ones are asserted in test_real_captures.py)."""
+    from importlib import resources
+
+    from streamdoctor.platform.agents import match_adapter, match_process
+
+    table = json.loads(resources.files("streamdoctor").joinpath("data/agents.json").read_text(encoding="utf-8"))
+    sourced = {a["name"]: a for a in table["agents"] if "sources" in a}
+    assert {"Juniper Network Connect", "F5 BIG-IP Edge Client / F5 Access", "Appgate SDP", "Proton VPN",
+            "Wintun tunnel (WireGuard, OpenVPN, Appgate SDP, ...)", "Cybereason", "Twingate"} <= set(sourced)
+    assert all(a["sources"] and all(isinstance(s, str) and s for s in a["sources"]) for a in sourced.values())
+    documented = {"Appgate SDP.exe": "Appgate SDP", "ProtonVPNService.exe": "Proton VPN", "twingated": "Twingate",
+                  "dsNcService.exe": "Juniper Network Connect", "CrsSvc.exe": "Cybereason"}
+    assert {p: (match_process(p).name if match_process(p) else None) for p in documented} == documented
+    wintun = match_adapter("Wintun Userspace Tunnel #2")  # a second Wintun adapter, under any connection name
+    assert wintun is not None and wintun[0].name.startswith("Wintun tunnel")

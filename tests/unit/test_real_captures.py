@@ -111,11 +111,11 @@ def windows_adapters(text: str) -> list[tuple[str, str]]:
                 for m, after in zip((re.match(r"^\s+\[\d+\]:\s+(.+?)\s*$", x) for x in lines), lines[1:], strict=False)
                 if m and "Connection Name:" in after]
     for line in lines:
-        header = re.match(r"^\S.* adapter (.+):\s*$", line)
+        header = re.match(r"^(?:\S.* adapter|Scheda \S+) (.+):\s*$", line)  # English, Italian ipconfig headers
         if header:
             name = header.group(1)
             continue
-        desc = re.match(r"^\s+Description[ .]*:\s*(.+?)\s*$", line)
+        desc = re.match(r"^\s*(?:Description|Descrizione)[ .]*:\s*(.+?)\s*$", line)
         if desc:
             rows.append((name, desc.group(1)))
             continue
