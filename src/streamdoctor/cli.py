@@ -181,10 +181,10 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
 
     ctx = ProbeContext(base_url=base_url, quick=bool(args.quick), ca_file=ca_file, lab_profile=args.lab or "")
     key = os.environ.get("ANTHROPIC_API_KEY", "")
-    if args.lab and not key:
-        from .lab import LAB_API_KEY
+    if args.lab:
+        from .lab.isolation import lab_key
 
-        key = LAB_API_KEY
+        key = lab_key(key)  # the user's real key never goes to the lab
     ctx.api_key = key
     if getattr(args, "model", None):
         ctx.model = args.model
