@@ -566,7 +566,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a CLI command; returns the exit code. UserErrors become one line on stderr (exit 2)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    recover_interrupted_fixes()
+    if args.command == "fix":  # only the commands that work on fixes roll back (and run undo steps): `lab list`
+        recover_interrupted_fixes()  # or `check` never run a journaled action (issue 14 item 2)
     try:
         return int(args.func(args))
     except UserError as exc:

@@ -65,7 +65,7 @@ def test_the_helper_imports_nothing_but_itself():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert set(eval(out)) <= {"streamdoctor", "streamdoctor.fixes", "streamdoctor.fixes.privhelper",
                               "streamdoctor.fixes.journal", "streamdoctor.fixes.atomic", "streamdoctor.errors",
-                              "streamdoctor.paths"}
+                              "streamdoctor.paths", "streamdoctor.safeio"}
 
 
 def test_commands_per_os_are_argument_lists_with_the_name_as_one_argument():
