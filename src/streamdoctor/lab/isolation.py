@@ -40,3 +40,25 @@ def lab_run(lab_profile: str, base_url: str) -> bool:
     """Whether a context is a lab run that must stay on loopback: a lab profile AND a loopback URL. A saved
     report claiming a lab profile for a remote URL is treated as a real run (no key swap, normal proxy rules)."""
     return bool(lab_profile) and is_loopback_url(base_url)
+
+
+ALLOW_REMOTE_FLAG = "--allow-remote"
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a listen address keeps the lab on this computer (localhost, 127.0.0.0/8, ::1)."""
+    return is_loopback_url(f"http://{host if ':' not in host.strip('[]') else '[' + host.strip('[]') + ']'}/")
+
+
+def exposure_warning(host: str, allowed: bool) -> str:
+    """'' for a loopback address; otherwise the one line to print. Raises UserError (exit 2) unless `allowed`:
+    a lab that listens beyond loopback serves anyone on the network (it accepts any key and answers as the API)."""
+    if is_loopback_host(host):
+        return ""
+    if not allowed:
+        from ..errors import UserError
+
+        raise UserError(f"--host {host} would let other computers on the network use the lab; add "
+                        f"{ALLOW_REMOTE_FLAG} if that is what you want, or use --host 127.0.0.1")
+    return (f"streamdoctor: warning: the lab listens on {host}: any computer that can reach this address can use "
+            "it (Ctrl-C stops it)")
