@@ -119,6 +119,7 @@ def validate_file_step(step: dict[str, Any], record: JournalRecord) -> None:
         if (not isinstance(backup, str) or os.path.dirname(os.path.abspath(backup)) != str(own)
                 or os.path.islink(backup)):
             raise RefusedRecordError(f"record {record.id}: refused backup path {backup!r}")
+        _check_private(Path(backup), "the fix backup")  # its bytes are what undo writes back
 
 
 def journal_dir() -> Path:
