@@ -227,3 +227,39 @@ def test_root_keeps_the_users_owner_group_and_mode(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert (settings.stat().st_uid, settings.stat().st_gid) == (65534, 65534)
+
+
+def test_a_second_apply_waits_a_bounded_time_then_says_so_in_one_line(tmp_path: Path) -> None:
+    """Another process holds the fixes lock (as a long apply would): the second apply gives up after its bound
+    with one line and changes nothing; once the lock is free it applies."""
+    reports = _reports(tmp_path)
+    home, claude = tmp_path / "home", tmp_path / "claude"
+    claude.mkdir()
+    settings = claude / "settings.json"
+    settings.write_bytes(ORIGINAL)
+    env = _env(home, claude)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\n"
+                               "from streamdoctor.fixes.filelock import fix_lock\n"
+                               "with fix_lock():\n    print('held', flush=True)\n    sys.stdin.readline()\n"],
+                              env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); import json\n"
+                "from streamdoctor.fixes import filelock, get_fix\n"
+                "from streamdoctor.model import report_from\n"
+                "filelock.FIX_LOCK_WAIT_S = 1.0\n"
+                "rep = report_from(json.load(open(sys.argv[2])))\n"
+                "try:\n    get_fix('claude-code-proxy').apply(rep)\nexcept Exception as exc:\n"
+                "    print(type(exc).__name__, exc)\n")
+        second = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent),
+                                 str(reports["claude-code-proxy"])], env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert second.stdout.startswith("FixBusyError") and second.stdout.count("\n") == 1, second
+        assert settings.read_bytes() == ORIGINAL
+    finally:
+        if holder.stdin is not None:
+            holder.stdin.close()
+        holder.wait(10)
+    run = subprocess.run(_apply_argv("claude-code-proxy", reports["claude-code-proxy"]), env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr

@@ -78,8 +78,10 @@ def _os_unlock(fd: int) -> None:
 
 
 @contextlib.contextmanager
-def fix_lock(wait_s: float = FIX_LOCK_WAIT_S) -> Iterator[None]:
-    """Hold the fixes lock for the block; raises FixBusyError (one line) if not got within `wait_s`."""
+def fix_lock(wait_s: float | None = None) -> Iterator[None]:
+    """Hold the fixes lock for the block; raises FixBusyError (one line) if not got within `wait_s` (default
+    FIX_LOCK_WAIT_S, read at call time)."""
+    wait_s = FIX_LOCK_WAIT_S if wait_s is None else wait_s
     if _state.depth:
         _state.depth += 1
         try:
