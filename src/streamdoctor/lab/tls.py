@@ -28,6 +28,7 @@ import shutil
 import signal
 import ssl
 import stat
+import sys
 import tempfile
 import threading
 from types import FrameType, TracebackType
@@ -108,10 +109,14 @@ def _cleanup_and_exit(signum: int, frame: FrameType | None) -> None:
 
 
 def _install_signal_handlers() -> None:
-    """SIGTERM/SIGHUP remove this process's lab files before it exits. Only from the main thread, and only where
-    the handler is still the default: a program that handles these signals itself (lab serve, the GUI) keeps
+    """SIGTERM/SIGHUP remove this process's lab files before it exits (the CLI). Only from the main thread, and
+    only where the handler is still the default: a program that handles these signals itself (lab serve) keeps
     its handler and closes the lab on its own way out."""
     if threading.current_thread() is not threading.main_thread():
+        return
+    if "PySide6.QtCore" in sys.modules:
+        # A Qt event loop runs C++ code: a Python handler would wait for the next Python call, so SIGTERM could
+        # be held up. The wizard keeps the OS default (the next lab start sweeps what a killed run left).
         return
     for name in ("SIGTERM", "SIGHUP"):
         sig = getattr(signal, name, None)
