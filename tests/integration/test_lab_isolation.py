@@ -113,3 +113,18 @@ def test_fix_verification_context_from_a_lab_report_keeps_lab_rules() -> None:
     finally:
         os.environ.clear()
         os.environ.update(old)
+
+
+def test_the_wizard_context_for_the_lab_ignores_a_typed_key_and_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GUI path: whatever key the Setup page holds, a lab run sends the lab's key, directly."""
+    from streamdoctor.gui.state import WizardState
+    from streamdoctor.lab import LAB_API_KEY
+    from streamdoctor.probes.proxy_choice import client_proxy
+
+    monkeypatch.setenv("HTTPS_PROXY", f"http://u:{PROXY_PASSWORD}@127.0.0.1:9")
+    lab = WizardState(lab_profile="clean", lab_url="https://localhost:4443", api_key=REAL_KEY)
+    ctx = lab.new_context()
+    assert ctx.api_key == LAB_API_KEY and client_proxy(ctx) is None
+    real = WizardState(api_key=REAL_KEY, base_url="https://api.anthropic.com")
+    ctx = real.new_context()
+    assert ctx.api_key == REAL_KEY and client_proxy(ctx) == f"http://u:{PROXY_PASSWORD}@127.0.0.1:9"
