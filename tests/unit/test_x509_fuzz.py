@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 import certifi
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,4 +100,23 @@ def test_unmutated_seeds_parse() -> None:
     # The seeds are real certificates: without a mutation every one parses (so the fuzzers start from valid).
     for seed in SEEDS:
         assert load_der(seed).der == seed
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet="ABCabc0123+/=\n -", max_size=400), st.booleans())
+def test_pem_text_with_random_bodies(body: str, skip_bad: bool) -> None:
+    CASES["n"] += 1
+    text = f"junk\n-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
+    try:
+        certs = load_pem(text, skip_bad=skip_bad)
+    except X509Error:
+        assert not skip_bad  # skip_bad never raises for a bad block
+        return
+    assert len(certs) <= 1
+
+
+def test_zz_cases_ran() -> None:
+    # Last in the module: how many hostile inputs went through (the report quotes it), and that they did run.
+    if not CASES["n"]:
+        pytest.skip("no fuzz test ran in this session")
     print(f"\nx509 fuzz: {CASES['n']} cases")
