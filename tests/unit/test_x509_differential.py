@@ -116,3 +116,26 @@ def test_zz_counts_are_reported(capsys: Any) -> None:
         pytest.skip("no comparison ran in this session")
     with capsys.disabled():
         print(f"\nx509 differential: {COUNTS['certificates']} certificates, {COUNTS['fields']} fields equal")
+
+
+def test_an_explicit_critical_false_is_read_like_openssl_does(tmp_path: Path) -> None:
+    # The one deliberate leniency: `critical FALSE` spelled out (a DER default, so strictly not DER). OpenSSL,
+    # which does the handshake, accepts it; so the probe must be able to describe such a certificate, where the
+    # oracle refuses it.
+    import datetime as dt
+    import subprocess
+
+    from streamdoctor.x509 import certgen, der
+    from streamdoctor.x509.ec import PrivateKey
+
+    key, now = PrivateKey.generate(), dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    eku = der.seq(der.oid("2.5.29.37"), der.boolean(False), der.octet_string(der.seq(der.oid("1.3.6.1.5.5.7.3.1"))))
+    cert = certgen._sign(certgen.name("x"), certgen.name("x"), key, key, now, now + dt.timedelta(days=1), [eku])
+    with pytest.raises(ValueError):
+        x509.load_der_x509_certificate(cert)
+    proc = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-text"], input=cert, capture_output=True,
+                          timeout=20, check=False)
+    assert proc.returncode == 0 and b"TLS Web Server Authentication" in proc.stdout
+    parsed = load_der(cert)
+    assert [(e.oid, e.critical) for e in parsed.extensions] == [("2.5.29.37", False)]
+    assert describe_cert(parsed)["subject"] == "CN=x"

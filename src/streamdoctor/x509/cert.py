@@ -303,6 +303,8 @@ def _extensions(el: Element) -> tuple[Extension, ...]:
         if not 2 <= len(parts) <= 3:
             raise X509Error("bad Extension")
         ext_oid = der.decode_oid(parts[0])
+        # An explicit FALSE is a DER violation (a default spelled out) that OpenSSL accepts in a handshake; the
+        # probe must describe whatever OpenSSL accepted, so it is read, not refused.
         critical = der.decode_bool(parts[1]) if len(parts) == 3 else False
         value = parts[-1].expect(der.OCTET_STRING, constructed=False).value
         if ext_oid in seen:
