@@ -373,7 +373,9 @@ def test_permission_denied_is_said_in_words(tmp_path: Path, monkeypatch: pytest.
     def denied(self: Path, *args: object, **kwargs: object) -> object:
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "open", denied)
+    from streamdoctor import safeio
+
+    monkeypatch.setattr(safeio, "read_regular", lambda path, limit=0: denied(Path(path)))  # what read_text uses
     assert common.read_text(tmp_path / "settings.json") == (None, "could not read: permission denied")
     files = ec.read_claude_settings()
     assert files[0].exists and files[0].error == "could not read: permission denied"

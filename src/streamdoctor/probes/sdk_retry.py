@@ -27,8 +27,11 @@ def check_midstream_retry(cancel: CancelToken | None = None, timeout_s: float = 
     t0 = time.monotonic()
     try:
         with LabRuntime(get_profile("midstream-reset")) as lab:
+            # The SDK's own transport (so its retry default is what user code gets), but trust_env=False: lab
+            # traffic never goes to a configured proxy (it would see the lab key and `POST 127.0.0.1`).
             client = anthropic.Anthropic(api_key=LAB_API_KEY, base_url=lab.url,
-                                         timeout=anthropic.Timeout(timeout_s, connect=5.0))
+                                         timeout=anthropic.Timeout(timeout_s, connect=5.0),
+                                         http_client=anthropic.DefaultHttpxClient(trust_env=False))
             out["max_retries"] = client.max_retries  # the SDK's own default: what user code gets
             chars = 0
             unregister = cancel.on_cancel(client.close) if cancel is not None else (lambda: None)
