@@ -1,0 +1,114 @@
+"""Rules over the experiment matrix: the variable that flips the outcome, named with the numbers on both sides.
+
+Each verdict says which client it applies to, because the same network hurts clients differently: a broken
+IPv6 path stops Claude Code's native build (Bun does not fall back) while curl, browsers and the Python SDK
+fall back to IPv4 after a delay; an upload limit hurts every client on exactly its largest requests.
+
+Sources for the per-client switches (re-check before relying on them):
+- Bun's DNS lookup (oven-sh/bun, the internal getaddrinfo's getHints): BUN_FEATURE_FLAG_DISABLE_IPV6 makes it
+  ask for IPv4 addresses only (POSIX builds; the Windows lookup path passes AF_UNSPEC and ignores the flag).
+- Claude Code's native builds are Bun executables that ignore NODE_OPTIONS (DESIGN.md facts), so
+  NODE_OPTIONS=--dns-result-order=ipv4first helps only Node installs (npm) and Node SDK scripts.
+- Reports of the symptom: anthropics/claude-code issues #20240 ("fails on networks with broken IPv6
+  (ECONNRESET)", curl and browsers fall back, Bun does not) and #69104 (Bun tries IPv6 with no IPv4 fallback).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..diagnosis import Results, rule
+from ..model import Confidence, Evidence, Finding, Severity, Status
+from ..probes.matrix.family import describe
+
+
+def _data(results: Results, name: str) -> dict[str, Any] | None:
+    r = results.get(name)
+    if r is None or r.status in (Status.SKIPPED, Status.CANCELLED, Status.ERROR) or not r.data:
+        return None
+    return r.data
+
+
+def _fallback_delay(results: Results) -> float | None:
+    """How long a client that tries the broken family first waits before IPv4 works (the TCP probe's failed
+    attempt), or None when the TCP probe did not try it first."""
+    tcp = _data(results, "tcp") or {}
+    failed = [a for a in (tcp.get("direct") or {}).get("attempts") or [] if not a.get("ok")]
+    return float(failed[0]["time_s"]) if failed else None
+
+
+@rule("matrix.family")
+def address_family(results: Results) -> Finding | None:
+    d = _data(results, "matrix.family")
+    fams = (d or {}).get("families") or {}
+    v4, v6 = fams.get("ipv4") or {}, fams.get("ipv6") or {}
+    if not v4 or not v6 or bool(v4.get("ok")) == bool(v6.get("ok")):
+        return None
+    host = (d or {}).get("host", "the API host")
+    ev = [Evidence(f"IPv6 ({v6.get('address')})", describe(v6)), Evidence(f"IPv4 ({v4.get('address')})", describe(v4))]
+    delay = _fallback_delay(results)
+    if delay is not None:
+        ev.append(Evidence("Wait before falling back to IPv4 (clients that fall back)", round(delay, 1), "s"))
+    if v4.get("ok"):
+        applies = ("Claude Code (native build): fails, it does not fall back to IPv4. curl, browsers, Node and "
+                   "the Python SDK: work, after the failed IPv6 attempt"
+                   + (f" ({delay:.1f} s)" if delay is not None else ""))
+        ev.append(Evidence("Applies to", applies))
+        return Finding(
+            "matrix.family", "ipv6-broken", Severity.PROBLEM, Confidence.HIGH,
+            "IPv6 to the API is broken here; IPv4 works",
+            f"Over IPv6, {host} fails ({describe(v6)}); over IPv4 it works ({describe(v4)}). Claude Code's "
+            "native build tries IPv6 and does not fall back, so it fails on every request ('Unable to connect "
+            "to API'), while curl, browsers and the Python SDK fall back to IPv4 and work. For Claude Code "
+            "(macOS, Linux): start it with BUN_FEATURE_FLAG_DISABLE_IPV6=1 in its environment (its runtime then "
+            "looks up IPv4 addresses only); NODE_OPTIONS=--dns-result-order=ipv4first helps only a Claude Code "
+            "installed with npm and Node scripts, the native build ignores NODE_OPTIONS. On Windows the flag is "
+            "not applied by the runtime: turn IPv6 off on the network adapter until IT fixes the route.",
+            ev,
+            ask_it=(f"IPv6 connections from this network to {host} fail ({describe(v6)}) while IPv4 works "
+                    f"({describe(v4)}). Clients without IPv4 fallback (Claude Code) cannot connect. Please fix "
+                    "the IPv6 route/firewall to api.anthropic.com, or stop advertising IPv6 on this network."),
+            failure_mode=13,
+        )
+    ev.append(Evidence("Applies to", "clients that try IPv4 first (Node with ipv4first, old runtimes)"))
+    return Finding(
+        "matrix.family", "ipv4-broken", Severity.WARNING, Confidence.HIGH, "IPv4 to the API is broken here; IPv6 works",
+        f"Over IPv4, {host} fails ({describe(v4)}); over IPv6 it works ({describe(v6)}). Clients that prefer "
+        "IPv6 work; a client told to prefer IPv4 (NODE_OPTIONS=--dns-result-order=ipv4first, "
+        "BUN_FEATURE_FLAG_DISABLE_IPV6) fails: remove that setting.",
+        ev, ask_it=f"IPv4 connections from this network to {host} fail ({describe(v4)}) while IPv6 works.",
+        failure_mode=13,
+    )
+
+
+@rule("matrix.upload")
+def upload_cut(results: Results) -> Finding | None:
+    d = _data(results, "matrix.upload")
+    if not d or "cut_estimate_bytes" not in d:
+        return None
+    lo, hi, n = d["passed_max_bytes"] // 1024, d["cut_min_bytes"] // 1024, d["cut_estimate_bytes"] // 1024
+    large = d.get("large") or {}
+    kind = d.get("cut_kind") or large.get("kind")
+    how = {"reset": "reset", "closed": "closed", "stall": "stalled"}.get(str(kind), str(kind))
+    ev = [Evidence("Largest request that got through", lo, "KB"),
+          Evidence("Smallest request that was cut", hi, "KB"),
+          Evidence(f"The {large.get('bytes', 0) // 1024} KB request",
+                   f"{how} after {float(large.get('time_s') or 0):.1f} s"),
+          Evidence("Uploaded by this test", d.get("sent_bytes", 0) // 1024, "KB"),
+          Evidence("Applies to", "every client (Claude Code, the Claude app, the SDKs, curl): only on large "
+                   "requests")]
+    return Finding(
+        "matrix.upload", "upload-cut", Severity.PROBLEM,
+        Confidence.HIGH if kind in ("reset", "closed") else Confidence.MEDIUM,
+        f"Requests above ~{n} KB are cut on this network",
+        f"Requests above ~{n} KB are cut on this network: a {lo} KB request was answered, a {hi} KB one was "
+        f"{how}. Long conversations, pasted files, images and /compact make such requests, so exactly those "
+        "fail (Claude Code: 'Unable to connect to API (ECONNRESET)' after its retries), while short prompts "
+        "work. Nothing on the laptop changes that limit: until IT lifts it, keep conversations short (/compact "
+        "early, /clear) and attach smaller files.",
+        ev,
+        ask_it=(f"Uploads from this network to api.anthropic.com larger than ~{n} KB are {how} (between {lo} "
+                f"and {hi} KB), smaller ones pass. An upload limit, DLP or inspection policy is the usual cause. "
+                "Please exempt api.anthropic.com or raise the limit."),
+        failure_mode=14,
+    )
