@@ -26,7 +26,7 @@ from ..http import request, run_parallel
 from ..mtu import unsent_bytes
 from .metered import metered
 
-SMALL_BYTES = 16 * 1024
+SMALL_BYTES = 1024  # one segment: passes even an MTU black hole, so "small works, large does not" stays visible
 LARGE_BYTES = 1024 * 1024  # the size of a long conversation or one image: the ">= 1 MB"
 UPLOAD_BUDGET_BYTES = 2 * 1024 * 1024  # every byte this probe sends in one run, bisection included
 MAX_BISECT_STEPS = 6  # 1 MiB / 2^6 = 16 KB resolution: enough to name a limit, few enough to stay quick
@@ -34,6 +34,7 @@ PIECE = 16 * 1024
 STALL_S = 4.0  # no byte acknowledged for this long: stuck, not slow (the MTU probe uses the same)
 ATTEMPT_TIMEOUT_S = 30.0
 CUT_KINDS = ("stall", "reset", "closed", "write-timeout", "read-timeout")
+BISECT_BUDGET_S = 15.0  # a stalling path costs STALL_S per step: the bisection stops after this much time
 
 
 class RequestSizeProbe:
@@ -73,10 +74,11 @@ class RequestSizeProbe:
             return ProbeResult(self.name, Status.OK, f"A {large_bytes // 1024} KB request got through "
                                f"({large['time_s']:.1f} s)", data, _evidence(data))
         lo, hi = SMALL_BYTES, large_bytes
+        until = time.monotonic() + float(opts.get("upload_bisect_budget_s", BISECT_BUDGET_S))
         for step in range(MAX_BISECT_STEPS):
             spent = sum(a["sent_bytes"] for a in data["attempts"])
             mid = (lo + hi) // 2
-            if spent + mid > budget or hi - lo <= PIECE:
+            if spent + mid > budget or hi - lo <= PIECE or time.monotonic() > until:
                 break
             progress(Progress(self.name, 0.3 + 0.1 * step, f"bisecting: {mid // 1024} KB"))
             r = attempt(ctx, cancel, mid, timeout, stall)
