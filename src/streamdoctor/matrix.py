@@ -165,6 +165,6 @@ def _clients(by: Mapping[str, ProbeResult]) -> list[Variant]:
         t = float(c.get("time_s") or 0.0)
         number = (f"answered in {t:.1f} s ({c.get('events', 0)} events)" if c.get("outcome") == "ok" else
                   f"exit {c.get('exit_code')} after {t:.1f} s: {str(c.get('error', ''))[:80]}")
-        rows.append(Variant("client", f"{c.get('name')} {c.get('version', '')}".strip(),
+        rows.append(Variant("client", f"{c.get('name')} {c.get('version') or ''}".strip(),
                             OK if c.get("outcome") == "ok" else FAIL, number, "matrix.clients", t))
     return rows

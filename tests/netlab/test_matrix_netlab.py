@@ -98,3 +98,46 @@ def test_mtu_black_hole_leads_and_clienthello_stands_down(netlab_mtu_tls) -> Non
     assert hello["explained_by"] == "mtu-black-hole" and hello["severity"] == "info"
     assert code == 1
     netlab.record("MTU black hole over TLS: order", [f["cause"] for f in report["verdict"]["findings"]])
+
+
+def _claude_env(sc: netlab.Scenario, version: str) -> dict[str, str]:
+    """PATH with a real Claude Code from npm first, and a private HOME/config folder for it."""
+    import os
+
+    from support.claude_sandbox import QUIET_ENV
+    from support.npm_clients import CLAUDE_CODE_PACKAGE, NpmInstallError, install_npm_package
+
+    try:
+        bin_dir = install_npm_package(f"{CLAUDE_CODE_PACKAGE}@{version}") / "node_modules" / ".bin"
+    except NpmInstallError as exc:
+        pytest.skip(f"Claude Code {version} could not be installed: {exc}")
+    home = sc.workdir / "claude-home"
+    (home / ".claude").mkdir(parents=True, exist_ok=True)
+    return {"PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(home),
+            "CLAUDE_CONFIG_DIR": str(home / ".claude"), **QUIET_ENV}
+
+
+@pytest.mark.claude_code
+@pytest.mark.parametrize("version", ["2.1.100", "2.1.197", "2.1.332"])  # support.npm_clients.CLAUDE_CODE_TESTED
+def test_real_claude_code_in_the_matrix_on_the_ipv6_black_hole(netlab_dual_stack, version: str) -> None:
+    sc = netlab_dual_stack(v6_blackhole=True)
+    env = _claude_env(sc, version)
+    proc, report = sc.check(["--quick", "--user-clients", "--probe-option", "clients_timeout_s=60",
+                             *netlab.check_args()], timeout=240, env=env)
+    clients = netlab.probe_result(report, "matrix.clients")["data"]["clients"]
+    cc = next(c for c in clients if c["name"] == "Claude Code")
+    assert cc["outcome"] in ("ok", "failed") and cc["version"] == version, cc
+    assert cc["events"] >= 1 or cc["error"], cc  # its own events with arrival times, or its own error text
+    netlab.record(f"Claude Code {version} on the IPv6 black hole", f"{cc['outcome']}, exit {cc['exit_code']}, "
+                  f"{cc['time_s']:.1f} s, {cc['events']} events, retries {cc.get('retries')}, "
+                  f"error {cc.get('error', '')[:200]!r}")
+    curl = next(c for c in clients if c["name"] == "curl")
+    netlab.record("curl on the IPv6 black hole", f"{curl['outcome']}, exit {curl['exit_code']}, "
+                  f"{curl['time_s']:.1f} s, HTTP {curl.get('http_status')}")
+    rows = [r for r in report.get("matrix", []) if r["variable"] == "client"]
+    assert any(r["variant"] == f"Claude Code {version}" for r in rows), report.get("matrix")
+    # The verdict says what the user's own client did here, not only what others reported.
+    f = netlab.findings(report)["ipv6-broken"]
+    applies = next(e["value"] for e in f["evidence"] if e["label"] == "Applies to")
+    assert f"Claude Code {version}: {'works' if cc['outcome'] == 'ok' else 'fails'} here" in applies, applies
+    netlab.record(f"IPv6 verdict with Claude Code {version}", f"{f['severity']}: {applies}")

@@ -194,3 +194,58 @@ def test_windows_connection_cost_words():
     assert parse_windows_cost("Unrestricted\r\n") is False
     assert parse_windows_cost("Fixed\r\n") is True and parse_windows_cost("Variable") is True
     assert parse_windows_cost("Unknown") is None and parse_windows_cost("") is None
+
+
+# --- the user's own clients ---------------------------------------------------------------------------------------
+
+
+def clients(*runs):
+    return R("matrix.clients", "fail" if any(r["outcome"] == "failed" for r in runs) else "ok", clients=list(runs))
+
+
+CC_FAILED = {"name": "Claude Code", "version": "2.1.332", "outcome": "failed", "exit_code": 1, "time_s": 41.0,
+             "error": "API Error: Unable to connect to API (ECONNRESET)", "events": 2}
+CC_OK = {"name": "Claude Code", "version": "2.1.332", "outcome": "ok", "exit_code": 0, "time_s": 3.4, "events": 3}
+CURL_OK = {"name": "curl", "version": None, "outcome": "ok", "exit_code": 0, "time_s": 0.6, "events": 0}
+
+
+def test_the_ipv6_verdict_says_what_the_users_own_claude_code_did():
+    worked = diagnose([family(), clients(CC_OK, CURL_OK)]).findings[0]
+    assert worked.cause == "ipv6-broken" and worked.severity is Severity.WARNING  # their client gets past it
+    applies = {e.label: e.value for e in worked.evidence}["Applies to"]
+    assert applies.startswith("Claude Code 2.1.332: works here (3.4 s)") and "curl (0.6 s here)" in applies
+    failed = diagnose([family(), clients(CC_FAILED, CURL_OK)])
+    assert causes(failed)[:2] == [("ipv6-broken", "problem", ""), ("client-problem", "info", "ipv6-broken")]
+    assert "failed after 41.0 s (exit 1: API Error: Unable to connect to API (ECONNRESET))" in failed.findings[0].plain
+
+
+def test_a_client_failing_where_curl_works_is_a_client_problem():
+    v = diagnose([clients(CC_FAILED, CURL_OK)])
+    f = v.findings[0]
+    assert f.cause == "client-problem" and f.severity is Severity.PROBLEM and f.failure_mode == 15
+    assert "curl worked" in f.plain and "Claude Code 2.1.332 failed after 41.0 s" in f.plain
+    assert {e.label: e.value for e in f.evidence}["Applies to"] == "Claude Code 2.1.332 only"
+    rows = {r.variant: r for r in matrix.build([clients(CC_FAILED, CURL_OK)])}
+    assert rows["Claude Code 2.1.332"].outcome == "fail" and rows["curl"].outcome == "ok"
+
+
+def test_all_clients_failing_is_not_blamed_on_one_client():
+    curl_failed = dict(CURL_OK, outcome="failed", exit_code=7, error="curl: (7) Failed to connect")
+    assert "client-problem" not in [f.cause for f in diagnose([clients(CC_FAILED, curl_failed)]).findings]
+
+
+def test_driver_timestamps_lines_and_keeps_exit_code_and_error_text():
+    import sys
+
+    from streamdoctor.cancel import CancelToken
+    from streamdoctor.probes.matrix.drivers import run_driver
+
+    code = "import sys,time\nprint('one', flush=True)\ntime.sleep(0.3)\nprint('two', flush=True)\n" \
+           "sys.stderr.write('boom: it broke\\n')\nsys.exit(3)"
+    run = run_driver([sys.executable, "-c", code], {}, 20, CancelToken())
+    assert [line for _, line in run.lines] == ["one", "two"] and run.lines[1][0] > run.lines[0][0]
+    assert run.exit_code == 3 and "boom: it broke" in run.stderr and not run.timed_out
+    hung = run_driver([sys.executable, "-c", "import time; time.sleep(60)"], {}, 0.5, CancelToken())
+    assert hung.timed_out and hung.exit_code is None
+    missing = run_driver(["/nonexistent/claude"], {}, 5, CancelToken())
+    assert missing.error.startswith("could not start") and missing.exit_code is None

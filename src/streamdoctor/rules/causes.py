@@ -6,6 +6,8 @@ stands the explained finding down and lets the cause lead.
   the hello's first segment is full-size. The MTU finding leads, the ClientHello rule stands down.
 - An MTU black hole also cuts large uploads (full-size segments), so a measured upload limit is its symptom,
   when the MTU was measured or the upload stalled (lost packets) rather than being reset.
+- A broken IPv6 path explains a client that fails where others work (it does not fall back); so does an
+  upload limit (its request was larger than the others').
 - An upload limit (a box resetting after N KB) makes the MTU probe's 256 KB request fail too; when no
   smaller path MTU was measured and the upload was reset, the limit explains the "large requests get lost".
 """
@@ -47,6 +49,8 @@ def _upload_explains_mtu(a: Finding, b: Finding, results: Results) -> bool:
             and size >= int(up.get("passed_max_bytes") or 0))
 
 
+explains("ipv6-broken", "client-problem", "that client does not fall back from the broken IPv6 to IPv4")
+explains("upload-cut", "client-problem", "that client's request was larger than the network lets through")
 explains("mtu-black-hole", "large-clienthello",
          "the large hello's first packet is bigger than the path carries, so it is lost in the same black hole",
          _mtu_below_hello)

@@ -50,16 +50,35 @@ def address_family(results: Results) -> Finding | None:
     if delay is not None:
         ev.append(Evidence("Wait before falling back to IPv4 (clients that fall back)", round(delay, 1), "s"))
     if v4.get("ok"):
-        applies = ("Claude Code (native build): fails, it does not fall back to IPv4. curl, browsers, Node and "
-                   "the Python SDK: work, after the failed IPv6 attempt"
-                   + (f" ({delay:.1f} s)" if delay is not None else ""))
+        cc = user_client(results, "Claude Code")
+        curl = user_client(results, "curl")
+        others = ("curl" + (f" ({curl['time_s']:.1f} s here)" if curl and curl["outcome"] == "ok" else "")
+                  + ", browsers and Node: work (they try IPv4 a fraction of a second after IPv6); the Python "
+                  "SDK: works once its IPv6 attempt has timed out"
+                  + (f" ({delay:.1f} s)" if delay is not None else ""))
+        if cc is None:
+            cc_words = ("Claude Code's native build has been reported not to fall back to IPv4 (anthropics/"
+                        "claude-code #20240, #69104), so it can fail on every request ('Unable to connect to "
+                        "API') while curl, browsers and the Python SDK fall back to IPv4 and work.")
+            applies = ("Claude Code (native build): reported to fail, it does not fall back to IPv4 (not run "
+                       f"here). {others}")
+        elif cc["outcome"] == "ok":
+            cc_words = (f"Your Claude Code {cc.get('version') or ''} was run here and worked (answered in "
+                        f"{cc['time_s']:.1f} s), so it gets past the broken IPv6 on this computer; other "
+                        "Claude Code versions and builds have been reported not to fall back.")
+            applies = f"Claude Code {cc.get('version') or ''}: works here ({cc['time_s']:.1f} s). {others}"
+        else:
+            cc_words = (f"Your Claude Code {cc.get('version') or ''} was run here and failed after "
+                        f"{cc['time_s']:.1f} s (exit {cc.get('exit_code')}: {str(cc.get('error', ''))[:120]}), "
+                        "while curl, browsers and the Python SDK fall back to IPv4 and work.")
+            applies = f"Claude Code {cc.get('version') or ''}: fails here (exit {cc.get('exit_code')}). {others}"
         ev.append(Evidence("Applies to", applies))
+        survived = cc is not None and cc["outcome"] == "ok"
         return Finding(
-            "matrix.family", "ipv6-broken", Severity.PROBLEM, Confidence.HIGH,
+            "matrix.family", "ipv6-broken", Severity.WARNING if survived else Severity.PROBLEM, Confidence.HIGH,
             "IPv6 to the API is broken here; IPv4 works",
-            f"Over IPv6, {host} fails ({describe(v6)}); over IPv4 it works ({describe(v4)}). Claude Code's "
-            "native build tries IPv6 and does not fall back, so it fails on every request ('Unable to connect "
-            "to API'), while curl, browsers and the Python SDK fall back to IPv4 and work. For Claude Code "
+            f"Over IPv6, {host} fails ({describe(v6)}); over IPv4 it works ({describe(v4)}). {cc_words} "
+            "For Claude Code "
             "(macOS, Linux): start it with BUN_FEATURE_FLAG_DISABLE_IPV6=1 in its environment (its runtime then "
             "looks up IPv4 addresses only); NODE_OPTIONS=--dns-result-order=ipv4first helps only a Claude Code "
             "installed with npm and Node scripts, the native build ignores NODE_OPTIONS. On Windows the flag is "
@@ -78,6 +97,41 @@ def address_family(results: Results) -> Finding | None:
         "BUN_FEATURE_FLAG_DISABLE_IPV6) fails: remove that setting.",
         ev, ask_it=f"IPv4 connections from this network to {host} fail ({describe(v4)}) while IPv6 works.",
         failure_mode=13,
+    )
+
+
+def user_client(results: Results, name: str) -> dict[str, Any] | None:
+    """The run of one of the user's own clients (matrix.clients), or None when it did not run."""
+    d = _data(results, "matrix.clients") or {}
+    return next((c for c in d.get("clients", []) if c.get("name") == name
+                 and c.get("outcome") in ("ok", "failed")), None)
+
+
+@rule("matrix.clients")
+def client_problem(results: Results) -> Finding | None:
+    """The network carries the API (our stack, curl or another client work) but one of the user's clients
+    fails: a client problem (its HTTP stack, its version), not the network."""
+    d = _data(results, "matrix.clients")
+    ran = [c for c in (d or {}).get("clients", []) if c.get("outcome") in ("ok", "failed")]
+    failed = [c for c in ran if c["outcome"] == "failed"]
+    stream = _data(results, "stream") or {}
+    ours_ok = stream.get("outcome") == "complete" or bool((_data(results, "http") or {}).get("reached_api"))
+    working = [c["name"] for c in ran if c["outcome"] == "ok"] + (["Stream Doctor's own test"] if ours_ok else [])
+    if not failed or not working:
+        return None
+    c = failed[0]
+    name = f"{c['name']} {c.get('version') or ''}".strip()
+    ev = [Evidence(f"{x['name']} {x.get('version') or ''}".strip(),
+                   "works" if x["outcome"] == "ok" else f"fails: exit {x.get('exit_code')}, {x.get('error', '')}")
+          for x in ran]
+    ev.append(Evidence("Applies to", f"{name} only"))
+    return Finding(
+        "matrix.clients", "client-problem", Severity.PROBLEM, Confidence.MEDIUM,
+        f"{name} fails where other clients work",
+        f"Your network carries the API: {', '.join(working)} worked. {name} failed after {c['time_s']:.1f} s "
+        f"(exit {c.get('exit_code')}: {str(c.get('error', ''))[:160]}). That points at the client, not the "
+        "network: update it, or go back to the last version that worked for you.",
+        ev, failure_mode=15,
     )
 
 
