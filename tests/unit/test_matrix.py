@@ -249,3 +249,25 @@ def test_driver_timestamps_lines_and_keeps_exit_code_and_error_text():
     assert hung.timed_out and hung.exit_code is None
     missing = run_driver(["/nonexistent/claude"], {}, 5, CancelToken())
     assert missing.error.startswith("could not start") and missing.exit_code is None
+
+
+def test_bundle_carries_the_matrix_in_json_and_html_and_the_schema_accepts_it():
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from streamdoctor.bundle import writer
+    from streamdoctor.model import Report
+
+    report = Report({"base_url": "https://api.anthropic.com"}, [family(), upload_cut(), HELLO_DROPPED, mtu()],
+                    diagnose([family(), upload_cut(), HELLO_DROPPED, mtu()]), app_version="test")
+    prepared = writer.prepare(report, with_files=True)
+    doc = json.loads(prepared.members["report.json"])
+    schema = json.loads((Path(writer.__file__).parents[1] / "data" / "report.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    cells = {(c["variable"], c["variant"].split(" ")[0]): c["outcome"] for c in doc["matrix"]}
+    assert cells[("address family", "IPv6")] == "fail" and cells[("address family", "IPv4")] == "ok"
+    assert any(f["explained_by"] == "mtu-black-hole" for f in doc["verdict"]["findings"])
+    html = prepared.members["report.html"].decode()
+    assert 'id="matrix"' in html and "flips the outcome" in html and "TCP timeout after 5.0 s" in html
