@@ -9,12 +9,15 @@ A gateway, proxy or the lab that does not speak for Cloudflare simply has no tra
 
 from __future__ import annotations
 
+import socket
+import ssl
 from typing import Any
 
 from ...cancel import CancelToken
 from ...model import Evidence, ProbeResult, Status
 from ..base import ProbeContext, Progress, ProgressCallback
-from ..http import request
+from ..netpath import PathError, open_route
+from .wire import close_quietly, http_get, step_error
 
 TRACE_KEYS = ("colo", "loc", "http", "tls", "sni", "warp", "gateway", "kex")  # never "ip": it names the user
 EDGE_TIMEOUT_S = 5.0
@@ -43,16 +46,17 @@ class EdgeProbe:
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         progress(Progress(self.name, None, "asking the API's edge which site answers"))
-        url = ctx.base_url.rstrip("/") + "/cdn-cgi/trace"
-        r = request(ctx, cancel, "GET", url, timeout=float(ctx.options.get("edge_timeout_s", EDGE_TIMEOUT_S)))
-        headers = {k.lower(): v for k, v in ((r.get("exchanges") or [{}])[0].get("response_headers") or [])}
-        data: dict[str, Any] = {"url": url, "status": r.get("status"), "cf_ray": headers.get("cf-ray", ""),
-                                "server": headers.get("server", "")[:80], "trace": {}}
-        if r.get("verdict") == "error":
+        timeout = float(ctx.options.get("edge_timeout_s", EDGE_TIMEOUT_S))
+        data: dict[str, Any] = {"url": ctx.base_url.rstrip("/") + "/cdn-cgi/trace", "trace": {}}
+        r = _get_trace(ctx, cancel, timeout)
+        headers = {k.lower(): v for k, v in r.get("headers", [])}
+        data.update(status=r.get("status"), cf_ray=headers.get("cf-ray", ""), server=headers.get("server", "")[:80],
+                    via_proxy=r.get("proxy"))
+        if not r.get("ok"):
             data["error"] = r.get("error", "")
-            return ProbeResult(self.name, Status.SKIPPED, "The edge could not be asked: "
-                               f"{r.get('kind')}", data)
-        if r.get("status") == 200 and "text/plain" in str(r.get("content_type", "")):
+            return ProbeResult(self.name, Status.SKIPPED, f"The edge could not be asked: {r.get('error', '')}",
+                               data)
+        if r.get("status") == 200 and "text/plain" in headers.get("content-type", ""):
             data["trace"] = parse_trace(str(r.get("body_start", "")))
         site = data["trace"].get("colo") or ray_site(data["cf_ray"])
         data["site"] = site
@@ -65,3 +69,26 @@ class EdgeProbe:
         if data["trace"]:
             evidence.append(Evidence("Edge trace", ", ".join(f"{k}={v}" for k, v in data["trace"].items())))
         return ProbeResult(self.name, Status.OK, f"Answered by the edge site {site}", data, evidence)
+
+
+def _get_trace(ctx: ProbeContext, cancel: CancelToken, timeout: float) -> dict[str, Any]:
+    """GET /cdn-cgi/trace on the clients' route (through their proxy when they use one) over a bare socket:
+    the site's name needs no certificate check (the TLS probe checks it) and no HTTP client to set up."""
+    try:
+        route = open_route(ctx, cancel, timeout)
+    except PathError as exc:
+        return {"ok": False, "error": exc.detail}
+    sock: socket.socket | ssl.SSLSocket = route.sock
+    try:
+        if ctx.is_tls:
+            tls = ssl.create_default_context()
+            tls.check_hostname = False
+            tls.verify_mode = ssl.CERT_NONE
+            sock.settimeout(timeout)
+            with cancel.closing(sock.close):
+                sock = tls.wrap_socket(sock, server_hostname=ctx.host)
+        return {**http_get(sock, ctx.host, "/cdn-cgi/trace", timeout, cancel), "proxy": route.proxy}
+    except (OSError, ssl.SSLError) as exc:
+        return {"ok": False, **step_error(exc)}
+    finally:
+        close_quietly(sock)

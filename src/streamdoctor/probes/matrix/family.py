@@ -90,7 +90,8 @@ def _ladder_into(out: dict[str, dict[str, Any]], name: str, family: int, address
         steps["http"] = http_get(sock, ctx.host, "/v1/models", timeout, cancel)
         close_quietly(sock)
         sock = None
-        if steps["http"].get("ok") and ctx.api_key:
+        # The short stream needs a key, and is left to the full check: the quick check streams nothing today.
+        if steps["http"].get("ok") and ctx.api_key and not ctx.quick:
             sock = open_path(family, address, ctx.host, ctx.port, ctx.is_tls, timeout, cancel, {})
             steps["stream"] = stream_once(sock, ctx.host, ctx.api_key, ctx.model,
                                           float(ctx.options.get("family_stream_timeout_s", STREAM_TIMEOUT_S)),
