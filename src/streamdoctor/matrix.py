@@ -62,6 +62,19 @@ def to_json(rows: Iterable[Variant]) -> list[dict[str, Any]]:
     return [dict(vars(r)) for r in rows]
 
 
+def describe_family(steps: dict[str, Any]) -> str:
+    """One line per family: what worked with its time, or which step broke, how and after how long."""
+    if not steps:
+        return "not tried"
+    failed = steps.get("failed_step")
+    if failed:
+        s = steps[failed]
+        return f"{failed.upper()} {s.get('kind', 'failed')} after {float(s.get('time_s') or 0):.1f} s"
+    parts = [f"{k.upper()} {float(steps[k]['time_s']) * 1000:.0f} ms" for k in ("tcp", "tls", "http", "stream")
+             if k in steps]
+    return ", ".join(parts) or "no step ran"
+
+
 def _data(by: Mapping[str, ProbeResult], name: str) -> dict[str, Any] | None:
     r = by.get(name)
     if r is None or r.status in (Status.SKIPPED, Status.CANCELLED) or not r.data:
@@ -70,8 +83,6 @@ def _data(by: Mapping[str, ProbeResult], name: str) -> dict[str, Any] | None:
 
 
 def _family(by: Mapping[str, ProbeResult]) -> list[Variant]:
-    from .probes.matrix.family import describe
-
     d = _data(by, "matrix.family")
     if not d or not d.get("families"):
         return []
@@ -81,7 +92,7 @@ def _family(by: Mapping[str, ProbeResult]) -> list[Variant]:
         if not steps:
             continue
         rows.append(Variant("address family", f"{label} {steps.get('address', '')}".strip(),
-                            OK if steps.get("ok") else FAIL, describe(steps), "matrix.family",
+                            OK if steps.get("ok") else FAIL, describe_family(steps), "matrix.family",
                             float(steps.get("time_s") or 0.0)))
     return rows
 

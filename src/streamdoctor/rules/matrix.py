@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..diagnosis import Results, rule
+from ..matrix import describe_family as describe
 from ..model import Confidence, Evidence, Finding, Severity, Status
-from ..probes.matrix.family import describe
 
 
 def _data(results: Results, name: str) -> dict[str, Any] | None:

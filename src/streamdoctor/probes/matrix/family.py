@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from ...cancel import CancelToken
+from ...matrix import describe_family as describe
 from ...model import Evidence, ProbeResult, Status
 from ..base import ProbeContext, Progress, ProgressCallback, run_threads
 from ..netpath import PathError, resolve
@@ -110,16 +111,3 @@ def _ladder_into(out: dict[str, dict[str, Any]], name: str, family: int, address
 
 def _label(name: str) -> str:
     return {"ipv4": "IPv4", "ipv6": "IPv6"}.get(name, name)
-
-
-def describe(steps: dict[str, Any]) -> str:
-    """One line per family: what worked with its time, or which step broke, how and after how long."""
-    if not steps:
-        return "not tried"
-    failed = steps.get("failed_step")
-    if failed:
-        s = steps[failed]
-        return f"{failed.upper()} {s.get('kind', 'failed')} after {float(s.get('time_s') or 0):.1f} s"
-    parts = [f"{k.upper()} {float(steps[k]['time_s']) * 1000:.0f} ms" for k in ("tcp", "tls", "http", "stream")
-             if k in steps]
-    return ", ".join(parts) or "no step ran"
