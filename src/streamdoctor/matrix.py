@@ -168,7 +168,7 @@ def _clients(by: Mapping[str, ProbeResult]) -> list[Variant]:
     rows = []
     stream = _data(by, "stream")
     if stream is not None and "outcome" in stream:
-        rows.append(Variant("client", "Stream Doctor (Python SDK stack)", OK if stream["outcome"] == "complete"
+        rows.append(Variant("client", "Stream Doctor (Python SDK stack)", OK if stream["outcome"] == "completed"
                             else FAIL, str(stream["outcome"]), "stream"))
     for c in d.get("clients", []):
         if c.get("outcome") in ("not-installed", "not-run"):

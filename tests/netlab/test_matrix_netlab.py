@@ -141,3 +141,26 @@ def test_real_claude_code_in_the_matrix_on_the_ipv6_black_hole(netlab_dual_stack
     applies = next(e["value"] for e in f["evidence"] if e["label"] == "Applies to")
     assert f"Claude Code {version}: {'works' if cc['outcome'] == 'ok' else 'fails'} here" in applies, applies
     netlab.record(f"IPv6 verdict with Claude Code {version}", f"{f['severity']}: {applies}")
+
+
+@pytest.mark.claude_code
+def test_real_claude_code_on_a_midstream_cut_is_reported_as_it_behaves(netlab_session: None) -> None:
+    from support.claude_sandbox import loopback_lab
+    from support.npm_clients import CLAUDE_CODE_NEWEST
+
+    with loopback_lab(profile="midstream-reset") as sc:
+        env = _claude_env(sc, CLAUDE_CODE_NEWEST)
+        proc, report = sc.check(["--user-clients", "--probe-option", "clients_timeout_s=90",
+                                 *netlab.check_args()], timeout=300, env=env)
+    stream = netlab.probe_result(report, "stream")["data"]
+    assert stream["outcome"] in ("reset", "closed"), stream["outcome"]
+    cc = next(c for c in netlab.probe_result(report, "matrix.clients")["data"]["clients"]
+              if c["name"] == "Claude Code")
+    found = netlab.findings(report)
+    cause = "client-survives-cut" if cc["outcome"] == "ok" else "client-hit-by-cut"
+    assert cause in found, (cc, list(found))
+    f = found[cause]
+    assert f"Claude Code {CLAUDE_CODE_NEWEST}" in f["title"] and f"{cc['time_s']:.1f} s" in f["plain"]
+    netlab.record("Claude Code on a mid-stream reset", f"{cc['outcome']}, exit {cc['exit_code']}, "
+                  f"{cc['time_s']:.1f} s, events {cc['events']}, retries {cc.get('retries')}, "
+                  f"error {cc.get('error', '')[:200]!r}; verdict: {f['title']}")

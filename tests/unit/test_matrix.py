@@ -271,3 +271,14 @@ def test_bundle_carries_the_matrix_in_json_and_html_and_the_schema_accepts_it():
     assert any(f["explained_by"] == "mtu-black-hole" for f in doc["verdict"]["findings"])
     html = prepared.members["report.html"].decode()
     assert 'id="matrix"' in html and "flips the outcome" in html and "TCP timeout after 5.0 s" in html
+
+
+def test_a_cut_stream_says_what_the_users_claude_code_did():
+    cut = R("stream", "fail", outcome="reset")
+    survived = {f.cause: f for f in diagnose([cut, clients(CC_OK)]).findings}["client-survives-cut"]
+    assert "got its answer in 3.4 s" in survived.plain and survived.title == "Claude Code 2.1.332 got its answer anyway"
+    stuck = dict(CC_FAILED, retries=8, error="still retrying after 90 s (8 retries)")
+    hit = {f.cause: f for f in diagnose([cut, clients(stuck)]).findings}["client-hit-by-cut"]
+    assert "It retried 8 times" in hit.plain and "after 41.0 s" in hit.plain
+    assert not [f for f in diagnose([R("stream", outcome="completed"), clients(CC_OK)]).findings
+                if f.cause.startswith("client-")]

@@ -115,7 +115,7 @@ def client_problem(results: Results) -> Finding | None:
     ran = [c for c in (d or {}).get("clients", []) if c.get("outcome") in ("ok", "failed")]
     failed = [c for c in ran if c["outcome"] == "failed"]
     stream = _data(results, "stream") or {}
-    ours_ok = stream.get("outcome") == "complete" or bool((_data(results, "http") or {}).get("reached_api"))
+    ours_ok = stream.get("outcome") == "completed" or bool((_data(results, "http") or {}).get("reached_api"))
     working = [c["name"] for c in ran if c["outcome"] == "ok"] + (["Stream Doctor's own test"] if ours_ok else [])
     if not failed or not working:
         return None
@@ -133,6 +133,41 @@ def client_problem(results: Results) -> Finding | None:
         "network: update it, or go back to the last version that worked for you.",
         ev, failure_mode=15,
     )
+
+
+CUT_OUTCOMES = ("reset", "closed", "stalled")  # the stream probe's endings that are a cut, not an API answer
+
+
+@rule("matrix.clients.stream")
+def what_claude_code_does_with_a_cut(results: Results) -> Finding | None:
+    """Our stream was cut; say what the user's own Claude Code did on the same network. It retries a failed
+    stream without streaming, so it may get its answer anyway (slowly), or fail with its own words."""
+    stream = _data(results, "stream") or {}
+    cc = user_client(results, "Claude Code")
+    if stream.get("outcome") not in CUT_OUTCOMES or cc is None:
+        return None
+    name = f"Claude Code {cc.get('version') or ''}".strip()
+    ev = [Evidence("Stream Doctor's stream", str(stream.get("outcome"))),
+          Evidence(name, f"answered in {cc['time_s']:.1f} s" if cc["outcome"] == "ok" else
+                   f"failed after {cc['time_s']:.1f} s: exit {cc.get('exit_code')}, {cc.get('error', '')}"),
+          Evidence("Applies to", name)]
+    if cc.get("retries"):
+        ev.append(Evidence(f"{name} retries", cc["retries"]))
+    if cc["outcome"] == "ok":
+        return Finding(
+            "matrix.clients.stream", "client-survives-cut", Severity.INFO, Confidence.HIGH,
+            f"{name} got its answer anyway",
+            f"The network cut our streamed answer ({stream.get('outcome')}), but your {name} got its answer in "
+            f"{cc['time_s']:.1f} s: when a stream fails it asks again without streaming. Long answers still "
+            "break or arrive late, so the cut is worth fixing.", ev, failure_mode=15)
+    return Finding(
+        "matrix.clients.stream", "client-hit-by-cut", Severity.INFO, Confidence.HIGH,
+        f"{name} fails on the same cut",
+        f"The network cut our streamed answer ({stream.get('outcome')}), and your {name} failed too, after "
+        f"{cc['time_s']:.1f} s: \"{str(cc.get('error', ''))[:160]}\" (exit {cc.get('exit_code')})."
+        + (f" It retried {cc['retries']} times and no attempt got through before it was stopped."
+           if cc.get("retries") else ""), ev,
+        failure_mode=15)
 
 
 @rule("matrix.upload")

@@ -128,6 +128,12 @@ def _claude_code(ctx: ProbeContext, inventory: dict[str, Any], timeout: float, c
     out["outcome"] = "ok" if ok else "failed"
     if not ok and not out.get("error"):
         out["error"] = _last_words(run)
+        retries = [e for e in events if e.get("subtype") == "api_retry"]
+        if run.timed_out and retries:  # still retrying when stopped: its own words are in the retry events
+            last = retries[-1].get("detail") or {}
+            said = ", ".join(f"{k} {v}" for k, v in last.items() if k in ("error", "error_status") and v)
+            out["error"] = (f"still retrying after {run.elapsed_s:.0f} s ({len(retries)} retries"
+                            + (f"; last: {said}" if said else "") + ")")
     return out
 
 
