@@ -96,6 +96,8 @@ def test_mtu_black_hole_leads_and_clienthello_stands_down(netlab_mtu_tls) -> Non
     assert ch["data"]["dropped_large"], ch["summary"]  # the real black hole also kills the large hello
     hello = found["large-clienthello"]
     assert hello["explained_by"] == "mtu-black-hole" and hello["severity"] == "info"
+    upload = found.get("upload-cut")  # the 1 MiB upload stalls in the same black hole
+    assert upload is None or (upload["explained_by"] == "mtu-black-hole" and upload["severity"] == "info"), upload
     assert code == 1
     netlab.record("MTU black hole over TLS: order", [f["cause"] for f in report["verdict"]["findings"]])
 
