@@ -104,7 +104,9 @@ def main() -> int:
     reason = netlab.missing_requirement()
     if reason:
         print(f"no dual-stack lab here: {reason}")
-        return 2
+        print("BENCH " + json.dumps({"bench": "matrix", "metric": "quick check with the matrix / without",
+                                     "target": f"<= {TARGET_RATIO} x", "ok": None, "note": f"skipped: {reason}"}))
+        return 0
     netlab.start_session()
     try:
         with netlab.build_dual_stack(v6_blackhole=args.v6_blackhole) as sc:
