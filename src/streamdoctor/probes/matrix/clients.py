@@ -40,7 +40,7 @@ const client = new Anthropic({baseURL: process.env.SD_BASE_URL, maxRetries: 2});
   const stream = await client.messages.create({model: process.env.SD_MODEL, max_tokens: 16, stream: true,
     messages: [{role: "user", content: "Say hello in three words."}]});
   for await (const event of stream) console.log(JSON.stringify({type: event.type}));
-})().catch((err) => { console.error(String((err && err.stack) || err)); process.exit(1); });
+})().catch((err) => { console.error(String(err)); process.exit(1); });
 """  # max_tokens matches STREAM_MAX_TOKENS
 
 
