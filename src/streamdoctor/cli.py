@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)
     c.add_argument("--bundle", metavar="FOLDER", help="also save the diagnostic bundle (zip) for IT in FOLDER")
+    c.add_argument("--user-clients", action="store_true",
+                   help="also run your installed Claude Code, Node SDK and curl once each with a short prompt "
+                        "(they use their own sign-in and may use your quota)")
     c.set_defaults(func=cmd_check)
 
     i = sub.add_parser("idle", help="measure after how long silent connections to the API are cut, and how")
@@ -196,6 +199,8 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
         else:
             ctx.options[name] = value
     ctx.options.update(getattr(args, "extra_options", None) or {})  # set by the idle/stress subcommands
+    if getattr(args, "user_clients", False):
+        ctx.options["user_clients"] = True  # the user's consent: their own clients may use their quota
     for name, value in getattr(args, "probe_option", None) or []:
         if hasattr(ctx, name):
             setattr(ctx, name, type(getattr(ctx, name))(value))
@@ -230,7 +235,11 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
         app_version=__version__,
     )
     if args.json:
-        json.dump(to_jsonable(report), out, indent=2)
+        from . import matrix
+
+        doc = to_jsonable(report)
+        doc["matrix"] = matrix.to_json(matrix.build(report.results))  # derived, for readers of the JSON
+        json.dump(doc, out, indent=2)
         out.write("\n")
     else:
         print_report(report, out)
@@ -323,6 +332,7 @@ def print_report(report: Report, out: TextIO) -> None:
     print(f"Stream Doctor {report.app_version}: {target}\n", file=out)
     for r in report.results:
         print(f"  [{_MARK[r.status]}] {titles.get(r.probe, r.probe):<24} {r.summary}", file=out)
+    print_matrix(report, out)
     v = report.verdict
     print(f"\nVerdict: {v.overall.value.upper()}: {v.headline}", file=out)
     for f in v.findings:
@@ -336,6 +346,26 @@ def print_report(report: Report, out: TextIO) -> None:
             print(f"    Ask IT: {f.ask_it}", file=out)
         if f.fix_ids:
             print(f"    Fixes: {', '.join(f.fix_ids)}", file=out)
+
+
+def print_matrix(report: Report, out: TextIO) -> None:
+    """The experiment matrix as a small table; a variable whose variants disagree is marked as the one that
+    flips the outcome."""
+    from . import matrix
+
+    rows = matrix.build(report.results)
+    if not rows:
+        return
+    flipped = matrix.flips(rows)
+    print("\nWhat changes the outcome (each variable tried both ways):", file=out)
+    for variable in dict.fromkeys(r.variable for r in rows):
+        mark = "  <- flips the outcome" if variable in flipped else ""
+        print(f"  {variable}{mark}", file=out)
+        for r in (r for r in rows if r.variable == variable):
+            print(f"    [{_MATRIX_MARK.get(r.outcome, '?')}] {r.variant:<34} {r.number}", file=out)
+
+
+_MATRIX_MARK = {"ok": " ok ", "fail": "FAIL", "untested": " -- "}
 
 
 class _LiveLine:

@@ -1346,3 +1346,97 @@ def probe_result(report: Mapping[str, Any], name: str) -> dict[str, Any]:
 def findings(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The verdict's findings by cause."""
     return {f["cause"]: f for f in report.get("verdict", {}).get("findings", [])}
+
+
+# --- experiment-matrix scenarios (issue 16) ---------------------------------------------------------------
+
+
+def _v6_prefix(sc: Scenario, j: int) -> str:
+    """2001:db8:X:j:: for link j: the documentation prefix, unique per scenario within the run. A global-looking
+    prefix (not fd00::/8) so the client's resolver orders IPv6 before IPv4 (RFC 6724), as on a real dual-stack
+    network; the addresses exist only in this run's namespaces."""
+    return f"2001:db8:{(_SUBNET_BASE * 64 + sc.index) & 0xffff:x}:{j}::"
+
+
+def _add_ipv6(sc: Scenario, names: Sequence[str]) -> tuple[str, str]:
+    """IPv6 on every link of a chain built by Scenario.chain (same device names), routes end to end through a
+    single router; returns (client address, server address)."""
+    if len(names) != 3:
+        raise NetlabError("IPv6 is wired for client / router / server chains only")
+    for j in range(2):
+        left, right = f"v{RUN_ID[2:]}{sc.index}{j}a", f"v{RUN_ID[2:]}{sc.index}{j}b"
+        for ns, dev, host in ((names[j], left, 1), (names[j + 1], right, 2)):
+            ns_exec(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0")
+            sh("ip", "-n", ns, "-6", "addr", "add", f"{_v6_prefix(sc, j)}{host}/64", "dev", dev, "nodad")
+    ns_exec(names[1], "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+    sh("ip", "-n", names[0], "-6", "route", "add", "default", "via", f"{_v6_prefix(sc, 0)}2")
+    sh("ip", "-n", names[2], "-6", "route", "add", "default", "via", f"{_v6_prefix(sc, 1)}1")
+    return f"{_v6_prefix(sc, 0)}1", f"{_v6_prefix(sc, 1)}2"
+
+
+def build_dual_stack(v6_blackhole: bool = True, profile: str = "clean") -> Scenario:
+    """Scenario 8: client / router / server with IPv4 and IPv6; the lab API listens on both families and
+    api.lab.test resolves to both (client hosts file). v6_blackhole: the router silently drops every forwarded
+    IPv6 packet (ip6tables DROP) while IPv4 works, the broken-IPv6 network Claude Code does not fall back from.
+    .server_ip6, .info["v6_blackhole"]; api_url = http://api.lab.test:8080."""
+    sc = Scenario(f"dual-stack-{'v6-blackhole' if v6_blackhole else 'clean'}")
+
+    def build() -> None:
+        names = sc.chain(["c", "r", "s"])
+        _, server6 = _add_ipv6(sc, names)
+        sc.server_ip6 = server6  # type: ignore[attr-defined]
+        if v6_blackhole:
+            sh("ip", "netns", "exec", names[1], "ip6tables", "-w", "-A", "FORWARD", "-j", "DROP")
+        # host "" = every address of the server namespace, IPv4 and IPv6 (asyncio binds one socket each)
+        sc.start_lab("", LAB_PORT, profile, url_host=API_NAME)
+        sc.isolate_client_names({API_NAME: sc.server_ip})
+        with (Path("/etc/netns") / sc.client_ns / "hosts").open("a") as f:
+            f.write(f"{server6} {API_NAME}\n")
+        sc.api_url = f"http://{API_NAME}:{LAB_PORT}"
+        sc.info.update(v6_blackhole=v6_blackhole, router_ns=names[1], server_ip6=server6)
+
+    _built(sc, build)
+    return sc
+
+
+def build_upload_cut(limit_kb: int = 150, profile: str = "clean") -> Scenario:
+    """Scenario 9: a box that resets a flow once `limit_kb` KB have been sent upstream (client to server):
+    netfilter's connbytes match on the router (--connbytes-dir original, bytes of IP packets) with REJECT
+    --reject-with tcp-reset, the way upload policing and DLP appliances cut large requests. Smaller requests
+    pass untouched. .info["limit_bytes"]; api_url = http://SERVER_IP:8080."""
+    sc = Scenario(f"upload-cut-{limit_kb}k")
+
+    def build() -> None:
+        _, router, _ = sc.chain(["c", "r", "s"])
+        limit = limit_kb * 1024
+        sh("ip", "netns", "exec", router, "iptables", "-w", "-A", "FORWARD", "-p", "tcp", "--dport", str(LAB_PORT),
+           "-m", "connbytes", "--connbytes", f"{limit}:", "--connbytes-dir", "original", "--connbytes-mode",
+           "bytes", "-j", "REJECT", "--reject-with", "tcp-reset")
+        sc.info.update(limit_bytes=limit, router_ns=router)
+        sc.api_url = sc.start_lab(sc.server_ip, LAB_PORT, profile)
+
+    _built(sc, build)
+    return sc
+
+
+def build_mtu_tls(blackhole: bool = True) -> MtuScenario:
+    """Scenario 3 over TLS: the same 1500/1400/1500 chain with the black hole, the lab API at
+    https://api.lab.test:8443 with a test CA (.ca_pem), so the large TLS hello meets the black hole too."""
+    sc = MtuScenario(f"mtu-tls-{'blackhole' if blackhole else 'healthy'}")
+
+    def build() -> None:
+        names = sc.chain(["c", "r1", "r2", "s"], mtus=[1500, 1400, 1500])
+        sc.routers = names[1:3]
+        for ns in (sc.client_ns, sc.server_ns):
+            ns_exec(ns, "sysctl", "-qw", "net.ipv4.tcp_mtu_probing=0")
+        sc.info.update(path_mtu=1400, interface_mtu=1500)
+        sc.set_blackhole(blackhole)
+        ca = make_ca(sc.workdir / "lab-ca", "NetLab Test CA")
+        leaf = make_leaf(sc.workdir / "api", ca, [API_NAME])
+        sc.ca_pem = ca[0]
+        sc.start_lab(sc.server_ip, TLS_PORT, tls=leaf, url_host=API_NAME)
+        sc.isolate_client_names({API_NAME: sc.server_ip})
+        sc.api_url = f"https://{API_NAME}:{TLS_PORT}"
+
+    _built(sc, build)
+    return sc

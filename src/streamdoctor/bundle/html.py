@@ -93,6 +93,27 @@ def _rows(rows: list[tuple[str, str]]) -> str:
     return "<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows) + "</table>"
 
 
+def _matrix_section(report: Report) -> str:
+    """The experiment matrix for IT: each variable tried both ways, green/red with its number; a variable
+    whose variants disagree is marked as the one that flips the outcome."""
+    from .. import matrix
+
+    rows = matrix.build(report.results)
+    if not rows:
+        return ""
+    flipped = matrix.flips(rows)
+    badge = {"ok": "ok", "fail": "fail", "untested": "skipped"}
+    out = ['<h2 id="matrix">What changes the outcome</h2><p class="muted">Each variable was tried both ways on '
+           'this network; a variable marked "flips the outcome" works one way and fails the other.</p>'
+           '<table class="checks matrix"><tr><th>variable</th><th>variant</th><th>result</th><th>measured</th></tr>']
+    for r in rows:
+        flag = ' <span class="badge problem">flips the outcome</span>' if r.variable in flipped else ""
+        out.append(f"<tr><td>{e(r.variable)}{flag}</td><td>{e(r.variant)}</td><td><span class=\"badge "
+                   f"{badge.get(r.outcome, 'skipped')}\">{e(r.outcome)}</span></td><td>{e(r.number)}</td></tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
 def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str:
     v = report.verdict
     host, port = facts.api_endpoint(report)
@@ -125,6 +146,8 @@ def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str
                      f'<p><span class="badge {e(sev)}">{e(sev)}</span><span class="badge">confidence '
                      f"{e(f.confidence.value)}</span><span class=\"muted\">{e(f.cause)}{mode}</span></p>"
                      f"<p>{e(f.plain)}</p>{_evidence_table(f.evidence)}{ask}{fixes}</div>")
+
+    parts.append(_matrix_section(report))
 
     if charts:
         parts.append("<h2>Pictures</h2>")

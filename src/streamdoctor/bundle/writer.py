@@ -28,6 +28,8 @@ from typing import Any
 from .. import __version__, paths
 from ..buildinfo import build_info
 from ..errors import UserError
+from ..matrix import build as build_matrix
+from ..matrix import to_json as matrix_json
 from ..model import Report, report_from, to_jsonable
 from . import charts, facts
 from .har import har_from_report
@@ -160,6 +162,7 @@ def prepare(
     texts: dict[str, str] = {name: redactor.text(text) for name, text in logs.items()}
     report_dict = redactor.obj(plain)
     redacted = report_from(report_dict)
+    report_dict["matrix"] = matrix_json(build_matrix(redacted.results))  # from the redacted results
     if fixes is not None:
         fixes = redactor.obj(fixes)
     if with_files:

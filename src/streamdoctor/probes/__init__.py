@@ -11,6 +11,7 @@ from .env_proxy import EnvProxyProbe
 from .env_vpn import EnvVpnProbe
 from .http import HTTPProbe
 from .idle import IdleProbe
+from .matrix import AddressFamilyProbe, ClientsProbe, EdgeProbe, RequestSizeProbe
 from .mtu import MTUProbe
 from .stream import StreamProbe
 from .tcp import TCPProbe
@@ -21,7 +22,7 @@ def all_probes() -> list[Probe]:
     """Fresh probe instances (probes may keep per-run state)."""
     return [EnvInterfacesProbe(), EnvVpnProbe(), EnvProxyProbe(), EnvClientsProbe(),
             DNSProbe(), TCPProbe(), TLSProbe(), ClientHelloProbe(), HTTPProbe(), MTUProbe(),
-            StreamProbe(), IdleProbe()]
+            AddressFamilyProbe(), RequestSizeProbe(), EdgeProbe(), StreamProbe(), ClientsProbe(), IdleProbe()]
 
 
 def select(quick: bool) -> list[Probe]:
