@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)
     c.add_argument("--bundle", metavar="FOLDER", help="also save the diagnostic bundle (zip) for IT in FOLDER")
+    c.add_argument("--capture", action="store_true", help="also capture our own test connections' packet "
+                   "headers (needs administrator rights; asks for them) to tell who sent a reset")
     c.set_defaults(func=cmd_check)
 
     i = sub.add_parser("idle", help="measure after how long silent connections to the API are cut, and how")
@@ -194,6 +196,8 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
         else:
             ctx.options[name] = value
     ctx.options.update(getattr(args, "extra_options", None) or {})  # set by the idle/stress subcommands
+    if getattr(args, "capture", False):
+        ctx.options["whocut_capture"] = 1.0  # the user's consent to the privileged capture (probes/path/)
     for name, value in getattr(args, "probe_option", None) or []:
         if hasattr(ctx, name):
             setattr(ctx, name, type(getattr(ctx, name))(value))

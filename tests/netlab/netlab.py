@@ -1346,3 +1346,52 @@ def probe_result(report: Mapping[str, Any], name: str) -> dict[str, Any]:
 def findings(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The verdict's findings by cause."""
     return {f["cause"]: f for f in report.get("verdict", {}).get("findings", [])}
+
+
+# --- who cut it: resets and interception at a known hop (issue 19) -------------------------------------------
+
+WHOCUT_MODES = ("clean", "router-reset", "client-reset", "server-reset", "intercept")
+RELAY = HERE / "tcp_relay.py"
+RELAY_PORT = 8090
+# Only segments that carry a request (>= 100 bytes of IP packet) are reset, so handshakes complete and the
+# reset answers the ClientHello or request, as a DPI box's does; SYNs (60 B) and bare ACKs (52 B) pass.
+_DATA_ONLY = ["-m", "length", "--length", "100:65535"]
+
+
+def build_whocut(mode: str = "router-reset") -> Scenario:
+    """client -- r1 -- r2 -- server (the server 3 hops away), the lab API on server:8080 over plain HTTP.
+
+    router-reset: r1 (hop 1) REJECTs requests to the API with tcp-reset in FORWARD.
+    client-reset: the client's own OUTPUT chain does (a local security agent's stand-in).
+    server-reset: the server's INPUT chain does (the server's own stack resets).
+    intercept:    r1 REDIRECTs connections to the API to a TCP relay on r1 (a transparent proxy at hop 1).
+    .info: r1_ns, r2_ns, hop_addresses {1: r1's address toward the client, 2: r2's, 3: the server}.
+    """
+    if mode not in WHOCUT_MODES:
+        raise ValueError(f"whocut mode must be one of {WHOCUT_MODES}, not {mode!r}")
+    sc = Scenario(f"whocut-{mode}")
+
+    def build() -> None:
+        c, r1, r2, s = sc.chain(["c", "r1", "r2", "s"])
+        sc.info.update(r1_ns=r1, r2_ns=r2, mode=mode,
+                       hop_addresses={1: f"{sc.subnet(0)}2", 2: f"{sc.subnet(1)}2", 3: sc.server_ip})
+        api = ["-p", "tcp", "-d", sc.server_ip, "--dport", str(LAB_PORT)]
+        if mode == "router-reset":
+            ns_exec(r1, "iptables", "-w", "-A", "FORWARD", *api, *_DATA_ONLY, "-j", "REJECT",
+                    "--reject-with", "tcp-reset")
+        elif mode == "client-reset":
+            ns_exec(c, "iptables", "-w", "-A", "OUTPUT", *api, *_DATA_ONLY, "-j", "REJECT",
+                    "--reject-with", "tcp-reset")
+        elif mode == "server-reset":
+            ns_exec(s, "iptables", "-w", "-A", "INPUT", *api, *_DATA_ONLY, "-j", "REJECT",
+                    "--reject-with", "tcp-reset")
+        elif mode == "intercept":
+            relay = sc.spawn(r1, [PY, str(RELAY), "--listen", str(RELAY_PORT), "--to",
+                                  f"{sc.server_ip}:{LAB_PORT}"], "relay")
+            relay.wait_for(r"^relay listening", timeout=15)
+            ns_exec(r1, "iptables", "-w", "-t", "nat", "-A", "PREROUTING", *api, "-j", "REDIRECT",
+                    "--to-ports", str(RELAY_PORT))
+        sc.api_url = sc.start_lab(sc.server_ip, LAB_PORT, "clean")
+
+    _built(sc, build)
+    return sc

@@ -12,6 +12,7 @@ from .env_vpn import EnvVpnProbe
 from .http import HTTPProbe
 from .idle import IdleProbe
 from .mtu import MTUProbe
+from .path import WhoCutProbe
 from .stream import StreamProbe
 from .tcp import TCPProbe
 from .tls import TLSProbe
@@ -21,7 +22,7 @@ def all_probes() -> list[Probe]:
     """Fresh probe instances (probes may keep per-run state)."""
     return [EnvInterfacesProbe(), EnvVpnProbe(), EnvProxyProbe(), EnvClientsProbe(),
             DNSProbe(), TCPProbe(), TLSProbe(), ClientHelloProbe(), HTTPProbe(), MTUProbe(),
-            StreamProbe(), IdleProbe()]
+            StreamProbe(), IdleProbe(), WhoCutProbe()]
 
 
 def select(quick: bool) -> list[Probe]:

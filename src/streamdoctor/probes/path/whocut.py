@@ -1,0 +1,156 @@
+"""Who cut it: find the hop that resets or answers in place of the API, and (with consent) capture the proof.
+
+"Your network resets connections" tells IT what happens, not where. This probe traces toward the API's port
+with rising TTLs (hoptrace.py; no privileges) and names the hop: this computer, the device N hops away at
+address A, or the server's end. With the user's consent (`check --capture`) the privileged helper captures
+our own test connections only, and each reset is compared with the server's packets (attribute.py); the
+capture goes into the bundle as pcapng, headers only.
+"""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from ...cancel import CancelToken
+from ...capture.packet import SNAPLEN
+from ...capture.pcapng import pcapng_bytes
+from ...capture.session import CaptureSession, Unavailable, tcp_packets
+from ...model import Evidence, ProbeResult, Status
+from ..base import ProbeContext, Progress, ProgressCallback, run_threads
+from ..netpath import PathError, resolve
+from ..proxy_choice import client_proxy
+from ..tlswire import client_hello
+from . import errqueue
+from .attribute import LAPTOP, MIDDLEBOX, attribute_resets, locate, missing_resets
+from .hoptrace import MAX_TTL, Step, trace
+
+STEP_TIMEOUT_S = 2.0  # a router answers "time exceeded" within a round trip; silence after 2 s is silence
+CAPTURE_LIMIT_S = 120  # the helper stops by itself after this even if we never tell it to
+REDACTION_NOTE = ("Stream Doctor capture: only TCP packets between this computer and {target} (our own test "
+                  "connections), cut after {snaplen} bytes: IP and TCP headers only. Payloads are TLS or a "
+                  "key-less test request; nothing else of this computer's traffic is in this file.")
+
+
+def os_support() -> str:
+    """What this OS lets an unprivileged trace learn (also said in the README)."""
+    if errqueue.SUPPORTED:
+        return "hop addresses and the TTL of every answer (Linux IP_RECVERR, no privileges needed)"
+    return ("the TTL at which an answer or reset first comes, but no hop addresses: this OS does not hand ICMP "
+            "errors to an unprivileged TCP/UDP socket")
+
+
+def _target(ctx: ProbeContext) -> tuple[str, int, bytes, str]:
+    """(host, port, payload, what): the first TCP endpoint the clients talk to, and what they send first."""
+    proxy = client_proxy(ctx)
+    if proxy:
+        parts = urlsplit(proxy)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        req = f"CONNECT {ctx.host}:{ctx.port} HTTP/1.1\r\nHost: {ctx.host}:{ctx.port}\r\n\r\n".encode()
+        return parts.hostname or "", port, req, "proxy"
+    if ctx.is_tls:
+        return ctx.host, ctx.port, client_hello(ctx.host, large=False), "api"
+    req = (f"GET /v1/models HTTP/1.1\r\nHost: {ctx.host}:{ctx.port}\r\nUser-Agent: streamdoctor-path-trace\r\n"
+           "Connection: close\r\n\r\n").encode()
+    return ctx.host, ctx.port, req, "api"
+
+
+class WhoCutProbe:
+    name = "path.whocut"
+    title = "Which hop cuts"
+    needs: tuple[str, ...] = ("env.proxy",)
+    quick = True
+
+    def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
+        host, port, payload, what = _target(ctx)
+        try:
+            infos = resolve(host, port, ctx.connect_timeout_s, cancel)
+        except PathError as exc:
+            return ProbeResult(self.name, Status.ERROR, f"Could not trace: {exc.detail}", {"target": host},
+                               error=exc.detail)
+        v4 = [a for f, a in infos if f == socket.AF_INET]
+        if not v4:
+            return ProbeResult(self.name, Status.SKIPPED, "No IPv4 address to trace (IPv6 traces are not done yet)",
+                               {"skipped": True, "target": host})
+        address = v4[0]
+        if address.startswith("127."):
+            return ProbeResult(self.name, Status.SKIPPED, "The API is on this computer: no path to trace",
+                               {"skipped": True, "target": host})
+        timeout = float(ctx.options.get("whocut_step_s", STEP_TIMEOUT_S))
+        data: dict[str, Any] = {"target": host, "address": address, "port": port, "through": what,
+                                "os_support": os_support(), "step_timeout_s": timeout}
+        session = None
+        if ctx.options.get("whocut_capture"):
+            progress(Progress(self.name, None, "starting the packet capture (administrator)"))
+            try:
+                session = CaptureSession(address, port, CAPTURE_LIMIT_S)
+            except (Unavailable, OSError) as exc:
+                data["capture"] = {"ok": False, "error": str(exc)[:300]}
+        progress(Progress(self.name, None, f"tracing toward {address}:{port} with rising TTL"))
+        traces: dict[str, list[Step]] = {}
+        kinds = ["syn", "data"] + (["udp"] if errqueue.SUPPORTED else [])
+        max_ttl = 16 if ctx.quick else MAX_TTL
+
+        def one(kind: str) -> None:
+            traces[kind] = trace(kind, address, port, payload, timeout, cancel, max_ttl)
+
+        t0 = time.monotonic()
+        try:
+            run_threads([threading.Thread(target=one, args=(k,), daemon=True) for k in kinds], cancel)
+        finally:
+            records = self._stop(session, data)
+        data["trace_s"] = round(time.monotonic() - t0, 3)
+        data["traces"] = {k: [s.to_dict() for s in v] for k, v in traces.items()}
+        where = locate(traces.get("udp", []), traces["syn"], traces["data"])
+        data["trace"] = where
+        if records is not None:
+            packets = tcp_packets(records)
+            verdicts = attribute_resets(packets, address, port, where["server_hops"])
+            trace_resets = sum(1 for s in traces["data"] if s.outcome == "reset")
+            verdicts["resets_not_on_wire"] = missing_resets(trace_resets, verdicts)
+            note = REDACTION_NOTE.format(target=f"{address}:{port}", snaplen=SNAPLEN)
+            blob = pcapng_bytes([(p.ts, p.iface, p.raw, len(p.raw)) for p in packets], comment=note)
+            data["capture"] = {"ok": True, **verdicts, "redaction_note": note,
+                               "pcapng_b64": base64.b64encode(blob).decode("ascii")}
+        return self._result(data)
+
+    @staticmethod
+    def _stop(session: CaptureSession | None, data: dict[str, Any]) -> list[tuple[float, str, bytes, int]] | None:
+        if session is None:
+            return None
+        try:
+            return session.stop()
+        except (Unavailable, OSError) as exc:
+            data["capture"] = {"ok": False, "error": str(exc)[:300]}
+            return None
+
+    def _result(self, data: dict[str, Any]) -> ProbeResult:
+        where = data["trace"]
+        hops = ", ".join(f"{h['ttl']}: {h['address']}" for h in where["hops"]) or "none answered"
+        evidence = [Evidence("Hops (TTL: address)", hops),
+                    Evidence("Server distance", where["server_hops"] if where["server_hops"] else "unknown",
+                             "hops"),
+                    Evidence("What this OS shows without privileges", data["os_support"])]
+        event, icp = where.get("event"), where.get("intercept")
+        if event:
+            evidence.append(Evidence("First answer to our data", f"{event['ending']} at TTL {event['ttl']}"))
+        cap = data.get("capture") or {}
+        for r in cap.get("resets", [])[:5]:
+            evidence.append(Evidence("Captured reset", f"{r['who']}: TTL {r['ttl']}, IP ID {r['ip_id']}, window "
+                                     f"{r['window']} (server TTL {r['server_ttl']}, IP ID {r['server_ip_id']}, "
+                                     f"window {r['server_window']})"))
+        if icp:
+            return ProbeResult(self.name, Status.WARN, f"A box at hop {icp['hop']} {icp['what']}", data, evidence)
+        if event and event["who"] in (LAPTOP, MIDDLEBOX):
+            where_s = "this computer" if event["who"] == LAPTOP else f"hop {event['hop']}"
+            return ProbeResult(self.name, Status.WARN, f"Our data was {event['ending']} by {where_s}, before "
+                               "the server", data, evidence)
+        if event is None:
+            return ProbeResult(self.name, Status.OK, "No answer to trace (the trace saw only silence)", data,
+                               evidence)
+        return ProbeResult(self.name, Status.OK, f"The server's end answered ({event['ending']}) at "
+                           f"{where['server_hops']} hops", data, evidence)
