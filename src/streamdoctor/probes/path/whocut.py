@@ -45,18 +45,19 @@ def os_support() -> str:
 
 
 def _target(ctx: ProbeContext) -> tuple[str, int, bytes, str]:
-    """(host, port, payload, what): the first TCP endpoint the clients talk to, and what they send first."""
+    """(host, port, payload, kind): the first TCP endpoint the clients talk to, and what they send first
+    (kind: tls-hello, http-request, or proxy-connect when the clients go through a proxy)."""
     proxy = client_proxy(ctx)
     if proxy:
         parts = urlsplit(proxy)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         req = f"CONNECT {ctx.host}:{ctx.port} HTTP/1.1\r\nHost: {ctx.host}:{ctx.port}\r\n\r\n".encode()
-        return parts.hostname or "", port, req, "proxy"
+        return parts.hostname or "", port, req, "proxy-connect"
     if ctx.is_tls:
-        return ctx.host, ctx.port, client_hello(ctx.host, large=False), "api"
+        return ctx.host, ctx.port, client_hello(ctx.host, large=False), "tls-hello"
     req = (f"GET /v1/models HTTP/1.1\r\nHost: {ctx.host}:{ctx.port}\r\nUser-Agent: streamdoctor-path-trace\r\n"
            "Connection: close\r\n\r\n").encode()
-    return ctx.host, ctx.port, req, "api"
+    return ctx.host, ctx.port, req, "http-request"
 
 
 class WhoCutProbe:
@@ -81,7 +82,7 @@ class WhoCutProbe:
             return ProbeResult(self.name, Status.SKIPPED, "The API is on this computer: no path to trace",
                                {"skipped": True, "target": host})
         timeout = float(ctx.options.get("whocut_step_s", STEP_TIMEOUT_S))
-        data: dict[str, Any] = {"target": host, "address": address, "port": port, "through": what,
+        data: dict[str, Any] = {"target": host, "address": address, "port": port, "payload": what,
                                 "os_support": os_support(), "step_timeout_s": timeout}
         session = None
         if ctx.options.get("whocut_capture"):
