@@ -2,8 +2,8 @@
 
 The probe keeps the pcapng (base64) in its result, so a bundle made later from a saved report still has it;
 in the bundle it is moved out of report.json into its own file (taken from the redacted report dict), so the
-bytes are there once. With --pseudonymize-hosts the pcapng is left out: its headers carry real IP addresses, and rewriting them
-inside the capture would make the evidence untrustworthy; the note says so.
+bytes are there once. With --pseudonymize-hosts the pcapng is left out: its headers carry real IP addresses,
+and rewriting them inside the capture would make the evidence untrustworthy; the note says so.
 """
 
 from __future__ import annotations
