@@ -1350,7 +1350,8 @@ def findings(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 # --- who cut it: resets and interception at a known hop (issue 19) -------------------------------------------
 
-WHOCUT_MODES = ("clean", "router-reset", "client-reset", "server-reset", "intercept")
+WHOCUT_MODES = ("clean", "router-reset", "client-reset", "server-reset", "intercept", "idle-reset")
+WHOCUT_IDLE_S = 3  # idle-reset: r1's conntrack forgets a flow silent this long, then REJECTs its next packet
 RELAY = HERE / "tcp_relay.py"
 RELAY_PORT = 8090
 # Only segments that carry a request (>= 100 bytes of IP packet) are reset, so handshakes complete and the
@@ -1365,6 +1366,8 @@ def build_whocut(mode: str = "router-reset") -> Scenario:
     client-reset: the client's own OUTPUT chain does (a local security agent's stand-in).
     server-reset: the server's INPUT chain does (the server's own stack resets).
     intercept:    r1 REDIRECTs connections to the API to a TCP relay on r1 (a transparent proxy at hop 1).
+    idle-reset:   r1 is build_firewall's conntrack firewall (flows silent WHOCUT_IDLE_S forgotten, their next
+                  packet REJECTed with tcp-reset), one hop from the client and two from the server.
     .info: r1_ns, r2_ns, hop_addresses {1: r1's address toward the client, 2: r2's, 3: the server}.
     """
     if mode not in WHOCUT_MODES:
@@ -1385,6 +1388,13 @@ def build_whocut(mode: str = "router-reset") -> Scenario:
         elif mode == "server-reset":
             ns_exec(s, "iptables", "-w", "-A", "INPUT", *api, *_DATA_ONLY, "-j", "REJECT",
                     "--reject-with", "tcp-reset")
+        elif mode == "idle-reset":
+            ipt = ["ip", "netns", "exec", r1, "iptables", "-w"]
+            sh(*ipt, "-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT")
+            sh(*ipt, "-A", "FORWARD", "-p", "tcp", "--syn", "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT")
+            sh(*ipt, "-A", "FORWARD", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset")
+            ns_exec(r1, "sysctl", "-qw", f"net.netfilter.nf_conntrack_tcp_timeout_established={WHOCUT_IDLE_S}")
+            ns_exec(r1, "sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_loose=0")
         elif mode == "intercept":
             relay = sc.spawn(r1, [PY, str(RELAY), "--listen", str(RELAY_PORT), "--to",
                                   f"{sc.server_ip}:{LAB_PORT}"], "relay")

@@ -24,9 +24,10 @@ SERVER_HOPS, SERVER_TTL = 3, 62
 STEP = ["--probe-option", "whocut_step_s=1.5"]
 
 
-def _check(sc: netlab.Scenario, privileged: bool, extra: list[str] | None = None) -> dict[str, Any]:
-    """`check --quick` in the client namespace: as `nobody` without --capture, as root with it."""
-    args = ["check", "--base-url", sc.api_url, "--json", "--quick", *STEP, *(extra or [])]
+def _check(sc: netlab.Scenario, privileged: bool, extra: list[str] | None = None,
+           quick: bool = True) -> dict[str, Any]:
+    """`check [--quick]` in the client namespace: as `nobody` without --capture, as root with it."""
+    args = ["check", "--base-url", sc.api_url, "--json", *(["--quick"] if quick else []), *STEP, *(extra or [])]
     home = sc.workdir / ("home-root" if privileged else "home-nobody")
     home.mkdir(exist_ok=True)
     if privileged:
@@ -35,7 +36,7 @@ def _check(sc: netlab.Scenario, privileged: bool, extra: list[str] | None = None
         os.chmod(home, 0o777)
         argv = [netlab.tool("setpriv") or "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                 netlab.PY, "-m", "streamdoctor", *args]
-    proc = sc.run_client(argv, timeout=120, env={"STREAMDOCTOR_HOME": str(home), "HOME": str(home)})
+    proc = sc.run_client(argv, timeout=240, env={"STREAMDOCTOR_HOME": str(home), "HOME": str(home)})
     try:
         report: dict[str, Any] = json.loads(proc.stdout)
     except ValueError as exc:
@@ -157,3 +158,31 @@ def test_intercepting_hop_is_placed_at_hop_one(netlab_whocut) -> None:
     _record("intercept", True, d)
     assert d["capture"]["synack_ttls"] == [64] and d["capture"]["intercept"]["hop"] == 1
     assert found["intercepted"]["confidence"] == "high"
+
+
+def test_idle_reset_cut_is_placed_at_hop_one(netlab_whocut) -> None:
+    """The headline case: "silent connections are reset after N s" becomes "by the device at A, one hop away".
+    The idle test measures the cut; whocut holds connections silent past it and then sends with rising TTL."""
+    sc = netlab_whocut("idle-reset")
+    hop1 = sc.info["hop_addresses"][1]
+    thorough = [*netlab.check_args(idle_max_s=5, stall_s=5)]
+    for privileged in (False, True):
+        report = _check(sc, privileged, thorough, quick=False)
+        d, found = _whocut(report)
+        idle = netlab.probe_result(report, "idle")["data"]
+        assert idle["ending"] == "reset" and idle["cut_s"] == pytest.approx(netlab.WHOCUT_IDLE_S, abs=0.6)
+        placed = d["idle_trace"]["placed"]
+        steps = {s["ttl"]: s["outcome"] for s in d["idle_trace"]["steps"]}
+        assert steps[2] == "reset" and steps[1] in ("icmp", "time-exceeded")
+        assert (placed["event"]["who"], placed["event"]["hop"], placed["event"]["address"]) == ("middlebox", 1, hop1)
+        f = found["idle-reset-placed"]
+        assert f"the device at {hop1}, one hop from the laptop" in f["plain"] and "600 s" in f["ask_it"]
+        line = (f"idle cut {idle['cut_s']} s ({idle['ending']}); held {d['idle_trace']['hold_s']} s, then TTL 1 "
+                f"{steps[1]}, TTL 2 {steps[2]}: middlebox hop 1 {hop1}")
+        if privileged:
+            resets = d["capture_idle"]["resets"]
+            assert resets and {(r["who"], r["ttl"], r["hops"]) for r in resets} == {("middlebox", 64, 1)}
+            assert f["confidence"] == "high" and "IP TTL 64" in f["plain"]
+            line += f" | capture: {len(resets)} idle resets TTL 64 (1 hop), server TTL {resets[0]['server_ttl']}"
+        netlab.record(f"whocut idle-reset {'privileged' if privileged else 'unprivileged'}", line)
+

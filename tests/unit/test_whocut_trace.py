@@ -17,7 +17,7 @@ from streamdoctor.model import ProbeResult, Status
 from streamdoctor.probes.path import errqueue
 from streamdoctor.probes.path.attribute import attribute_resets, locate
 from streamdoctor.probes.path.hoptrace import Step
-from streamdoctor.rules.whocut import hops_words, who_cut
+from streamdoctor.rules.whocut import hops_words, who_cut, who_cut_idle
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "whocut"
 
@@ -158,3 +158,18 @@ def test_helper_capture_usage_is_enumerated(capsys: pytest.CaptureFixture[str]) 
     assert privhelper.main(["capture-tcp", "10.1.2.3", "443", "5", "extra"]) == 2
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert all(o["refused"] for o in out) and "duration" in out[1]["error"]
+
+
+def test_idle_cut_is_placed_from_the_held_trace() -> None:
+    """The held-silent trace has the data trace's shape; the router-reset recording stands in for it here (the
+    netlab's idle-reset scenario runs the real thing)."""
+    fx = load("router-reset")
+    data_steps = steps(fx, "data")
+    placed = locate(steps(fx, "udp"), steps(fx, "syn"), data_steps)
+    d = {"trace": placed, "idle_trace": {"hold_s": 4.7, "steps": fx["traces"]["data"], "placed": placed}}
+    idle = ProbeResult("idle", Status.FAIL, "", {"cut_s": 3.0, "ending": "reset"})
+    f = who_cut_idle({"path.whocut": ProbeResult("path.whocut", Status.WARN, "", d), "idle": idle})
+    assert f is not None and f.cause == "idle-reset-placed" and f.confidence.value == "medium"
+    hop1 = fx["hop_addresses"]["1"]
+    assert f"the device at {hop1}, one hop from the laptop" in f.plain and "silent for 3 s" in f.ask_it
+    assert who_cut_idle({"path.whocut": ProbeResult("path.whocut", Status.WARN, "", d)}) is None  # no idle test

@@ -152,3 +152,60 @@ def who_cut(results: Results) -> Finding | None:
                     "ours sits in front of it, please check its logs for these resets."),
         )
     return None
+
+
+@rule("path.whocut-idle")
+def who_cut_idle(results: Results) -> Finding | None:
+    """Where the idle test's reset cut happens: connections held silent past the cut, then sent with rising TTL."""
+    d = _data(results)
+    idle = results.get("idle")
+    if d is None or idle is None or not d.get("idle_trace"):
+        return None
+    placed = d["idle_trace"]["placed"]
+    event = placed.get("event")
+    cut = idle.data.get("cut_s")
+    if not event or event["ending"] != "reset" or not isinstance(cut, int | float):
+        return None
+    cap = d.get("capture_idle") or {}
+    whos = [r["who"] for r in cap.get("resets") or []]
+    cap_who = max(set(whos), key=whos.count) if whos else ""
+    resets = [r for r in cap.get("resets") or [] if r["who"] == cap_who]
+    who, hop = event["who"], int(event["hop"])
+    if cap_who in ("middlebox", "laptop", "server"):
+        who = cap_who
+        hop = 0 if cap_who == "laptop" else int(resets[0]["hops"])
+    confident = bool(cap_who) or who in ("middlebox", "laptop")
+    addresses = {h["ttl"]: h["address"] for h in placed["hops"]}
+    silent = f"silent for {float(cut):.0f} s"
+    numbers = ""
+    if resets:
+        r = resets[0]
+        numbers = (f" The reset arrived with IP TTL {r['ttl']} ({hops_words(r['hops'])}), the API's packets with "
+                   f"TTL {r['server_ttl']}.")
+    if who == "laptop":
+        device = "this laptop itself (a security agent, VPN client or local firewall)"
+        ask = (f"This laptop itself resets TCP connections to api.anthropic.com:443 that were {silent}."
+               f"{numbers} Please check the endpoint security agent, VPN client or firewall on the laptop.")
+    elif who == "middlebox":
+        device = _device(hop, addresses.get(hop, ""))
+        ask = (f"{device[0].upper() + device[1:]} resets TCP connections to api.anthropic.com:443 that were "
+               f"{silent} (its idle timeout).{numbers} Please raise that device's idle timeout for "
+               "api.anthropic.com to at least 600 s.")
+    else:
+        device = (f"the API's end, {hops_words(placed['server_hops'] or 0)} away"
+                  + ("" if cap_who == "server" else ", or the last device right in front of it"))
+        ask = (f"Connections to api.anthropic.com:443 {silent} are reset at the far end of the path "
+               f"({hops_words(placed['server_hops'] or 0)} away).{numbers} If a gateway of ours sits there, "
+               "please raise its idle timeout for api.anthropic.com to at least 600 s.")
+    steps = ", ".join(f"TTL {s['ttl']}: {s['outcome']}" for s in d["idle_trace"]["steps"])
+    return Finding(
+        "path.whocut-idle", "idle-reset-placed", Severity.WARNING,
+        Confidence.HIGH if cap_who else (Confidence.MEDIUM if confident else Confidence.LOW),
+        "Where silent connections are cut",
+        f"The reset that ends connections {silent} comes from {device}.{numbers}",
+        [Evidence("Held silent, then sent with rising TTL", steps),
+         Evidence("Hold", d["idle_trace"]["hold_s"], "s"),
+         Evidence("Hops toward the API (TTL: address)",
+                  ", ".join(f"{h['ttl']}: {h['address']}" for h in placed["hops"]) or "none answered")],
+        ask_it=ask, failure_mode=1,
+    )

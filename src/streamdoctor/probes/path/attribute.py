@@ -80,8 +80,9 @@ def _is_loopback(iface: str) -> bool:
 
 
 def attribute_resets(packets: Sequence[TcpPacket], server: str, port: int,
-                     server_hops: int | None = None) -> dict[str, Any]:
-    """Each reset that came toward us from server:port, compared with the server's SYN-ACK and data packets."""
+                     server_hops: int | None = None, ports: set[int] | None = None) -> dict[str, Any]:
+    """Each reset that came toward us from server:port (to one of our `ports`, when given), compared with the
+    server's SYN-ACK and data packets."""
     from_server = [p for p in packets if p.src == server and p.sport == port]
     refs = [p for p in from_server if not p.is_rst and not _is_loopback(p.iface)]
     synacks = [p for p in refs if p.is_synack]
@@ -95,7 +96,7 @@ def attribute_resets(packets: Sequence[TcpPacket], server: str, port: int,
     if ref_hops is not None and server_hops is not None and ref_hops < server_hops:
         out["intercept"] = {"who": MIDDLEBOX, "hop": ref_hops, "ttl": ref_ttl,
                             "what": "the SYN-ACK and data came from fewer hops than the server is away"}
-    for rst in (p for p in from_server if p.is_rst):
+    for rst in (p for p in from_server if p.is_rst and (ports is None or p.dport in ports)):
         same_flow = [p for p in refs if p.dport == rst.dport]
         nearest = min(same_flow or refs, key=lambda p: abs(p.ts - rst.ts), default=None)
         hops = hops_from_ttl(rst.ttl)

@@ -44,6 +44,7 @@ class Step:
     hop: str = ""  # the address that sent the ICMP error
     detail: str = ""
     elapsed_s: float = 0.0
+    local_port: int = 0  # data steps: our end of the connection, to find its packets in a capture
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,49 +101,64 @@ def syn_step(address: str, port: int, ttl: int, timeout: float) -> Step:
         return _icmp_step(s, ttl, t0, "unreachable")
 
 
-def data_step(address: str, port: int, ttl: int, payload: bytes, timeout: float) -> Step:
-    t0 = time.monotonic()
+def data_step(address: str, port: int, ttl: int, payload: bytes, timeout: float, hold_s: float = 0.0,
+              cancel: CancelToken | None = None) -> Step:
+    """Connect at full TTL, stay silent `hold_s` (to let a stateful box forget the flow), then send `payload`
+    with the TTL. A connection the box ends by itself during the hold is `cut-during-hold`: no TTL told."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         try:
             s.connect((address, port))
         except OSError as exc:
             return Step(ttl, "error", detail=f"connect at full TTL: {type(exc).__name__}")
-        errqueue.enable(s)
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
-        t0 = time.monotonic()
-        try:
-            s.sendall(payload)
-            if not _wait(s, False, timeout):
-                return Step(ttl, "timeout", elapsed_s=time.monotonic() - t0)
-            report_step = _icmp_step(s, ttl, t0, "")
-            if report_step.outcome:
-                return report_step
-            first = s.recv(64)
-        except ConnectionResetError:
-            return Step(ttl, "reset", elapsed_s=time.monotonic() - t0)
-        except OSError as exc:
-            late = _icmp_step(s, ttl, t0, "")
-            if late.outcome:
-                return late
-            if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
-                # Linux reports an ICMP error on a connected TCP socket as this errno only, without the sender
-                # (it queues no errqueue entry once established); the udp and syn traces name that hop.
-                return Step(ttl, "icmp", detail=errno.errorcode.get(exc.errno or 0, ""),
-                            elapsed_s=time.monotonic() - t0)
-            return Step(ttl, "error", detail=type(exc).__name__, elapsed_s=time.monotonic() - t0)
-        if not first:
-            return Step(ttl, "closed", elapsed_s=time.monotonic() - t0)
-        kind = "tls" if first[:1] == b"\x16" or first[:1] == b"\x15" else "http" if first[:5] == b"HTTP/" else "bytes"
-        return Step(ttl, "answered", detail=kind, elapsed_s=time.monotonic() - t0)
+        local_port = s.getsockname()[1]
+        if hold_s > 0:
+            end = time.monotonic() + hold_s
+            while time.monotonic() < end and not (cancel is not None and cancel.cancelled):
+                if _wait(s, False, min(0.2, max(0.0, end - time.monotonic()))):
+                    return Step(ttl, "cut-during-hold", local_port=local_port)
+        step = _send_with_ttl(s, ttl, payload, timeout)
+        step.local_port = local_port
+        return step
+
+
+def _send_with_ttl(s: socket.socket, ttl: int, payload: bytes, timeout: float) -> Step:
+    errqueue.enable(s)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+    t0 = time.monotonic()
+    try:
+        s.sendall(payload)
+        if not _wait(s, False, timeout):
+            return Step(ttl, "timeout", elapsed_s=time.monotonic() - t0)
+        report_step = _icmp_step(s, ttl, t0, "")
+        if report_step.outcome:
+            return report_step
+        first = s.recv(64)
+    except ConnectionResetError:
+        return Step(ttl, "reset", elapsed_s=time.monotonic() - t0)
+    except OSError as exc:
+        late = _icmp_step(s, ttl, t0, "")
+        if late.outcome:
+            return late
+        if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            # Linux reports an ICMP error on a connected TCP socket as this errno only, without the sender
+            # (it queues no errqueue entry once established); the udp and syn traces name that hop.
+            return Step(ttl, "icmp", detail=errno.errorcode.get(exc.errno or 0, ""),
+                        elapsed_s=time.monotonic() - t0)
+        return Step(ttl, "error", detail=type(exc).__name__, elapsed_s=time.monotonic() - t0)
+    if not first:
+        return Step(ttl, "closed", elapsed_s=time.monotonic() - t0)
+    kind = "tls" if first[:1] == b"\x16" or first[:1] == b"\x15" else "http" if first[:5] == b"HTTP/" else "bytes"
+    return Step(ttl, "answered", detail=kind, elapsed_s=time.monotonic() - t0)
 
 
 FINAL = {"udp": ("port-unreachable",), "syn": ("connected", "refused"), "data": ("answered", "reset", "closed")}
 
 
 def trace(kind: str, address: str, port: int, payload: bytes, timeout: float, cancel: CancelToken,
-          max_ttl: int = MAX_TTL) -> list[Step]:
-    """Rounds of ROUND TTLs in parallel until the far end answered (or max_ttl)."""
+          max_ttl: int = MAX_TTL, hold_s: float = 0.0) -> list[Step]:
+    """Rounds of ROUND TTLs in parallel until the far end answered (or max_ttl). With hold_s (data only) every
+    TTL up to max_ttl runs in one round: each holds its connection silent that long first."""
     steps: dict[int, Step] = {}
     lock = threading.Lock()
 
@@ -153,14 +169,15 @@ def trace(kind: str, address: str, port: int, payload: bytes, timeout: float, ca
             elif kind == "syn":
                 step = syn_step(address, port, ttl, timeout)
             else:
-                step = data_step(address, port, ttl, payload, timeout)
+                step = data_step(address, port, ttl, payload, timeout, hold_s, cancel)
         except OSError as exc:  # recorded per step, never raised
             step = Step(ttl, "error", detail=f"{type(exc).__name__}: {exc}"[:120])
         with lock:
             steps[ttl] = step
 
-    for first in range(1, max_ttl + 1, ROUND):
-        ttls = range(first, min(first + ROUND, max_ttl + 1))
+    size = max_ttl if hold_s > 0 else ROUND
+    for first in range(1, max_ttl + 1, size):
+        ttls = range(first, min(first + size, max_ttl + 1))
         run_threads([threading.Thread(target=one, args=(t,), daemon=True) for t in ttls], cancel)
         if any(steps[t].outcome in FINAL[kind] for t in ttls):
             break

@@ -29,6 +29,7 @@ from . import errqueue
 from .attribute import LAPTOP, MIDDLEBOX, attribute_resets, locate, missing_resets
 from .hoptrace import MAX_TTL, Step, trace
 
+IDLE_HOLD_MAX_S = 150.0  # placing an idle cut holds connections silent past it: only for cuts this short
 STEP_TIMEOUT_S = 2.0  # a router answers "time exceeded" within a round trip; silence after 2 s is silence
 CAPTURE_LIMIT_S = 120  # the helper stops by itself after this even if we never tell it to
 REDACTION_NOTE = ("Stream Doctor capture: only TCP packets between this computer and {target} (our own test "
@@ -60,10 +61,24 @@ def _target(ctx: ProbeContext) -> tuple[str, int, bytes, str]:
     return ctx.host, ctx.port, req, "http-request"
 
 
+def _idle_hold(ctx: ProbeContext) -> float | None:
+    """How long to hold connections silent to place the idle test's reset cut, or None (no such cut, or one
+    too long to wait for again)."""
+    idle = ctx.results.get("idle")
+    d = idle.data if idle is not None else {}
+    cut = d.get("cut_s")
+    limit = float(ctx.options.get("whocut_idle_max_s", IDLE_HOLD_MAX_S))
+    if d.get("ending") != "reset" or not isinstance(cut, int | float) or not 0 < cut <= limit:
+        return None
+    return float(cut) * 1.25 + 1.0  # past the cut with the idle test's bracket to spare
+
+
 class WhoCutProbe:
     name = "path.whocut"
     title = "Which hop cuts"
-    needs: tuple[str, ...] = ("env.proxy",)
+    # After the idle test (when it runs): a reset cut it measured is placed too, by holding connections silent
+    # past the cut and then sending with rising TTL.
+    needs: tuple[str, ...] = ("env.proxy", "idle")
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
@@ -85,10 +100,11 @@ class WhoCutProbe:
         data: dict[str, Any] = {"target": host, "address": address, "port": port, "payload": what,
                                 "os_support": os_support(), "step_timeout_s": timeout}
         session = None
+        hold = _idle_hold(ctx)
         if ctx.options.get("whocut_capture"):
             progress(Progress(self.name, None, "starting the packet capture (administrator)"))
             try:
-                session = CaptureSession(address, port, CAPTURE_LIMIT_S)
+                session = CaptureSession(address, port, CAPTURE_LIMIT_S + int(hold or 0))
             except (Unavailable, OSError) as exc:
                 data["capture"] = {"ok": False, "error": str(exc)[:300]}
         progress(Progress(self.name, None, f"tracing toward {address}:{port} with rising TTL"))
@@ -100,17 +116,30 @@ class WhoCutProbe:
             traces[kind] = trace(kind, address, port, payload, timeout, cancel, max_ttl)
 
         t0 = time.monotonic()
+        idle_steps: list[Step] = []
         try:
             run_threads([threading.Thread(target=one, args=(k,), daemon=True) for k in kinds], cancel)
+            where = locate(traces.get("udp", []), traces["syn"], traces["data"])
+            if hold is not None and where["server_hops"]:
+                progress(Progress(self.name, None, f"holding connections silent for {hold:.0f} s to place the "
+                                  "idle cut"))
+                idle_steps = trace("data", address, port, payload, timeout, cancel, int(where["server_hops"]),
+                                   hold_s=hold)
         finally:
             records = self._stop(session, data)
         data["trace_s"] = round(time.monotonic() - t0, 3)
         data["traces"] = {k: [s.to_dict() for s in v] for k, v in traces.items()}
-        where = locate(traces.get("udp", []), traces["syn"], traces["data"])
         data["trace"] = where
+        if idle_steps:
+            data["idle_trace"] = {"hold_s": round(hold or 0, 2), "steps": [s.to_dict() for s in idle_steps],
+                                  "placed": locate(traces.get("udp", []), traces["syn"], idle_steps)}
         if records is not None:
             packets = tcp_packets(records)
-            verdicts = attribute_resets(packets, address, port, where["server_hops"])
+            data_ports = {s.local_port for s in traces["data"] if s.local_port}
+            verdicts = attribute_resets(packets, address, port, where["server_hops"], data_ports)
+            if idle_steps:
+                data["capture_idle"] = attribute_resets(packets, address, port, where["server_hops"],
+                                                        {s.local_port for s in idle_steps if s.local_port})
             trace_resets = sum(1 for s in traces["data"] if s.outcome == "reset")
             verdicts["resets_not_on_wire"] = missing_resets(trace_resets, verdicts)
             note = REDACTION_NOTE.format(target=f"{address}:{port}", snaplen=SNAPLEN)
