@@ -173,3 +173,43 @@ def test_idle_cut_is_placed_from_the_held_trace() -> None:
     hop1 = fx["hop_addresses"]["1"]
     assert f"the device at {hop1}, one hop from the laptop" in f.plain and "silent for 3 s" in f.ask_it
     assert who_cut_idle({"path.whocut": ProbeResult("path.whocut", Status.WARN, "", d)}) is None  # no idle test
+
+
+def _ctx(url: str, proxy: str = "", idle: dict[str, Any] | None = None) -> Any:
+    from streamdoctor.probes.base import ProbeContext
+
+    ctx = ProbeContext(base_url=url, proxy=proxy)
+    if idle is not None:
+        ctx.results["idle"] = ProbeResult("idle", Status.FAIL, "", idle)
+    return ctx
+
+
+def test_what_the_trace_sends_is_what_the_clients_send_first() -> None:
+    from streamdoctor.probes.path.whocut import _target
+
+    host, port, payload, kind = _target(_ctx("https://api.example.test"))
+    assert (host, port, kind) == ("api.example.test", 443, "tls-hello") and payload[:1] == b"\x16"
+    host, port, payload, kind = _target(_ctx("http://10.1.2.3:8080"))
+    assert (port, kind) == (8080, "http-request") and payload.startswith(b"GET /v1/models ")
+    host, port, payload, kind = _target(_ctx("https://api.example.test", proxy="http://proxy.corp:3128"))
+    assert (host, port, kind) == ("proxy.corp", 3128, "proxy-connect")
+    assert payload.startswith(b"CONNECT api.example.test:443 ")
+
+
+def test_idle_cut_is_placed_only_for_resets_short_enough_to_wait_for() -> None:
+    from streamdoctor.probes.path.whocut import _idle_hold
+
+    assert _idle_hold(_ctx("https://a.test", idle={"cut_s": 3.0, "ending": "reset"})) == pytest.approx(4.75)
+    assert _idle_hold(_ctx("https://a.test", idle={"cut_s": 3.0, "ending": "fin"})) is None  # the box strikes itself
+    assert _idle_hold(_ctx("https://a.test", idle={"cut_s": 400.0, "ending": "reset"})) is None
+    assert _idle_hold(_ctx("https://a.test", idle={"cut_s": None, "ending": None})) is None
+    assert _idle_hold(_ctx("https://a.test")) is None
+
+
+def test_a_loopback_api_is_not_traced() -> None:
+    from streamdoctor.cancel import CancelToken
+    from streamdoctor.probes.base import no_progress
+    from streamdoctor.probes.path import WhoCutProbe
+
+    r = WhoCutProbe().run(_ctx("http://127.0.0.1:9"), no_progress, CancelToken())
+    assert r.status is Status.SKIPPED and who_cut({"path.whocut": r}) is None

@@ -89,7 +89,7 @@ def syn_step(address: str, port: int, ttl: int, timeout: float) -> Step:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
         s.setblocking(False)
         code = s.connect_ex((address, port))
-        if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+        if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, getattr(errno, "WSAEWOULDBLOCK", -1)):
             return Step(ttl, "error", detail=errno.errorcode.get(code, str(code)))
         if not _wait(s, True, timeout):
             return Step(ttl, "timeout", elapsed_s=time.monotonic() - t0)

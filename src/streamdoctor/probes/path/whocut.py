@@ -169,6 +169,8 @@ class WhoCutProbe:
         if event:
             evidence.append(Evidence("First answer to our data", f"{event['ending']} at TTL {event['ttl']}"))
         cap = data.get("capture") or {}
+        if cap and not cap.get("ok"):
+            evidence.append(Evidence("Packet capture", f"not done: {cap.get('error', '')}"))
         for r in cap.get("resets", [])[:5]:
             evidence.append(Evidence("Captured reset", f"{r['who']}: TTL {r['ttl']}, IP ID {r['ip_id']}, window "
                                      f"{r['window']} (server TTL {r['server_ttl']}, IP ID {r['server_ip_id']}, "
