@@ -21,6 +21,10 @@ from typing import Any
 from ..fixes.elevate import PKEXEC_DENIED, PKEXEC_DISMISSED, helper_argv, is_admin
 from .packet import TcpPacket, parse_ipv4_tcp
 
+# Confined like every helper start (elevate.py): a folder only root can write, and no variable of the caller's,
+# so nothing planted in the user's folder or environment is imported or obeyed as root.
+HELPER_CWD = "/"
+HELPER_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 READY_TIMEOUT_S = 120.0  # the user may be typing a password into pkexec's prompt
 STOP_TIMEOUT_S = 10.0  # after stdin closes the helper finishes its current 0.2 s poll and prints
 
@@ -44,7 +48,7 @@ class CaptureSession:
         self._lines: list[str] = []
         self._ready = threading.Event()
         self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, text=True)
+                                      stderr=subprocess.DEVNULL, text=True, cwd=HELPER_CWD, env=dict(HELPER_ENV))
         self._reader = threading.Thread(target=self._read, name="capture-reader", daemon=True)
         self._reader.start()
         deadline = time.monotonic() + READY_TIMEOUT_S
