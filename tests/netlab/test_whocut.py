@@ -5,9 +5,11 @@ privileged helper captures our flows and each reset's TTL is compared with the s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -75,18 +77,38 @@ def test_router_reset_is_placed_at_hop_one(netlab_whocut, tmp_path: Path) -> Non
     assert f"the device at {hop1}, one hop from the laptop" in f["plain"] and hop1 in f["ask_it"]
     assert f["confidence"] == "medium"  # the trace alone
 
-    report = _check(sc, privileged=True, extra=["--bundle", str(tmp_path)])
+    # Another program talks to the same address and port during the capture: its packets must stay out.
+    others: list[int] = []
+    stop = threading.Event()
+
+    def other_program() -> None:
+        for _ in range(600):  # bounded: 600 x 0.2 s
+            if stop.wait(0.2):
+                return
+            with contextlib.suppress(OSError), sc.connect(sc.server_ip, netlab.LAB_PORT, timeout=2) as c:
+                others.append(c.getsockname()[1])
+
+    t = threading.Thread(target=other_program, daemon=True)
+    t.start()
+    try:
+        report = _check(sc, privileged=True, extra=["--bundle", str(tmp_path)])
+    finally:
+        stop.set()
+        t.join(5)
+    assert len(others) >= 5
     d, found = _whocut(report)
     _record("router-reset", True, d)
     cap = d["capture"]
     assert cap["ok"] and cap["synack_ttls"] == [SERVER_TTL]
+    assert cap["other_packets_left_out"] > 0  # the other program's packets were captured, then left out
     assert cap["resets"] and {(r["who"], r["ttl"], r["hops"]) for r in cap["resets"]} == {("middlebox", 64, 1)}
     f = found["reset-by-middlebox"]
     assert f["confidence"] == "high" and "IP TTL 64" in f["plain"] and f"TTL {SERVER_TTL}" in f["plain"]
-    _assert_bundle_pcapng(tmp_path, sc, expect_rst_ttl=64, resets=len(cap["resets"]))
+    _assert_bundle_pcapng(tmp_path, sc, expect_rst_ttl=64, resets=len(cap["resets"]), foreign_ports=set(others))
 
 
-def _assert_bundle_pcapng(folder: Path, sc: netlab.Scenario, expect_rst_ttl: int, resets: int) -> None:
+def _assert_bundle_pcapng(folder: Path, sc: netlab.Scenario, expect_rst_ttl: int, resets: int,
+                          foreign_ports: set[int]) -> None:
     """The bundle holds a pcapng of our flows only, which Wireshark's tshark reads."""
     tshark = netlab.tool("tshark")
     if tshark is None:
@@ -107,6 +129,7 @@ def _assert_bundle_pcapng(folder: Path, sc: netlab.Scenario, expect_rst_ttl: int
     rows = [line.split("\t") for line in fields]
     assert all({r[0], r[1]} == {sc.client_ip, sc.server_ip} for r in rows)  # only our flows
     assert all(str(netlab.LAB_PORT) in r[2].split(",") for r in rows)
+    assert not {int(p) for r in rows for p in r[2].split(",")} & foreign_ports  # only our own connections
     rst_ttls = [int(r[4]) for r in rows if r[3] in ("1", "True")]
     assert len(rst_ttls) == resets and set(rst_ttls) == {expect_rst_ttl}
     netlab.record("whocut bundle pcapng", f"tshark read {len(rows)} packets, {len(rst_ttls)} RST with TTL "

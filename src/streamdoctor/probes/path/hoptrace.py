@@ -44,7 +44,7 @@ class Step:
     hop: str = ""  # the address that sent the ICMP error
     detail: str = ""
     elapsed_s: float = 0.0
-    local_port: int = 0  # data steps: our end of the connection, to find its packets in a capture
+    local_port: int = 0  # TCP steps: our end of the connection, to find its packets in a capture
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,16 +89,19 @@ def syn_step(address: str, port: int, ttl: int, timeout: float) -> Step:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
         s.setblocking(False)
         code = s.connect_ex((address, port))
+        local_port = s.getsockname()[1]
         if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, getattr(errno, "WSAEWOULDBLOCK", -1)):
             return Step(ttl, "error", detail=errno.errorcode.get(code, str(code)))
         if not _wait(s, True, timeout):
             return Step(ttl, "timeout", elapsed_s=time.monotonic() - t0)
         err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if err == 0:
-            return Step(ttl, "connected", elapsed_s=time.monotonic() - t0)
+            return Step(ttl, "connected", elapsed_s=time.monotonic() - t0, local_port=local_port)
         if err == errno.ECONNREFUSED:
-            return Step(ttl, "refused", elapsed_s=time.monotonic() - t0)
-        return _icmp_step(s, ttl, t0, "unreachable")
+            return Step(ttl, "refused", elapsed_s=time.monotonic() - t0, local_port=local_port)
+        step = _icmp_step(s, ttl, t0, "unreachable")
+        step.local_port = local_port
+        return step
 
 
 def data_step(address: str, port: int, ttl: int, payload: bytes, timeout: float, hold_s: float = 0.0,

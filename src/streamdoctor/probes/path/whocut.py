@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...cancel import CancelToken
-from ...capture.packet import SNAPLEN
+from ...capture.packet import SNAPLEN, parse_ipv4_tcp
 from ...capture.pcapng import pcapng_bytes
 from ...capture.session import CaptureSession, Unavailable, tcp_packets
 from ...model import Evidence, ProbeResult, Status
@@ -59,6 +59,11 @@ def _target(ctx: ProbeContext) -> tuple[str, int, bytes, str]:
     req = (f"GET /v1/models HTTP/1.1\r\nHost: {ctx.host}:{ctx.port}\r\nUser-Agent: streamdoctor-path-trace\r\n"
            "Connection: close\r\n\r\n").encode()
     return ctx.host, ctx.port, req, "http-request"
+
+
+def _ours(record: tuple[float, str, bytes, int], ports: set[int]) -> bool:
+    pkt = parse_ipv4_tcp(record[2])
+    return pkt is not None and (pkt.sport in ports or pkt.dport in ports)
 
 
 def _idle_hold(ctx: ProbeContext) -> float | None:
@@ -134,6 +139,10 @@ class WhoCutProbe:
             data["idle_trace"] = {"hold_s": round(hold or 0, 2), "steps": [s.to_dict() for s in idle_steps],
                                   "placed": locate(traces.get("udp", []), traces["syn"], idle_steps)}
         if records is not None:
+            # Only our own connections: the filter was address:port, which other programs may use meanwhile.
+            ours = {st.local_port for steps in [*traces.values(), idle_steps] for st in steps if st.local_port}
+            kept = [r for r in records if _ours(r, ours)]
+            left_out, records = len(records) - len(kept), kept
             packets = tcp_packets(records)
             data_ports = {s.local_port for s in traces["data"] if s.local_port}
             verdicts = attribute_resets(packets, address, port, where["server_hops"], data_ports)
@@ -143,8 +152,8 @@ class WhoCutProbe:
             trace_resets = sum(1 for s in traces["data"] if s.outcome == "reset")
             verdicts["resets_not_on_wire"] = missing_resets(trace_resets, verdicts)
             note = REDACTION_NOTE.format(target=f"{address}:{port}", snaplen=SNAPLEN)
-            blob = pcapng_bytes([(p.ts, p.iface, p.raw, len(p.raw)) for p in packets], comment=note)
-            data["capture"] = {"ok": True, **verdicts, "redaction_note": note,
+            blob = pcapng_bytes(records, comment=note)
+            data["capture"] = {"ok": True, **verdicts, "redaction_note": note, "other_packets_left_out": left_out,
                                "pcapng_b64": base64.b64encode(blob).decode("ascii")}
         return self._result(data)
 
