@@ -49,25 +49,30 @@ def capture(address: str, port: int, seconds: float, ready: TextIO = sys.stdout,
         stopped_by = "time limit"
         while time.monotonic() < deadline and len(records) < MAX_PACKETS:
             readable, _, _ = select.select(watch, [], [], POLL_S)
+            if sock in readable:
+                _drain(sock, program, records)
             if stop is not None and stop in readable and not stop.readline():
                 stopped_by = "caller"
                 break
-            if sock not in readable:
-                continue
-            while len(records) < MAX_PACKETS:
-                try:
-                    data, addr = sock.recvfrom(SNAPLEN)
-                except BlockingIOError:
-                    break
-                iface, pkttype = str(addr[0]), int(addr[2])  # Python's AF_PACKET address: (ifname, proto, type..)
-                if iface == "lo" and pkttype == PACKET_OUTGOING:
-                    continue  # loopback shows each packet twice; keep the copy that is received
-                if not run_program(program, data):
-                    continue  # queued before the filter was attached
-                original = struct.unpack_from("!H", data, 2)[0] if len(data) >= 4 else len(data)  # IP total length
-                records.append([round(time.time(), 6), iface, pkttype, data.hex(), original])
         else:
             stopped_by = "packet cap" if len(records) >= MAX_PACKETS else stopped_by
+        _drain(sock, program, records)  # what arrived before the stop was noticed still counts
     finally:
         sock.close()
     return {"ok": True, "packets": records, "stopped_by": stopped_by, "snaplen": SNAPLEN}
+
+
+def _drain(sock: socket.socket, program: list[tuple[int, int, int, int]], records: list[list[Any]]) -> None:
+    """Read every packet queued on the (non-blocking) socket, up to the cap."""
+    while len(records) < MAX_PACKETS:
+        try:
+            data, addr = sock.recvfrom(SNAPLEN)
+        except BlockingIOError:
+            return
+        iface, pkttype = str(addr[0]), int(addr[2])  # Python's AF_PACKET address: (ifname, proto, type, ...)
+        if iface == "lo" and pkttype == PACKET_OUTGOING:
+            continue  # loopback shows each packet twice; keep the copy that is received
+        if not run_program(program, data):
+            continue  # queued before the filter was attached
+        original = struct.unpack_from("!H", data, 2)[0] if len(data) >= 4 else len(data)  # IP total length
+        records.append([round(time.time(), 6), iface, pkttype, data.hex(), original])
