@@ -209,7 +209,9 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
 def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Sequence[Any] | None = None) -> int:
     """Run `probes` (default: the check's list, quick or not) and print the report; returns the exit code."""
     out = out or sys.stdout  # looked up at call time, so a redirected or captured stdout is honoured
+    from .capture.window import capture_window
     from .probes import select
+    from .probes.path.whocut import finish_window
     from .runner import run_probes
 
     cancel = CancelToken()
@@ -218,7 +220,9 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
         ctx = make_context(base_url, overrides, args, ca_file)
         live = _LiveLine(sys.stderr) if not args.json and sys.stderr is not None and sys.stderr.isatty() else None
         chosen = list(probes) if probes is not None else select(args.quick)
-        results = run_probes(chosen, ctx, progress=live.update if live else _ignore, cancel=cancel)
+        with capture_window(ctx) as window:  # only with --capture: our test connections' headers (probes/path/)
+            results = run_probes(chosen, ctx, progress=live.update if live else _ignore, cancel=cancel)
+        results = finish_window(window, results)
         if live:
             live.clear()
     if cancel.cancelled:

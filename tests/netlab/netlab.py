@@ -1350,7 +1350,8 @@ def findings(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 # --- who cut it: resets and interception at a known hop (issue 19) -------------------------------------------
 
-WHOCUT_MODES = ("clean", "router-reset", "client-reset", "server-reset", "intercept", "idle-reset")
+WHOCUT_MODES = ("clean", "router-reset", "client-reset", "server-reset", "intercept", "idle-reset", "stream-reset")
+WHOCUT_STREAM_BYTES = 8000  # stream-reset: r1 resets a connection once the server sent this many bytes
 WHOCUT_IDLE_S = 3  # idle-reset: r1's conntrack forgets a flow silent this long, then REJECTs its next packet
 RELAY = HERE / "tcp_relay.py"
 RELAY_PORT = 8090
@@ -1368,6 +1369,8 @@ def build_whocut(mode: str = "router-reset") -> Scenario:
     intercept:    r1 REDIRECTs connections to the API to a TCP relay on r1 (a transparent proxy at hop 1).
     idle-reset:   r1 is build_firewall's conntrack firewall (flows silent WHOCUT_IDLE_S forgotten, their next
                   packet REJECTed with tcp-reset), one hop from the client and two from the server.
+    stream-reset: r1 REJECTs (tcp-reset, to the client) the client's packets of a connection whose server already
+                  sent WHOCUT_STREAM_BYTES (conntrack byte accounting): a DPI box cutting a streamed answer.
     .info: r1_ns, r2_ns, hop_addresses {1: r1's address toward the client, 2: r2's, 3: the server}.
     """
     if mode not in WHOCUT_MODES:
@@ -1395,6 +1398,12 @@ def build_whocut(mode: str = "router-reset") -> Scenario:
             sh(*ipt, "-A", "FORWARD", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset")
             ns_exec(r1, "sysctl", "-qw", f"net.netfilter.nf_conntrack_tcp_timeout_established={WHOCUT_IDLE_S}")
             ns_exec(r1, "sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_loose=0")
+        elif mode == "stream-reset":
+            ns_exec(r1, "iptables", "-w", "-A", "FORWARD", *api, "-m", "connbytes", "--connbytes",
+                    f"{WHOCUT_STREAM_BYTES}:", "--connbytes-dir", "reply", "--connbytes-mode", "bytes",
+                    "-j", "REJECT", "--reject-with", "tcp-reset")
+            # Byte counters per flow; the sysctl exists once the rule above has loaded conntrack in r1.
+            ns_exec(r1, "sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1")
         elif mode == "intercept":
             relay = sc.spawn(r1, [PY, str(RELAY), "--listen", str(RELAY_PORT), "--to",
                                   f"{sc.server_ip}:{LAB_PORT}"], "relay")

@@ -38,7 +38,8 @@ def _check(sc: netlab.Scenario, privileged: bool, extra: list[str] | None = None
         os.chmod(home, 0o777)
         argv = [netlab.tool("setpriv") or "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                 netlab.PY, "-m", "streamdoctor", *args]
-    proc = sc.run_client(argv, timeout=240, env={"STREAMDOCTOR_HOME": str(home), "HOME": str(home)})
+    proc = sc.run_client(argv, timeout=240, env={"STREAMDOCTOR_HOME": str(home), "HOME": str(home),
+                                                "ANTHROPIC_API_KEY": netlab.LAB_API_KEY})
     try:
         report: dict[str, Any] = json.loads(proc.stdout)
     except ValueError as exc:
@@ -207,5 +208,30 @@ def test_idle_reset_cut_is_placed_at_hop_one(netlab_whocut) -> None:
             assert resets and {(r["who"], r["ttl"], r["hops"]) for r in resets} == {("middlebox", 64, 1)}
             assert f["confidence"] == "high" and "IP TTL 64" in f["plain"]
             line += f" | capture: {len(resets)} idle resets TTL 64 (1 hop), server TTL {resets[0]['server_ttl']}"
+            # The idle test's own connections are in the capture of the whole check too, reset by the same box.
+            tests = d["capture_tests"]
+            assert tests["resets"] and {(r["who"], r["hops"]) for r in tests["resets"]} == {("middlebox", 1)}
+            assert found["test-resets-placed"]["confidence"] == "high"
+            line += f"; the idle test's own connections: {len(tests['resets'])} resets, all TTL 64"
         netlab.record(f"whocut idle-reset {'privileged' if privileged else 'unprivileged'}", line)
 
+
+
+def test_stream_reset_by_a_dpi_hop_is_placed_by_the_capture_of_the_whole_check(netlab_whocut) -> None:
+    """--capture covers the whole check, so the streaming test's own connection is in it: r1 cuts the answer
+    after WHOCUT_STREAM_BYTES and its reset is placed one hop away (the trace's small requests never trip it)."""
+    sc = netlab_whocut("stream-reset")
+    hop1 = sc.info["hop_addresses"][1]
+    report = _check(sc, privileged=True, extra=netlab.check_args(idle_max_s=2, stall_s=5), quick=False)
+    d, found = _whocut(report)
+    stream = netlab.probe_result(report, "stream")["data"]
+    assert stream["outcome"] == "reset", stream["outcome"]
+    tests = d["capture_tests"]
+    assert tests["connections"] >= 1 and tests["resets"]
+    assert {(r["who"], r["ttl"], r["hops"]) for r in tests["resets"]} == {("middlebox", 64, 1)}
+    assert tests["server_ttl"] == SERVER_TTL
+    f = found["test-resets-placed"]
+    assert f"the device at {hop1}, one hop from the laptop" in f["plain"]
+    assert "reset-by-middlebox" not in found  # the trace's own small requests passed
+    netlab.record("whocut stream-reset privileged", f"stream {stream['outcome']}; {len(tests['resets'])} resets on "
+                  f"{tests['connections']} test connections: TTL 64 (1 hop) vs server TTL {tests['server_ttl']}")

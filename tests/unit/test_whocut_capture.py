@@ -142,3 +142,42 @@ def test_bundle_files_move_the_capture_out_of_report_json() -> None:
     files = capture_files({"results": [{"probe": "path.whocut", "data": {"capture": cap2}}]}, True)
     assert list(files) == [NOTE_NAME] and b"left out" in files[NOTE_NAME] and "pcapng_b64" not in cap2
     assert capture_files({"results": [{"probe": "path.whocut", "data": {"capture": {"ok": False}}}]}, False) == {}
+
+
+PROC_NET_TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 22431
+   1: 0101E70A:B3D6 0202E70A:1F90 01 00000000:00000000 02:000A6C8B 00000000     0        0 990101
+   2: 0101E70A:B3D8 0202E70A:1F90 01 00000000:00000000 02:000A6C8B 00000000  1000        0 990102
+   3: 0101E70A:B3DA 0202E70A:01BB 01 00000000:00000000 02:000A6C8B 00000000     0        0 990103
+"""
+
+
+def test_own_ports_are_this_process_sockets_to_the_api_only() -> None:
+    """Format of Linux /proc/net/tcp (addresses little-endian hex, the socket inode in field 10; the columns
+    after the inode are cut here)."""
+    from streamdoctor.capture.window import parse_proc_net_tcp
+
+    lines = PROC_NET_TCP.splitlines()[1:]
+    # Our sockets: inodes 990101 and 990103; 990102 is another program's connection to the same API port.
+    assert parse_proc_net_tcp(lines, "10.231.2.2", 8080, {"990101", "990103"}) == {0xB3D6}
+    assert parse_proc_net_tcp(lines, "10.231.2.2", 443, {"990101", "990103"}) == {0xB3DA}
+
+
+def test_own_ports_of_a_real_socket() -> None:
+    import socket
+    import sys
+
+    from streamdoctor.capture.window import own_tcp_ports
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    c = socket.create_connection(srv.getsockname(), timeout=2)
+    try:
+        assert own_tcp_ports("127.0.0.1", srv.getsockname()[1]) == {c.getsockname()[1]}
+    finally:
+        c.close()
+        srv.close()

@@ -185,7 +185,7 @@ def _ctx(url: str, proxy: str = "", idle: dict[str, Any] | None = None) -> Any:
 
 
 def test_what_the_trace_sends_is_what_the_clients_send_first() -> None:
-    from streamdoctor.probes.path.whocut import _target
+    from streamdoctor.probes.path.whocut import target_of as _target
 
     host, port, payload, kind = _target(_ctx("https://api.example.test"))
     assert (host, port, kind) == ("api.example.test", 443, "tls-hello") and payload[:1] == b"\x16"

@@ -209,3 +209,43 @@ def who_cut_idle(results: Results) -> Finding | None:
                   ", ".join(f"{h['ttl']}: {h['address']}" for h in placed["hops"]) or "none answered")],
         ask_it=ask, failure_mode=1,
     )
+
+
+@rule("path.whocut-tests")
+def who_cut_tests(results: Results) -> Finding | None:
+    """Resets of the stream and idle tests' own connections, placed by the capture of the whole check."""
+    d = _data(results)
+    tests = (d or {}).get("capture_tests") or {}
+    resets = tests.get("resets") or []
+    if d is None or not resets:
+        return None
+    whos = [r["who"] for r in resets]
+    who = max(set(whos), key=whos.count)
+    mine = [r for r in resets if r["who"] == who]
+    r = mine[0]
+    addresses = {h["ttl"]: h["address"] for h in d["trace"]["hops"]}
+    server_hops = d["trace"]["server_hops"] or 0
+    numbers = (f" {len(mine)} reset(s) on {tests.get('connections', '?')} test connection(s); the first arrived "
+               f"with IP TTL {r['ttl']}, IP ID {r['ip_id']}, window {r['window']}; the API's packets with TTL "
+               f"{r['server_ttl']}, IP ID {r['server_ip_id']}, window {r['server_window']}.")
+    if who == "laptop":
+        device, ask = "this laptop itself", ("Connections from this laptop to api.anthropic.com:443 are reset on "
+                                             "the laptop itself." + numbers + " Please check the endpoint security "
+                                             "agent, VPN client or local firewall on the laptop.")
+    elif who == "middlebox":
+        device = _device(int(r["hops"]), addresses.get(int(r["hops"]), ""))
+        ask = (f"{device[0].upper() + device[1:]} resets our TCP connections to api.anthropic.com:443 while "
+               f"answers stream or wait.{numbers} Please check that device's firewall, DPI or idle-timeout policy "
+               "for api.anthropic.com.")
+    else:
+        return None  # resets from the API's end: the stream and idle findings already say what happened
+    return Finding(
+        "path.whocut-tests", "test-resets-placed", Severity.WARNING, Confidence.HIGH,
+        "Who reset the test connections",
+        f"The resets that ended Stream Doctor's streaming and silent-connection tests came from {device}, not "
+        f"from the API ({hops_words(server_hops)} away).{numbers}",
+        [Evidence("Resets captured on the test connections", len(mine)),
+         Evidence("Hops toward the API (TTL: address)",
+                  ", ".join(f"{h['ttl']}: {h['address']}" for h in d["trace"]["hops"]) or "none answered")],
+        ask_it=ask,
+    )

@@ -45,7 +45,7 @@ def os_support() -> str:
             "errors to an unprivileged TCP/UDP socket")
 
 
-def _target(ctx: ProbeContext) -> tuple[str, int, bytes, str]:
+def target_of(ctx: ProbeContext) -> tuple[str, int, bytes, str]:
     """(host, port, payload, kind): the first TCP endpoint the clients talk to, and what they send first
     (kind: tls-hello, http-request, or proxy-connect when the clients go through a proxy)."""
     proxy = client_proxy(ctx)
@@ -59,6 +59,48 @@ def _target(ctx: ProbeContext) -> tuple[str, int, bytes, str]:
     req = (f"GET /v1/models HTTP/1.1\r\nHost: {ctx.host}:{ctx.port}\r\nUser-Agent: streamdoctor-path-trace\r\n"
            "Connection: close\r\n\r\n").encode()
     return ctx.host, ctx.port, req, "http-request"
+
+
+def apply_capture(data: dict[str, Any], records: list[tuple[float, str, bytes, int]], ours: set[int]) -> None:
+    """Judge a capture into `data`: only our own connections (`ours`: local ports; the filter was address:port,
+    which other programs may use meanwhile), each reset against the server's packets, the pcapng for IT."""
+    address, port, where = data["address"], data["port"], data["trace"]
+    kept = [r for r in records if _ours(r, ours)]
+    left_out, records = len(records) - len(kept), kept
+    packets = tcp_packets(records)
+    trace_ports = set(data.get("own_ports") or [])
+    verdicts = attribute_resets(packets, address, port, where["server_hops"], set(data.get("data_ports") or []))
+    if data.get("idle_ports"):
+        data["capture_idle"] = attribute_resets(packets, address, port, where["server_hops"],
+                                                set(data["idle_ports"]))
+    if ours - trace_ports:  # the idle and stream tests' connections (a capture of the whole check)
+        data["capture_tests"] = attribute_resets(packets, address, port, where["server_hops"], ours - trace_ports)
+        data["capture_tests"]["connections"] = len(ours - trace_ports)
+    trace_resets = sum(1 for s in data["traces"]["data"] if s["outcome"] == "reset")
+    verdicts["resets_not_on_wire"] = missing_resets(trace_resets, verdicts)
+    note = REDACTION_NOTE.format(target=f"{address}:{port}", snaplen=SNAPLEN)
+    blob = pcapng_bytes(records, comment=note)
+    data["capture"] = {"ok": True, **verdicts, "redaction_note": note, "other_packets_left_out": left_out,
+                       "pcapng_b64": base64.b64encode(blob).decode("ascii")}
+
+
+def finish_window(window: Any, results: list[ProbeResult]) -> list[ProbeResult]:
+    """After the whole check: judge the capture around it into the whocut result (rebuilt with its words)."""
+    if window is None:
+        return results
+    out = []
+    for r in results:
+        if r.probe == WhoCutProbe.name and r.data.get("trace") is not None:
+            data = dict(r.data)
+            if window.records is None:
+                data["capture"] = {"ok": False, "error": window.error or "no capture"}
+            else:
+                apply_capture(data, window.records, set(window.ports) | set(data.get("own_ports") or []))
+            fresh = WhoCutProbe()._result(data)
+            fresh.started_at, fresh.duration_s = r.started_at, r.duration_s
+            r = fresh
+        out.append(r)
+    return out
 
 
 def _ours(record: tuple[float, str, bytes, int], ports: set[int]) -> bool:
@@ -87,7 +129,7 @@ class WhoCutProbe:
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
-        host, port, payload, what = _target(ctx)
+        host, port, payload, what = target_of(ctx)
         try:
             infos = resolve(host, port, ctx.connect_timeout_s, cancel)
         except PathError as exc:
@@ -106,7 +148,8 @@ class WhoCutProbe:
                                 "os_support": os_support(), "step_timeout_s": timeout}
         session = None
         hold = _idle_hold(ctx)
-        if ctx.options.get("whocut_capture"):
+        window = ctx.options.get("whocut_window")  # a capture around the whole check (capture/window.py)
+        if ctx.options.get("whocut_capture") and window is None:
             progress(Progress(self.name, None, "starting the packet capture (administrator)"))
             try:
                 session = CaptureSession(address, port, CAPTURE_LIMIT_S + int(hold or 0))
@@ -138,23 +181,14 @@ class WhoCutProbe:
         if idle_steps:
             data["idle_trace"] = {"hold_s": round(hold or 0, 2), "steps": [s.to_dict() for s in idle_steps],
                                   "placed": locate(traces.get("udp", []), traces["syn"], idle_steps)}
+        data["data_ports"] = sorted({st.local_port for st in traces["data"] if st.local_port})
+        data["idle_ports"] = sorted({st.local_port for st in idle_steps if st.local_port})
+        data["own_ports"] = sorted({st.local_port for steps in [*traces.values(), idle_steps] for st in steps
+                                    if st.local_port})
+        if window is not None:
+            data["capture"] = {"ok": False, "error": "the capture of the whole check is analysed at its end"}
         if records is not None:
-            # Only our own connections: the filter was address:port, which other programs may use meanwhile.
-            ours = {st.local_port for steps in [*traces.values(), idle_steps] for st in steps if st.local_port}
-            kept = [r for r in records if _ours(r, ours)]
-            left_out, records = len(records) - len(kept), kept
-            packets = tcp_packets(records)
-            data_ports = {s.local_port for s in traces["data"] if s.local_port}
-            verdicts = attribute_resets(packets, address, port, where["server_hops"], data_ports)
-            if idle_steps:
-                data["capture_idle"] = attribute_resets(packets, address, port, where["server_hops"],
-                                                        {s.local_port for s in idle_steps if s.local_port})
-            trace_resets = sum(1 for s in traces["data"] if s.outcome == "reset")
-            verdicts["resets_not_on_wire"] = missing_resets(trace_resets, verdicts)
-            note = REDACTION_NOTE.format(target=f"{address}:{port}", snaplen=SNAPLEN)
-            blob = pcapng_bytes(records, comment=note)
-            data["capture"] = {"ok": True, **verdicts, "redaction_note": note, "other_packets_left_out": left_out,
-                               "pcapng_b64": base64.b64encode(blob).decode("ascii")}
+            apply_capture(data, records, set(data["own_ports"]))
         return self._result(data)
 
     @staticmethod
