@@ -213,3 +213,12 @@ def test_a_loopback_api_is_not_traced() -> None:
 
     r = WhoCutProbe().run(_ctx("http://127.0.0.1:9"), no_progress, CancelToken())
     assert r.status is Status.SKIPPED and who_cut({"path.whocut": r}) is None
+
+
+def test_a_syn_ack_one_hop_short_of_the_udp_destination_is_not_called_an_interception() -> None:
+    """Per-flow load balancing can make the UDP path one hop longer than the TCP one."""
+    udp = [Step(1, "time-exceeded", "10.0.0.1"), Step(2, "time-exceeded", "10.0.1.1"), Step(3, "port-unreachable",
+                                                                                             "10.9.9.9")]
+    syn = [Step(1, "time-exceeded", "10.0.0.1"), Step(2, "connected")]
+    data = [Step(1, "icmp"), Step(2, "answered", detail="tls")]
+    assert locate(udp, syn, data)["intercept"] is None

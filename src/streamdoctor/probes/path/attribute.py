@@ -18,6 +18,9 @@ from ...capture.packet import TcpPacket, hops_from_ttl
 from .hoptrace import Step
 
 LAPTOP, MIDDLEBOX, SERVER, UNSURE = "laptop", "middlebox", "server", "server-or-box-before-it"
+# UDP and TCP probes of different 5-tuples may take paths one hop apart (per-flow load balancing), so a SYN-ACK
+# counts as an interception only when it comes at least this many hops short of the UDP destination.
+INTERCEPT_MIN_GAP = 2
 
 
 def _first(steps: Sequence[Step], outcomes: Iterable[str]) -> Step | None:
@@ -51,7 +54,7 @@ def locate(udp: Sequence[Step], syn: Sequence[Step], data: Sequence[Step]) -> di
         "data_ending": data_end.outcome if data_end else "",
         "intercept": None, "event": None,
     }
-    if dest and syn_end and syn_end.outcome == "connected" and syn_end.ttl < dest.ttl:
+    if dest and syn_end and syn_end.outcome == "connected" and syn_end.ttl <= dest.ttl - INTERCEPT_MIN_GAP:
         # A SYN-ACK came back from a hop that cannot be the server: a box there terminates TCP.
         out["intercept"] = {"who": MIDDLEBOX, "hop": syn_end.ttl, "address": hops.get(syn_end.ttl, ""),
                             "what": "answers TCP connections in place of the server"}
