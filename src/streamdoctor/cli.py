@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the full report as JSON")
     c.add_argument("--quick", action="store_true", help="only the fast checks")
     c.add_argument("--model", help="model for the streaming test")
+    c.add_argument("--capture", action="store_true", help="also capture our own test connections' packet "
+                   "headers (needs administrator rights; asks for them) to tell who sent a reset")
     c.add_argument("--ca-file", metavar="PEM", help="also trust this CA as the API's genuine root (a test or "
                    "gateway CA); used for this run only, never installed")
     # Advanced, not in --help: probe limits scaled down for tests against real networks (the netlab), e.g.
@@ -67,8 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)
     c.add_argument("--bundle", metavar="FOLDER", help="also save the diagnostic bundle (zip) for IT in FOLDER")
-    c.add_argument("--capture", action="store_true", help="also capture our own test connections' packet "
-                   "headers (needs administrator rights; asks for them) to tell who sent a reset")
     c.set_defaults(func=cmd_check)
 
     i = sub.add_parser("idle", help="measure after how long silent connections to the API are cut, and how")
