@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the full report as JSON")
     c.add_argument("--quick", action="store_true", help="only the fast checks")
     c.add_argument("--model", help="model for the streaming test")
+    c.add_argument("--capture", action="store_true", help="also capture our own test connections' packet "
+                   "headers (needs administrator rights; asks for them) to tell who sent a reset")
     c.add_argument("--ca-file", metavar="PEM", help="also trust this CA as the API's genuine root (a test or "
                    "gateway CA); used for this run only, never installed")
     # Advanced, not in --help: probe limits scaled down for tests against real networks (the netlab), e.g.
@@ -201,6 +203,8 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
     ctx.options.update(getattr(args, "extra_options", None) or {})  # set by the idle/stress subcommands
     if getattr(args, "user_clients", False):
         ctx.options["user_clients"] = True  # the user's consent: their own clients may use their quota
+    if getattr(args, "capture", False):
+        ctx.options["whocut_capture"] = 1.0  # the user's consent to the privileged capture (probes/path/)
     for name, value in getattr(args, "probe_option", None) or []:
         if hasattr(ctx, name):
             setattr(ctx, name, type(getattr(ctx, name))(value))
@@ -212,7 +216,9 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
 def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Sequence[Any] | None = None) -> int:
     """Run `probes` (default: the check's list, quick or not) and print the report; returns the exit code."""
     out = out or sys.stdout  # looked up at call time, so a redirected or captured stdout is honoured
+    from .capture.window import capture_window
     from .probes import select
+    from .probes.path.whocut import finish_window
     from .runner import run_probes
 
     cancel = CancelToken()
@@ -221,7 +227,9 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
         ctx = make_context(base_url, overrides, args, ca_file)
         live = _LiveLine(sys.stderr) if not args.json and sys.stderr is not None and sys.stderr.isatty() else None
         chosen = list(probes) if probes is not None else select(args.quick)
-        results = run_probes(chosen, ctx, progress=live.update if live else _ignore, cancel=cancel)
+        with capture_window(ctx) as window:  # only with --capture: our test connections' headers (probes/path/)
+            results = run_probes(chosen, ctx, progress=live.update if live else _ignore, cancel=cancel)
+        results = finish_window(window, results)
         if live:
             live.clear()
     if cancel.cancelled:

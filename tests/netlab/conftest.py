@@ -87,3 +87,4 @@ netlab_tls_api = pytest.fixture(_factory(netlab.build_tls_api), name="netlab_tls
 netlab_dual_stack = pytest.fixture(_factory(netlab.build_dual_stack), name="netlab_dual_stack")
 netlab_upload_cut = pytest.fixture(_factory(netlab.build_upload_cut), name="netlab_upload_cut")
 netlab_mtu_tls = pytest.fixture(_factory(netlab.build_mtu_tls), name="netlab_mtu_tls")
+netlab_whocut = pytest.fixture(_factory(netlab.build_whocut), name="netlab_whocut")

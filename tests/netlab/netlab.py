@@ -1437,6 +1437,69 @@ def build_mtu_tls(blackhole: bool = True) -> MtuScenario:
         sc.start_lab(sc.server_ip, TLS_PORT, tls=leaf, url_host=API_NAME)
         sc.isolate_client_names({API_NAME: sc.server_ip})
         sc.api_url = f"https://{API_NAME}:{TLS_PORT}"
+# --- who cut it: resets and interception at a known hop (issue 19) -------------------------------------------
+
+WHOCUT_MODES = ("clean", "router-reset", "client-reset", "server-reset", "intercept", "idle-reset", "stream-reset")
+WHOCUT_STREAM_BYTES = 8000  # stream-reset: r1 resets a connection once the server sent this many bytes
+WHOCUT_IDLE_S = 3  # idle-reset: r1's conntrack forgets a flow silent this long, then REJECTs its next packet
+RELAY = HERE / "tcp_relay.py"
+RELAY_PORT = 8090
+# Only segments that carry a request (>= 100 bytes of IP packet) are reset, so handshakes complete and the
+# reset answers the ClientHello or request, as a DPI box's does; SYNs (60 B) and bare ACKs (52 B) pass.
+_DATA_ONLY = ["-m", "length", "--length", "100:65535"]
+
+
+def build_whocut(mode: str = "router-reset") -> Scenario:
+    """client -- r1 -- r2 -- server (the server 3 hops away), the lab API on server:8080 over plain HTTP.
+
+    router-reset: r1 (hop 1) REJECTs requests to the API with tcp-reset in FORWARD.
+    client-reset: the client's own OUTPUT chain does (a local security agent's stand-in).
+    server-reset: the server's INPUT chain does (the server's own stack resets).
+    intercept:    r1 REDIRECTs connections to the API to a TCP relay on r1 (a transparent proxy at hop 1).
+    idle-reset:   r1 is build_firewall's conntrack firewall (flows silent WHOCUT_IDLE_S forgotten, their next
+                  packet REJECTed with tcp-reset), one hop from the client and two from the server.
+    stream-reset: r1 REJECTs (tcp-reset, to the client) the client's packets of a connection whose server already
+                  sent WHOCUT_STREAM_BYTES (conntrack byte accounting): a DPI box cutting a streamed answer.
+    .info: r1_ns, r2_ns, hop_addresses {1: r1's address toward the client, 2: r2's, 3: the server}.
+    """
+    if mode not in WHOCUT_MODES:
+        raise ValueError(f"whocut mode must be one of {WHOCUT_MODES}, not {mode!r}")
+    sc = Scenario(f"whocut-{mode}")
+
+    def build() -> None:
+        c, r1, r2, s = sc.chain(["c", "r1", "r2", "s"])
+        sc.info.update(r1_ns=r1, r2_ns=r2, mode=mode,
+                       hop_addresses={1: f"{sc.subnet(0)}2", 2: f"{sc.subnet(1)}2", 3: sc.server_ip})
+        api = ["-p", "tcp", "-d", sc.server_ip, "--dport", str(LAB_PORT)]
+        if mode == "router-reset":
+            ns_exec(r1, "iptables", "-w", "-A", "FORWARD", *api, *_DATA_ONLY, "-j", "REJECT",
+                    "--reject-with", "tcp-reset")
+        elif mode == "client-reset":
+            ns_exec(c, "iptables", "-w", "-A", "OUTPUT", *api, *_DATA_ONLY, "-j", "REJECT",
+                    "--reject-with", "tcp-reset")
+        elif mode == "server-reset":
+            ns_exec(s, "iptables", "-w", "-A", "INPUT", *api, *_DATA_ONLY, "-j", "REJECT",
+                    "--reject-with", "tcp-reset")
+        elif mode == "idle-reset":
+            ipt = ["ip", "netns", "exec", r1, "iptables", "-w"]
+            sh(*ipt, "-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT")
+            sh(*ipt, "-A", "FORWARD", "-p", "tcp", "--syn", "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT")
+            sh(*ipt, "-A", "FORWARD", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset")
+            ns_exec(r1, "sysctl", "-qw", f"net.netfilter.nf_conntrack_tcp_timeout_established={WHOCUT_IDLE_S}")
+            ns_exec(r1, "sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_loose=0")
+        elif mode == "stream-reset":
+            ns_exec(r1, "iptables", "-w", "-A", "FORWARD", *api, "-m", "connbytes", "--connbytes",
+                    f"{WHOCUT_STREAM_BYTES}:", "--connbytes-dir", "reply", "--connbytes-mode", "bytes",
+                    "-j", "REJECT", "--reject-with", "tcp-reset")
+            # Byte counters per flow; the sysctl exists once the rule above has loaded conntrack in r1.
+            ns_exec(r1, "sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1")
+        elif mode == "intercept":
+            relay = sc.spawn(r1, [PY, str(RELAY), "--listen", str(RELAY_PORT), "--to",
+                                  f"{sc.server_ip}:{LAB_PORT}"], "relay")
+            relay.wait_for(r"^relay listening", timeout=15)
+            ns_exec(r1, "iptables", "-w", "-t", "nat", "-A", "PREROUTING", *api, "-j", "REDIRECT",
+                    "--to-ports", str(RELAY_PORT))
+        sc.api_url = sc.start_lab(sc.server_ip, LAB_PORT, "clean")
 
     _built(sc, build)
     return sc

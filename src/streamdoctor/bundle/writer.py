@@ -27,6 +27,7 @@ from typing import Any
 
 from .. import __version__, paths
 from ..buildinfo import build_info
+from ..capture.bundle_files import capture_files
 from ..errors import UserError
 from ..matrix import build as build_matrix
 from ..matrix import to_json as matrix_json
@@ -169,8 +170,9 @@ def prepare(
         texts.update(_raw_outputs(report_dict))
     svgs = charts.all_charts(redacted) if with_files else {}
     har = har_from_report(redacted)
+    captured = capture_files(report_dict, pseudonymize_hosts) if with_files else {}  # probes/path/ pcapng
     files = ["report.html", "summary.txt", "report.json", "report.schema.json", "requests.har",
-             *(f"charts/{n}.svg" for n in svgs), *sorted(texts), "manifest.json"]
+             *(f"charts/{n}.svg" for n in svgs), *sorted(texts), *sorted(captured), "manifest.json"]
     info = BundleInfo(dict(redactor.counts), redact_user, pseudonymize_hosts, fixes, files)
     summary = render_summary(redacted, info)
     prepared = Prepared(redacted, info, redactor, summary, host_label=_host_label(redactor))
@@ -190,6 +192,7 @@ def prepare(
         members[f"charts/{name}.svg"] = ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg).encode("utf-8")
     for name, text in sorted(texts.items()):
         members[name] = text.encode("utf-8")
+    members.update(captured)
     for name in list(members):  # the last line of defence, over the final bytes of every file
         members[name], n = redactor.scrub_bytes(members[name])
         prepared.late_scrubs += n

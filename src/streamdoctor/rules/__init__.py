@@ -7,4 +7,5 @@ from . import (
     matrix,  # noqa: F401
     network,  # noqa: F401
     stream,  # noqa: F401
+    whocut,  # noqa: F401
 )
