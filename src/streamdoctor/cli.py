@@ -573,6 +573,11 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr, flush=True)
     stop = threading.Event()
+    # Before anything is served or printed: a SIGTERM or SIGHUP (a closed terminal) right after the "Try:" line
+    # must stop the lab cleanly through the ExitStack (its CA folder goes away), not by the default exit.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: stop.set())
     with contextlib.ExitStack() as stack:
         ssl_context, url_host, ca_file = None, "", ""
         if getattr(args, "tls", False):
@@ -595,9 +600,6 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
         trust = f"SSL_CERT_FILE={ca_file} " if ca_file else ""
         extra = f" --ca-file {ca_file}" if ca_file else ""
         print(f"  Try: {trust}ANTHROPIC_BASE_URL={lab.url} streamdoctor check{extra}", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        if hasattr(signal, "SIGHUP"):  # a closed terminal stops the lab cleanly too (its CA folder goes away)
-            signal.signal(signal.SIGHUP, lambda *_: stop.set())
         try:
             while not stop.wait(0.5):
                 pass
