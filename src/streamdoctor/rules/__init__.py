@@ -1,6 +1,7 @@
 """Diagnosis rules, one module per area. Importing this package registers them all with diagnosis.rule."""
 
 from . import (
+    claude_code,  # noqa: F401
     environment,  # noqa: F401
     idle,  # noqa: F401
     network,  # noqa: F401
