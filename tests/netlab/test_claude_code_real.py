@@ -13,8 +13,17 @@ from pathlib import Path
 import pytest
 
 import netlab
+from streamdoctor.fixes import get_fix
+from streamdoctor.model import Confidence, Finding, Overall, ProbeResult, Report, Severity, Status, Verdict
 from support.claude_sandbox import ClaudeSandbox, loopback_lab
-from support.npm_clients import CLAUDE_CODE_PINNED, CLAUDE_CODE_TESTED, NpmInstallError, claude_code_command
+from support.npm_clients import (
+    CLAUDE_CODE_NEWEST,
+    CLAUDE_CODE_OLDER,
+    CLAUDE_CODE_PINNED,
+    CLAUDE_CODE_TESTED,
+    NpmInstallError,
+    claude_code_command,
+)
 
 pytestmark = [pytest.mark.netlab, pytest.mark.claude_code]
 
@@ -59,3 +68,91 @@ def test_pinned_version_is_what_the_cache_holds() -> None:
         assert installed_version(CLAUDE_CODE_PINNED) == CLAUDE_CODE_PINNED
     except NpmInstallError as exc:
         pytest.skip(str(exc))
+
+
+# --- each Claude Code fix the product offers, applied to real Claude Code ------------------------------------
+
+def _report(results: dict[str, dict], causes: list[str], base_url: str) -> Report:
+    probe_results = [ProbeResult(name, Status.OK, "measured", data) for name, data in results.items()]
+    findings = [Finding(f"test.{c}", c, Severity.PROBLEM, Confidence.HIGH, c, c) for c in causes]
+    return Report({"base_url": base_url}, probe_results, Verdict(Overall.PROBLEM, "measured", findings))
+
+
+def _clients(version: str) -> dict:
+    return {"claude_code": {"installed": True, "version": version, "env": {}, "env_origin": {}}}
+
+
+@pytest.fixture
+def journal_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("STREAMDOCTOR_HOME", str(tmp_path / "sd-home"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("version", [CLAUDE_CODE_PINNED, CLAUDE_CODE_NEWEST])
+def test_timeouts_fix_lets_claude_code_wait_for_a_slow_first_byte_and_undo_restores_the_timeout(
+        version: str, loopback: Callable[..., netlab.Scenario], journal_home: Path) -> None:
+    """The user's API_TIMEOUT_MS=2000 is shorter than the lab's 5 s first byte: Claude Code times out. The fix
+    removes the short limit (the 600 s default is enough; it writes no variable this version ignores); Claude Code
+    then answers. Undo puts the settings back byte for byte and the timeout returns."""
+    sc = loopback(profile="slow-first-byte")
+    box = ClaudeSandbox(journal_home, _command(version))
+    original = b'{\n  "model": "sonnet",\n  "env": {"API_TIMEOUT_MS": "2000", "CLAUDE_CODE_MAX_RETRIES": "0"}\n}\n'
+    box.settings_path.write_bytes(original)
+    before = box.run(sc, sc.api_url, timeout_s=40)
+    assert LAB_TEXT not in before.stdout and "timed out" in before.output.lower(), before.describe()
+
+    rep = _report({"stream": {"outcome": "completed", "time_to_first_byte_s": 5.0},
+                   "env.clients": _clients(version)}, ["slow-first-byte"], sc.api_url)
+    fix = get_fix("claude-code-timeouts")
+    with box.as_user():
+        record = fix.apply(rep)
+        assert fix.verify(rep, record).ok
+    written = box.settings_env()
+    assert "API_TIMEOUT_MS" not in written and "CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS" not in written
+    after = box.run(sc, sc.api_url, timeout_s=40)
+    assert after.returncode == 0 and LAB_TEXT in after.stdout, after.describe()
+
+    with box.as_user():
+        fix.revert(record)
+    assert box.settings_path.read_bytes() == original
+    again = box.run(sc, sc.api_url, timeout_s=40)
+    assert LAB_TEXT not in again.stdout, again.describe()
+
+
+@pytest.mark.parametrize("version", [CLAUDE_CODE_OLDER, CLAUDE_CODE_PINNED])
+def test_ca_fix_makes_claude_code_trust_the_inspecting_root_and_undo_takes_it_back(
+        version: str, netlab_tls_api: Callable[..., netlab.Scenario], journal_home: Path) -> None:
+    """The lab API's certificate comes from a CA no store knows (the lab's TLS inspector). Claude Code refuses
+    it; the claude-code-ca fix saves the root and points NODE_EXTRA_CA_CERTS at it; Claude Code then answers.
+    Undo removes both and the refusal returns."""
+    sc = netlab_tls_api()
+    assert sc.ca_pem is not None
+    box = ClaudeSandbox(journal_home, _command(version))
+    retries = {"CLAUDE_CODE_MAX_RETRIES": "0"}  # before 2.1.199 certificate errors burned every retry
+    before = box.run(sc, sc.api_url, timeout_s=40, extra_env=retries)
+    assert LAB_TEXT not in before.stdout, before.describe()
+
+    rep = _report({"tls": {"inspected": True, "root_pem": sc.ca_pem.read_text(), "inspector": "the lab inspector"},
+                   "env.clients": _clients(version)}, ["tls-inspection"], sc.api_url)
+    fix = get_fix("claude-code-ca")
+    with box.as_user():
+        record = fix.apply(rep)
+    assert Path(box.settings_env()["NODE_EXTRA_CA_CERTS"]).is_file()
+    after = box.run(sc, sc.api_url, timeout_s=40, extra_env=retries)
+    assert after.returncode == 0 and LAB_TEXT in after.stdout, after.describe()
+
+    with box.as_user():
+        fix.revert(record)
+    assert not box.settings_path.exists()
+    again = box.run(sc, sc.api_url, timeout_s=40, extra_env=retries)
+    assert LAB_TEXT not in again.stdout, again.describe()
+
+
+def test_byte_watchdog_setting_cannot_be_shown_against_the_lab() -> None:
+    """CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS: its watchdog runs only for api.anthropic.com (first party), and the lab
+    is always a custom ANTHROPIC_BASE_URL, so no lab run can show it working. What we can check is that the fix
+    never writes it for a gateway (tests/unit/test_fix_claude_code.py) and that the table says why."""
+    from streamdoctor import claude_versions as cv
+
+    ph = cv.phase("CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS", cv.parse_version(CLAUDE_CODE_PINNED))
+    assert ph is not None and ph.scope == "first-party" and ph.min == 10_000
