@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)
     c.add_argument("--bundle", metavar="FOLDER", help="also save the diagnostic bundle (zip) for IT in FOLDER")
+    c.add_argument("--error", metavar="TEXT", type=_error_text,
+                   help="the error you saw (e.g. \"API Error: Connection closed mid-response\"): the verdict says "
+                        "whether what was measured explains it")
     c.set_defaults(func=cmd_check)
 
     i = sub.add_parser("idle", help="measure after how long silent connections to the API are cut, and how")
@@ -121,6 +124,16 @@ def _add_target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ca-file", metavar="PEM", help="also trust this CA for this run (never installed)")
     p.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)  # as for check: scaled-down limits for the netlab
+
+
+def _error_text(text: str) -> str:
+    from .error_texts import MAX_TEXT, clean
+
+    if not clean(text):
+        raise argparse.ArgumentTypeError("give the error text you saw, e.g. --error \"Request timed out\"")
+    if len(text) > 4 * MAX_TEXT:
+        raise argparse.ArgumentTypeError(f"that is more than {4 * MAX_TEXT} characters: paste the error line only")
+    return text
 
 
 def _probe_option(text: str) -> tuple[str, float]:
@@ -227,6 +240,11 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
         verdict=verdict,
         app_version=__version__,
     )
+    if getattr(args, "error", None):
+        from .error_texts import relate
+
+        clients = next((r.data for r in results if r.probe == "env.clients" and isinstance(r.data, dict)), None)
+        report.target["user_error"] = relate(args.error, verdict, clients)
     if args.json:
         json.dump(to_jsonable(report), out, indent=2)
         out.write("\n")
@@ -323,6 +341,9 @@ def print_report(report: Report, out: TextIO) -> None:
         print(f"  [{_MARK[r.status]}] {titles.get(r.probe, r.probe):<24} {r.summary}", file=out)
     v = report.verdict
     print(f"\nVerdict: {v.overall.value.upper()}: {v.headline}", file=out)
+    seen = report.target.get("user_error")
+    if isinstance(seen, dict) and seen.get("sentence"):
+        print(f"\n  What you saw: {seen['sentence']}", file=out)
     for f in v.findings:
         if f.severity is Severity.INFO and v.overall.value != "healthy":
             continue
