@@ -35,6 +35,8 @@ class WizardState:
     ctx: Any = None  # the ProbeContext of the current run (built when the scan starts)
     report: Report | None = None
     bundle_path: Path | None = None
+    user_error: str = ""  # the error text the user picked or pasted on the Setup page ("" = none)
+    read_client_logs: bool = False  # consent to read Claude Code's own debug logs (Setup page)
 
     @property
     def is_lab(self) -> bool:
@@ -112,4 +114,10 @@ class WizardState:
                 verdict=self.verdict(),
                 app_version=__version__,
             )
+            if self.user_error:
+                from ..error_texts import relate
+
+                clients = self.results.get("env.clients")
+                self.report.target["user_error"] = relate(
+                    self.user_error, self.report.verdict, clients.data if clients is not None else None)
         return self.report

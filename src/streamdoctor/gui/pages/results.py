@@ -39,6 +39,10 @@ class ResultsPage(QWizardPage):
         self.headline.setFont(font)
         layout.addWidget(self.light)
         layout.addWidget(self.headline)
+        self.seen_label = wrapped_label()
+        self.seen_label.setAccessibleName(self.tr("Does this explain what you saw"))
+        self.seen_label.setVisible(False)
+        layout.addWidget(self.seen_label)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setAccessibleName(self.tr("Findings"))
@@ -66,6 +70,10 @@ class ResultsPage(QWizardPage):
                                       n=len(serious)))
         else:
             self.headline.setText(verdict.headline)
+        seen = report.target.get("user_error")
+        self.seen_label.setText(self.tr("What you saw: {sentence}").format(sentence=seen["sentence"])
+                                if isinstance(seen, dict) and seen.get("sentence") else "")
+        self.seen_label.setVisible(bool(self.seen_label.text()))
         container = QWidget()
         box = QVBoxLayout(container)
         self.cards = []
