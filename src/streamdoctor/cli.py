@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)
     c.add_argument("--bundle", metavar="FOLDER", help="also save the diagnostic bundle (zip) for IT in FOLDER")
+    c.add_argument("--read-client-logs", action="store_true",
+                   help="with your consent: read Claude Code's recent debug logs and session errors on this computer "
+                        "(only redacted network lines go into the report)")
     c.add_argument("--error", metavar="TEXT", type=_error_text,
                    help="the error you saw (e.g. \"API Error: Connection closed mid-response\"): the verdict says "
                         "whether what was measured explains it")
@@ -233,6 +236,10 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
     if cancel.cancelled:
         print("Cancelled.", file=sys.stderr)
         return EXIT_UNTESTED
+    if getattr(args, "read_client_logs", False):
+        from .probes.claude_logs import read_claude_logs
+
+        results = [*results, read_claude_logs()]
     verdict = diagnose(results, base_url)
     report = Report(
         target={"base_url": base_url, "lab_profile": args.lab or "", "quick": bool(args.quick)},

@@ -107,6 +107,11 @@ class WizardState:
 
     def build_report(self) -> Report:
         if self.report is None:
+            if self.read_client_logs and "claude.logs" not in self.results:
+                from ..probes.claude_logs import read_claude_logs
+
+                # Local files only (bounded: a few files, their last 512 KB), read with the user's consent.
+                self.results["claude.logs"] = read_claude_logs()
             self.report = Report(
                 target={"base_url": self.lab_url or self.base_url, "lab_profile": self.lab_profile,
                         "quick": self.quick},

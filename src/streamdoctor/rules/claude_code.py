@@ -50,3 +50,32 @@ def claude_code_bugs(results: Results) -> Finding | None:
         "them as a cause. " + " ".join(notes[:3]),
         [Evidence("Known bug", n) for n in notes], [], failure_mode=15,
     )
+
+
+@rule("clients.claude-code-logs")
+def claude_code_logs(results: Results) -> Finding | None:
+    """What Claude Code itself logged (read with the user's consent): stalls, fallbacks, retries, error codes."""
+    r = results.get("claude.logs")
+    d = r.data if r is not None and isinstance(r.data, dict) else None
+    if not d or not d.get("lines"):
+        return None
+    stalls = [float(s) for s in d.get("stalls_s") or []]
+    parts = []
+    if stalls:
+        parts.append(f"answers stalled {len(stalls)} time(s), the longest gap {max(stalls):.1f} s")
+    if d.get("fallbacks"):
+        parts.append(f"a stream failed and was retried without streaming {d['fallbacks']} time(s) (slow, but the "
+                     "answer can still arrive)")
+    if d.get("codes"):
+        parts.append("errors " + ", ".join(d["codes"][:6]))
+    if d.get("user_errors"):
+        parts.append(f"{len(d['user_errors'])} API error(s) shown in its sessions")
+    if not parts:
+        return None
+    return Finding(
+        "clients.claude-code-logs", "claude-code-logged-errors",
+        Severity.WARNING if stalls or d.get("fallbacks") else Severity.INFO, Confidence.HIGH,
+        "Claude Code's own logs show network trouble",
+        "Claude Code's recent logs on this computer: " + "; ".join(parts) + ". The lines are in the evidence "
+        "(redacted).", [Evidence(f"log {x['file']}", x["line"]) for x in d["lines"][-10:]], [], failure_mode=15,
+    )
