@@ -48,10 +48,15 @@ def from_clients(data: dict[str, Any] | None, target_url: str | None = None) -> 
     Claude Code's own settings name none (the host the user asked us to test is the one they use)."""
     if not isinstance(data, dict):
         return None
-    cc = data.get("claude_code") or {}
-    env = {str(k): str(v) for k, v in (cc.get("env") or {}).items()}
+    cc = data.get("claude_code")
+    cc = cc if isinstance(cc, dict) else {}  # a scan that could not read Claude Code: nothing known
+    raw_env = cc.get("env")
+    env = {str(k): str(v) for k, v in raw_env.items()} if isinstance(raw_env, dict) else {}
+    origin = cc.get("env_origin")
+    version = cc.get("version")
     base = env.get("ANTHROPIC_BASE_URL") or target_url or None
-    return ClaudeCodeHere(bool(cc.get("installed")), cc.get("version"), env, dict(cc.get("env_origin") or {}), base)
+    return ClaudeCodeHere(bool(cc.get("installed")), version if isinstance(version, str) else None, env,
+                          {str(k): str(v) for k, v in origin.items()} if isinstance(origin, dict) else {}, base)
 
 
 def first_byte_variable(cc: ClaudeCodeHere | None) -> str:
