@@ -124,6 +124,9 @@ def settings_flags(cc: ClaudeCodeHere) -> list[tuple[str, str]]:
             effect, why = setting_effect(cc, key, value)
             if why and effect is not None:
                 flags.append((key, f"{key}={raw}{where}: {why}"))
+            ph = cv.phase(key, version)
+            if key == TIMEOUT_VAR and ph is not None and value == ph.default:
+                flags.append((key, f"{key}={raw}{where} is the default already. {api_timeout_note()}"))
         if key == "NODE_OPTIONS" and cv.is_native(version):
             flags.append((key, f"NODE_OPTIONS{where} does nothing: {cc.label} is a native build (Bun), not Node."))
         if key.upper() in ("HTTPS_PROXY", "HTTP_PROXY"):

@@ -96,3 +96,9 @@ def test_rule_flags_what_2_1_197_ignores_and_managed_overrides():
     by_rule = {f.rule: f for f in verdict.findings}
     assert "does not read CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS" in by_rule["clients.claude-code-settings"].plain
     assert "fixed in 2.1.198" in by_rule["clients.claude-code-bugs"].plain
+
+
+def test_the_default_api_timeout_written_out_is_flagged_with_its_side_effect():
+    cc = ClaudeCodeHere(True, "2.1.197", {"API_TIMEOUT_MS": "600000"})
+    (key, text), = settings_flags(cc)
+    assert key == "API_TIMEOUT_MS" and "default already" in text and "non-streaming" in text
