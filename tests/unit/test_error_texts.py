@@ -86,3 +86,23 @@ def test_redactor_catches_a_bare_api_key_in_a_line_without_other_hints():
 
     key = "sk-ant-api03-abcDEF123_xyz-abcdefghijklmnopqrstuvwxyz0123456789AA"
     assert key not in Redactor().text(f"Request timed out {key}")
+
+
+def test_the_bundle_says_what_the_user_saw(tmp_path, capsys):
+    import zipfile
+
+    assert main_check(["check", "--lab", "clean", "--quick", "--error", "SELF_SIGNED_CERT_IN_CHAIN",
+                       "--bundle", str(tmp_path)]) == 0
+    capsys.readouterr()
+    (zpath,) = tmp_path.glob("*.zip")
+    with zipfile.ZipFile(zpath) as z:
+        summary = z.read("summary.txt").decode()
+        html = z.read("report.html").decode()
+    assert "The user saw: SELF_SIGNED_CERT_IN_CHAIN" in summary and "does not explain" in summary
+    assert "The user saw:" in html
+
+
+def main_check(argv):
+    from streamdoctor.cli import main
+
+    return main(argv)
