@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--user-clients", action="store_true",
                    help="also run your installed Claude Code, Node SDK and curl once each with a short prompt "
                         "(they use their own sign-in and may use your quota)")
+    c.add_argument("--read-client-logs", action="store_true",
+                   help="with your consent: read Claude Code's recent debug logs and session errors on this computer "
+                        "(only redacted network lines go into the report)")
+    c.add_argument("--error", metavar="TEXT", type=_error_text,
+                   help="the error you saw (e.g. \"API Error: Connection closed mid-response\"): the verdict says "
+                        "whether what was measured explains it")
     c.set_defaults(func=cmd_check)
 
     i = sub.add_parser("idle", help="measure after how long silent connections to the API are cut, and how")
@@ -128,6 +134,16 @@ def _add_target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ca-file", metavar="PEM", help="also trust this CA for this run (never installed)")
     p.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)  # as for check: scaled-down limits for the netlab
+
+
+def _error_text(text: str) -> str:
+    from .error_texts import MAX_TEXT, clean
+
+    if not clean(text):
+        raise argparse.ArgumentTypeError("give the error text you saw, e.g. --error \"Request timed out\"")
+    if len(text) > 4 * MAX_TEXT:
+        raise argparse.ArgumentTypeError(f"that is more than {4 * MAX_TEXT} characters: paste the error line only")
+    return text
 
 
 def _probe_option(text: str) -> tuple[str, float]:
@@ -235,6 +251,10 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
     if cancel.cancelled:
         print("Cancelled.", file=sys.stderr)
         return EXIT_UNTESTED
+    if getattr(args, "read_client_logs", False):
+        from .probes.claude_logs import read_claude_logs
+
+        results = [*results, read_claude_logs()]
     verdict = diagnose(results, base_url)
     report = Report(
         target={"base_url": base_url, "lab_profile": args.lab or "", "quick": bool(args.quick)},
@@ -242,6 +262,11 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
         verdict=verdict,
         app_version=__version__,
     )
+    if getattr(args, "error", None):
+        from .error_texts import relate
+
+        clients = next((r.data for r in results if r.probe == "env.clients" and isinstance(r.data, dict)), None)
+        report.target["user_error"] = relate(args.error, verdict, clients)
     if args.json:
         from . import matrix
 
@@ -343,6 +368,9 @@ def print_report(report: Report, out: TextIO) -> None:
     print_matrix(report, out)
     v = report.verdict
     print(f"\nVerdict: {v.overall.value.upper()}: {v.headline}", file=out)
+    seen = report.target.get("user_error")
+    if isinstance(seen, dict) and seen.get("sentence"):
+        print(f"\n  What you saw: {seen['sentence']}", file=out)
     for f in v.findings:
         if f.severity is Severity.INFO and v.overall.value != "healthy":
             continue

@@ -10,8 +10,8 @@ a half-finished install (killed, timed out) is never taken for a cached one.
     prefix = install_npm_package("@anthropic-ai/claude-code@2.1.197")   # prefix/node_modules/.bin/claude
     argv = claude_code_command("2.1.197")                                # [binary] or [node, cli.js]
 
-Claude Code has shipped two ways: up to 2.1.100 (at least) the package's `bin` is `cli.js`, a Node script; newer
-versions (2.1.197 and later, checked with `npm view @anthropic-ai/claude-code@X bin`) point `bin` at
+Claude Code has shipped two ways: up to 2.1.112 the package's `bin` is `cli.js`, a Node script; from 2.1.113
+(changelog; checked with `npm view @anthropic-ai/claude-code@X bin`) `bin` points at
 `bin/claude.exe`, a native (Bun) executable put there from the platform package in `optionalDependencies`
 (`@anthropic-ai/claude-code-linux-x64` and friends). Both are handled.
 """

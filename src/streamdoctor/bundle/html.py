@@ -124,6 +124,10 @@ def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str
     parts.append(f'<section class="verdict {e(v.overall.value)}" id="verdict"><div class="label">'
                  f"{e(VERDICT_LABEL.get(v.overall, v.overall.value))}</div>"
                  f'<p class="headline">{e(v.headline)}</p></section>')
+    seen = report.target.get("user_error")
+    if isinstance(seen, dict) and seen.get("sentence"):  # check --error / the wizard's "What did you see?"
+        parts.append(f'<p class="seen"><b>The user saw:</b> {e(str(seen.get("text", "")))}<br>'
+                     f'{e(str(seen["sentence"]))}</p>')
 
     changes = facts.network_changes(report)
     items = "".join(f'<li><div class="what">{e(c.title)}</div><div>{e(c.detail)}</div></li>' for c in changes)

@@ -2,6 +2,7 @@
 
 from . import (
     causes,  # noqa: F401
+    claude_code,  # noqa: F401
     environment,  # noqa: F401
     idle,  # noqa: F401
     matrix,  # noqa: F401

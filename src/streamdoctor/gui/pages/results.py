@@ -43,6 +43,10 @@ class ResultsPage(QWizardPage):
         layout.addWidget(self.headline)
         self.matrix = MatrixTable()  # each variable tried both ways; hidden when nothing was varied
         layout.addWidget(self.matrix)
+        self.seen_label = wrapped_label()
+        self.seen_label.setAccessibleName(self.tr("Does this explain what you saw"))
+        self.seen_label.setVisible(False)
+        layout.addWidget(self.seen_label)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setAccessibleName(self.tr("Findings"))
@@ -76,6 +80,10 @@ class ResultsPage(QWizardPage):
         if flipped and verdict.overall is Overall.PROBLEM:  # the headline names the variable that decides it
             self.headline.setText(self.headline.text() + " " + self.tr("What changes the outcome here: {v}.").format(
                 v=", ".join(flipped)))
+        seen = report.target.get("user_error")
+        self.seen_label.setText(self.tr("What you saw: {sentence}").format(sentence=seen["sentence"])
+                                if isinstance(seen, dict) and seen.get("sentence") else "")
+        self.seen_label.setVisible(bool(self.seen_label.text()))
         container = QWidget()
         box = QVBoxLayout(container)
         self.cards = []
