@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from fixreports import proxy_report
-from hypothesis import example, HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from streamdoctor.errors import UserError
