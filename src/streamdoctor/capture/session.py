@@ -18,13 +18,9 @@ import threading
 import time
 from typing import Any
 
-from ..fixes.elevate import PKEXEC_DENIED, PKEXEC_DISMISSED, helper_argv, is_admin
+from ..fixes.elevate import PKEXEC_DENIED, PKEXEC_DISMISSED, helper_argv, helper_cwd, helper_env, is_admin
 from .packet import TcpPacket, parse_ipv4_tcp
 
-# Confined like every helper start (elevate.py): a folder only root can write, and no variable of the caller's,
-# so nothing planted in the user's folder or environment is imported or obeyed as root.
-HELPER_CWD = "/"
-HELPER_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 READY_TIMEOUT_S = 120.0  # the user may be typing a password into pkexec's prompt
 STOP_TIMEOUT_S = 10.0  # after stdin closes the helper finishes its current 0.2 s poll and prints
 
@@ -48,7 +44,9 @@ class CaptureSession:
         self._lines: list[str] = []
         self._ready = threading.Event()
         self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, text=True, cwd=HELPER_CWD, env=dict(HELPER_ENV))
+                                      stderr=subprocess.DEVNULL, text=True,
+                                      # confined like every helper start: nothing of the user's is obeyed as root
+                                      cwd=helper_cwd(), env=helper_env())
         self._reader = threading.Thread(target=self._read, name="capture-reader", daemon=True)
         self._reader.start()
         deadline = time.monotonic() + READY_TIMEOUT_S
