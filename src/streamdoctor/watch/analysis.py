@@ -89,8 +89,8 @@ def analyse(events: list[dict[str, Any]], states: dict[int, dict[str, Any]]) -> 
                         n == len(cuts) and share_t < 0.9):
                     nones = [f"none on {v} (watched {_fmt_duration(t)})" if attr == "network" else
                              f"none with {v} (watched {_fmt_duration(t)})"
-                             for v, t in sorted(exposure.items(), key=lambda kv: -kv[1]) if v not in with_value and t / observed
-                             >= MIN_EXPOSURE_NONE]
+                             for v, t in sorted(exposure.items(), key=lambda kv: -kv[1])
+                             if v not in with_value and t / observed >= MIN_EXPOSURE_NONE]
                     word = "on" if attr == "network" else "with"
                     text = f"{n} of {len(cuts)} cuts happened {word} {value}"
                     text += (f" ({_fmt_duration(exposure.get(value, 0.0))} of {_fmt_duration(observed)} watched)")
