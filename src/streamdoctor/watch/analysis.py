@@ -76,28 +76,35 @@ def analyse(events: list[dict[str, Any]], states: dict[int, dict[str, Any]]) -> 
         "families": dict(Counter(e.get("family") or "unknown" for e in cuts)),
         "correlations": [], "rechecks": {},
     }
-    if len(cuts) >= MIN_CUTS and observed > 0:
+    # A connection opened before a network change and dead after it was killed by the change itself (its
+    # address or route is gone): counted apart, so it does not make the new network look guilty.
+    casualties = [e for e in cuts if e.get("opened_before_change")]
+    out["change_casualties"] = len(casualties)
+    state_cuts = [e for e in cuts if not e.get("opened_before_change")]
+    if len(state_cuts) >= MIN_CUTS and observed > 0:
         for attr, label_of in STATE_ATTRS.items():
             exposure: dict[str, float] = {}
             for a, b, sid in segments:
                 key = label_of(states.get(sid or -1, {}))
                 exposure[key] = exposure.get(key, 0.0) + b - a
-            with_value = Counter(label_of(states.get(e.get("state_id") or -1, {})) for e in cuts)
+            with_value = Counter(label_of(states.get(e.get("state_id") or -1, {})) for e in state_cuts)
             for value, n in with_value.most_common(1):
                 share_t = exposure.get(value, 0.0) / observed
-                if n / len(cuts) >= ALL_BUT_SHARE and n / len(cuts) >= OVER_EXPOSURE * share_t or (
-                        n == len(cuts) and share_t < 0.9):
+                if n / len(state_cuts) >= ALL_BUT_SHARE and n / len(state_cuts) >= OVER_EXPOSURE * share_t or (
+                        n == len(state_cuts) and share_t < 0.9):
                     nones = [f"none on {v} (watched {_fmt_duration(t)})" if attr == "network" else
                              f"none with {v} (watched {_fmt_duration(t)})"
                              for v, t in sorted(exposure.items(), key=lambda kv: -kv[1])
                              if v not in with_value and t / observed >= MIN_EXPOSURE_NONE]
                     word = "on" if attr == "network" else "with"
-                    text = f"{n} of {len(cuts)} cuts happened {word} {value}"
+                    text = f"{n} of {len(state_cuts)} cuts happened {word} {value}"
                     text += (f" ({_fmt_duration(exposure.get(value, 0.0))} of {_fmt_duration(observed)} watched)")
                     if nones:
                         text += "; " + "; ".join(nones)
-                    out["correlations"].append({"id": f"{attr}", "value": value, "count": n, "total": len(cuts),
-                                                "exposure": round(share_t, 3), "text": text})
+                    out["correlations"].append({"id": attr, "value": value, "count": n,
+                                                "total": len(state_cuts), "exposure": round(share_t, 3),
+                                                "text": text})
+    if len(cuts) >= MIN_CUTS and observed > 0:
         for kind, words in (("wake", "after the laptop woke up (or the watch was frozen)"),
                             ("change", "after a network change")):
             windows, covered = _windows_after(events, kind, segments)
@@ -141,6 +148,9 @@ def summary_lines(a: dict[str, Any]) -> list[str]:
     if a["endings"]:
         lines.append("endings: " + ", ".join(f"{n} {ENDING_WORDS.get(k, k)}" for k, n in a["endings"].items()))
     lines += [c["text"] for c in a["correlations"]]
+    if a.get("change_casualties"):
+        lines.append(f"{a['change_casualties']} of the cuts were connections opened before a network change "
+                     "(the change ended them)")
     for verdict, n in a["rechecks"].items():
         lines.append(f"after {n} change(s)/wake(s): {verdict_text(verdict)}")
     return lines

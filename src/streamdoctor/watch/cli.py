@@ -43,6 +43,7 @@ def add_watch_parser(sub: Any) -> None:
     w.add_argument("--heartbeat", type=float, default=30.0, help=argparse.SUPPRESS)
     w.add_argument("--poll", type=float, default=5.0, help=argparse.SUPPRESS)
     w.add_argument("--response-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
+    w.add_argument("--connect-timeout", type=float, default=5.0, help=argparse.SUPPRESS)
     w.add_argument("--db", metavar="FILE", help="the record (default: watch.sqlite3 in the data folder)")
     w.add_argument("--notify", action="store_true", help="a desktop notification for every cut caught")
     w.add_argument("--status", action="store_true", help="print what the record says so far and exit")
@@ -133,12 +134,13 @@ def _config(args: argparse.Namespace, base_url: str, ca_file: str) -> WatchConfi
             raise UserError(f"--holds '{args.holds}' is not a list of seconds like 20,60") from None
         if not holds or any(not 0.5 <= h <= 3600 for h in holds):
             raise UserError("--holds: each hold must be between 0.5 and 3600 seconds")
-    for name in ("heartbeat", "poll", "response_timeout"):
+    for name in ("heartbeat", "poll", "response_timeout", "connect_timeout"):
         if not 0.2 <= getattr(args, name) <= 3600:
             raise UserError(f"--{name.replace('_', '-')} must be between 0.2 and 3600 seconds")
     return WatchConfig(base_url=base_url, holds_s=holds, heartbeat_s=args.heartbeat, state_poll_s=args.poll,
                        duration_s=args.duration, max_events=args.max_events, ca_file=ca_file,
-                       response_timeout_s=args.response_timeout, proxy=_client_proxy(base_url))
+                       response_timeout_s=args.response_timeout, connect_timeout_s=args.connect_timeout,
+                       proxy=_client_proxy(base_url))
 
 
 def _client_proxy(base_url: str) -> str | None:

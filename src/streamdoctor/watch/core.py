@@ -249,7 +249,7 @@ class Watcher:
                                            timeout=self.cfg.connect_timeout_s, cancel=self.cancel)
         except ConnectError as exc:
             slot.retry_at = time.monotonic() + self.cfg.heartbeat_s
-            self._outage(str(exc))
+            self._outage(str(exc), _ending_of(exc.__cause__))
             return
         slot.state, slot.response, slot.recheck = WAITING, b"", False
         slot.opened_mono = time.monotonic()
@@ -307,8 +307,7 @@ class Watcher:
             with socket.create_connection(target, timeout=self.cfg.connect_timeout_s):
                 pass
         except OSError as exc:
-            self._outage(f"cannot connect to {target[0]}:{target[1]}: {exc}",
-                         DROP if isinstance(exc, TimeoutError) else RESET)
+            self._outage(f"cannot connect to {target[0]}:{target[1]}: {exc}", _ending_of(exc))
             return
         if self.outage_since is not None:
             down = time.time() - self.outage_since
@@ -377,6 +376,15 @@ class Watcher:
         self.recheck = None
         self._event("recheck", {"reason": rc.reason, "old": rc.old, "fresh": rc.fresh,
                                 "verdict": recheck_verdict(rc.old, rc.fresh)})
+
+
+def _ending_of(exc: BaseException | None) -> str | None:
+    """How a failed connect ended: refused (an RST answered the SYN), timed out (dropped), or unknown."""
+    if isinstance(exc, ConnectionRefusedError | ConnectionResetError):
+        return RESET
+    if isinstance(exc, TimeoutError):
+        return DROP
+    return None
 
 
 def _request_once(ctx: ProbeContext, conn: RawConnection, timeout_s: float) -> dict[str, Any]:
