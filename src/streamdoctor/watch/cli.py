@@ -122,6 +122,7 @@ def _export(db: Path, folder: str) -> int:
 
 
 def _config(args: argparse.Namespace, base_url: str, ca_file: str) -> WatchConfig:
+    """The watch's settings from the arguments; bad values are a UserError before anything is opened."""
     if args.duration is not None and not 0 < args.duration <= MAX_DURATION_S:
         raise UserError(f"--duration {args.duration:g} is out of range; give 1 to {MAX_DURATION_S:.0f} seconds")
     if args.max_events is not None and args.max_events < 1:
@@ -169,6 +170,7 @@ def _signals(cancel: CancelToken) -> Iterator[None]:
 def _run(args: argparse.Namespace, db: Path) -> int:
     from ..cli import lab_or_real
 
+    _config(args, "http://127.0.0.1", "")  # validate first: bad input must not leave a record or a pid file
     other = running_pid(db)
     if other is not None:
         raise UserError(f"a watch is already running (pid {other}); stop it with `streamdoctor watch --stop`")
