@@ -10,7 +10,7 @@ from pathlib import Path
 
 from streamdoctor.cancel import CancelToken
 from streamdoctor.lab import LabRuntime, get_profile
-from streamdoctor.watch.core import Watcher, WatchConfig
+from streamdoctor.watch.core import WatchConfig, Watcher
 from streamdoctor.watch.store import Store
 
 
