@@ -36,7 +36,8 @@ def test_clean_network_has_no_cut_and_max_events_bounds_the_run(tmp_path: Path) 
     events, _ = _watch("clean", tmp_path, holds_s=[1.0], duration_s=4.0)
     assert not [e for e in events if e["kind"] in ("cut", "outage")]
     assert time.monotonic() - t0 < 20
-    events, _ = _watch("idle-drop", tmp_path, holds_s=[4.5], duration_s=60.0, max_events=2)
+    (tmp_path / "drop").mkdir()
+    events, _ = _watch("idle-drop", tmp_path / "drop", holds_s=[4.5], duration_s=60.0, max_events=2)
     assert [e["kind"] for e in events] == ["start", "cut", "stop"]
     assert events[-2]["ending"] == "drop"
 
@@ -51,3 +52,32 @@ def test_cancel_stops_the_watch_within_a_tick(tmp_path: Path) -> None:
         cancel.cancel()
         t.join(5.0)
         assert not t.is_alive()
+
+
+def test_export_writes_the_bundle_with_timeline_and_findings(tmp_path: Path, monkeypatch: object) -> None:
+    import json
+    import zipfile
+
+    from streamdoctor.cli import main
+
+    db = tmp_path / "w.sqlite3"
+    with LabRuntime(get_profile("idle-reset")) as lab, Store(db) as store:
+        cfg = WatchConfig(base_url=lab.url, holds_s=[5.0], heartbeat_s=1.0, duration_s=8.0, wifi=False,
+                          processes=False, connect_timeout_s=2.0, response_timeout_s=2.0)
+        Watcher(cfg, store, CancelToken()).run()
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["watch", "--db", str(db), "--export", str(out)]) == 0
+    (zip_path,) = out.glob("*.zip")
+    with zipfile.ZipFile(zip_path) as z:
+        names = z.namelist()
+        assert "charts/watch-timeline.svg" in names
+        svg = z.read("charts/watch-timeline.svg").decode()
+        assert "Background watch" in svg and svg.count("✕") >= 2  # the cuts (and the legend's mark)
+        html = z.read("report.html").decode()
+        assert 'id="chart-watch-timeline"' in html
+        report = json.loads(z.read("report.json"))
+    rules = {f["rule"] for f in report["verdict"]["findings"]}
+    assert "watch.correlations" in rules
+    watch = next(r for r in report["results"] if r["probe"] == "watch")
+    assert watch["data"]["analysis"]["endings"].get("reset", 0) >= 1

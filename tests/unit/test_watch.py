@@ -230,3 +230,29 @@ def test_bad_watch_input_is_one_line_and_exit_2(argv: list[str], words: str, tmp
     assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "data" / "watch.sqlite3.pid").exists()
     assert not (tmp_path / "data" / "watch.sqlite3").exists()
+
+
+def test_rules_turn_correlations_and_rechecks_into_findings() -> None:
+    from streamdoctor.diagnosis import diagnose
+    from streamdoctor.model import ProbeResult, Status
+    from streamdoctor.watch.svg import render
+    from streamdoctor.watch.timeline import build
+
+    ev = [_ev(1, 0, "start", 1), _ev(2, 3600, "change", 2)]
+    ev += [_ev(3 + k, 3700 + 300 * k, "cut", 2, ending="reset", family="ipv4") for k in range(6)]
+    ev += [_ev(20, 7300, "change", 1), _ev(21, 7305, "recheck", 1, verdict="sticky", reason="after a network change"),
+           _ev(22, 9000, "outage", 1), _ev(23, 9060, "recovered", 1), _ev(24, 9100, "wake", 1),
+           _ev(25, 14400, "stop", 1)]
+    states = {1: HOME, 2: VPN}
+    a = analysis.analyse(ev, states)
+    verdict = diagnose([ProbeResult("watch", Status.FAIL, "x", data={"analysis": a, "events": ev})])
+    by_cause = {f.cause: f for f in verdict.findings}
+    assert by_cause["watch-vpn"].plain.startswith("6 of 6 cuts happened with GlobalProtect")
+    assert "GlobalProtect" in by_cause["watch-vpn"].ask_it
+    assert by_cause["sticky-after-change"].failure_mode == 16
+    assert "restart" in by_cause["sticky-after-change"].title
+    tl = build(ev, states)
+    assert tl is not None and len(tl.cuts) == 6 and tl.outages == [(9000, 9060)] and tl.wakes == [9100]
+    assert {b[2] for b in tl.bands} == {"Wi-Fi Home · no VPN", "Wi-Fi Office · GlobalProtect"}
+    svg = render(tl)
+    assert svg.startswith("<svg") and "hours since the watch started" in svg and "6 cuts" in svg

@@ -5,4 +5,5 @@ from . import (
     idle,  # noqa: F401
     network,  # noqa: F401
     stream,  # noqa: F401
+    watch,  # noqa: F401
 )
