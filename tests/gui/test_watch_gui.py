@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor
 from streamdoctor.gui.watch_tray import WatchTray
 from streamdoctor.gui.widgets.watch_timeline import WatchTimeline
 from streamdoctor.watch import launch
-from streamdoctor.watch.cli import running_pid
+from streamdoctor.watch.pidfile import running_pid
 from streamdoctor.watch.store import Store
 from streamdoctor.watch.timeline import build
 
@@ -63,6 +63,7 @@ def test_tray_reads_the_record_off_the_gui_thread(qtbot, tmp_path: Path) -> None
     tray.refresh()
     qtbot.waitUntil(lambda: "3 cuts" in tray.status_action.text(), timeout=10_000)
     assert tray.status_action.text().startswith("Not watching")
+    tray.show_window()
     assert "3 cuts" in tray.window.summary.text()
     assert tray.window.timeline.timeline is not None and len(tray.window.timeline.timeline.cuts) == 3
     tray.window.close()

@@ -13,37 +13,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Slot
 from PySide6.QtGui import QAction, QIcon
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLayout, QMenu, QSystemTrayIcon, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from ..watch import launch
-from ..watch.report import status_snapshot
-from .widgets.watch_timeline import WatchTimeline
 from .workers import Task
 
 REFRESH_MS = 5_000  # the record changes at most every few seconds; reading it is a few ms in a worker
 NOTIFY_MS = 8_000
-
-
-class WatchWindow(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(self.tr("Stream Doctor: background watch"))
-        layout = QVBoxLayout(self)
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # new text must not resize the window
-        self.timeline = WatchTimeline(self)
-        self.summary = QLabel(self.tr("Starting the watch…"))
-        self.summary.setWordWrap(True)
-        self.summary.setAccessibleName(self.tr("What the watch found"))
-        layout.addWidget(self.timeline)
-        layout.addWidget(self.summary)
-        self.resize(720, 320)
-
-    def show_status(self, status: dict[str, Any]) -> None:
-        if status.get("missing"):
-            self.summary.setText(self.tr("Nothing recorded yet."))
-            return
-        self.timeline.set_timeline(status.get("timeline"))
-        self.summary.setText("\n".join(status.get("lines") or []))
 
 
 class WatchTray(QObject):
@@ -51,7 +27,7 @@ class WatchTray(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.base_url, self.lab, self.db = base_url, lab, db
-        self.window = WatchWindow()
+        self.window: Any = None  # the timeline window, made on first show (the wizard's start pays nothing)
         self.tray = QSystemTrayIcon(icon if icon is not None and not icon.isNull() else
                                     QApplication.windowIcon(), self)
         self.menu = QMenu()
@@ -78,6 +54,7 @@ class WatchTray(QObject):
         self.timer.timeout.connect(self.refresh)
         self.tasks: list[Task] = []  # referenced until finished (house rule for QRunnables)
         self.busy = False
+        self.last_status: dict[str, Any] | None = None
         self.last_cut_id: int | None = None
         self.pid: int | None = None
 
@@ -92,6 +69,12 @@ class WatchTray(QObject):
 
     @Slot()
     def show_window(self) -> None:
+        if self.window is None:
+            from .watch_window import WatchWindow
+
+            self.window = WatchWindow()
+            if self.last_status is not None:
+                self.window.show_status(self.last_status)
         self.window.show()
 
     @Slot(QSystemTrayIcon.ActivationReason)
@@ -104,6 +87,8 @@ class WatchTray(QObject):
         if self.busy:  # one read at a time: a slow disk must not pile reads up
             return
         self.busy = True
+        from ..watch.status import status_snapshot  # on the first refresh, not at the wizard's start
+
         task = Task(status_snapshot, self.db)
         task.signals.done.connect(self.on_status)
         task.signals.failed.connect(self.on_failed)
@@ -119,7 +104,9 @@ class WatchTray(QObject):
                 self.tr("Not watching ({0} cuts recorded)").format(a.get("cuts", 0)))
         self.status_action.setText(text)
         self.tray.setToolTip("\n".join(status.get("lines") or [text]))
-        self.window.show_status(status)
+        self.last_status = status
+        if self.window is not None:
+            self.window.show_status(status)
         cut = status.get("last_cut")
         if cut is not None and cut["id"] != self.last_cut_id:
             if self.last_cut_id is not None and self.notify_action.isChecked():
@@ -151,4 +138,5 @@ class WatchTray(QObject):
         self.login_action.setChecked(False)
         self.login_action.blockSignals(False)
         self.tray.hide()
-        self.window.close()
+        if self.window is not None:
+            self.window.close()

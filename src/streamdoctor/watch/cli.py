@@ -26,6 +26,7 @@ from ..fixes.atomic import atomic_write
 from .analysis import ENDING_WORDS, analyse, summary_lines
 from .core import WatchConfig, Watcher, holds_for_cut
 from .notify import notify
+from .pidfile import pid_file, running_pid
 from .store import Store, StoreError, default_path
 
 MAX_DURATION_S = 90 * 86400.0  # --duration beyond a quarter is a typo
@@ -55,21 +56,6 @@ def add_watch_parser(sub: Any) -> None:
 
 def _db(args: argparse.Namespace) -> Path:
     return Path(args.db).expanduser() if args.db else default_path()
-
-
-def pid_file(db: Path) -> Path:
-    return db.with_name(db.name + ".pid")
-
-
-def running_pid(db: Path) -> int | None:
-    """The pid of the watch writing `db`, if one runs (a stale file of a killed watch is ignored)."""
-    try:
-        pid = int(json.loads(pid_file(db).read_text())["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    import psutil
-
-    return pid if pid != os.getpid() and psutil.pid_exists(pid) else None
 
 
 def cmd_watch(args: argparse.Namespace) -> int:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import plistlib
 import shlex
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from ..fixes.atomic import atomic_write
-from .cli import running_pid
+from .pidfile import running_pid
 from .store import default_path
 
 AUTOSTART_NAME = "streamdoctor-watch"
@@ -87,6 +85,8 @@ def desktop_entry(argv: list[str]) -> str:
 
 
 def launch_agent(argv: list[str]) -> bytes:
+    import plistlib  # only on macOS, only when asked
+
     return plistlib.dumps({"Label": MAC_LABEL, "ProgramArguments": argv, "RunAtLoad": True,
                            "ProcessType": "Background"})
 
@@ -99,6 +99,8 @@ def enable_autostart(argv: list[str], home: Path | None = None) -> str:
         with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
             winreg.SetValueEx(key, "StreamDoctorWatch", 0, winreg.REG_SZ, subprocess.list2cmdline(argv))
         return f"HKCU\\{RUN_KEY}\\StreamDoctorWatch"
+    from ..fixes.atomic import atomic_write  # here: the tray imports this module at the wizard's start
+
     path = autostart_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = launch_agent(argv) if sys.platform == "darwin" else desktop_entry(argv).encode()

@@ -46,21 +46,3 @@ def analysis_of(data: dict[str, Any]) -> dict[str, Any]:
     a = data.get("analysis")
     return a if isinstance(a, dict) else {}
 
-
-def status_snapshot(db: Path | None = None) -> dict[str, Any]:
-    """What the tray shows: the analysis, the timeline, the newest cut's id, whether a watch runs. Read in a
-    worker thread (it opens the database); returns {"missing": True} before the first watch."""
-    from .cli import running_pid
-    from .store import default_path
-    from .timeline import build
-
-    db = db or default_path()
-    if not db.exists():
-        return {"missing": True, "running": running_pid(db) is not None}
-    with Store(db, readonly=True) as store:
-        events = [e.as_dict() for e in store.events()][-MAX_EXPORTED_EVENTS:]
-        states = store.states()
-    cuts = [e for e in events if e["kind"] == "cut"]
-    return {"missing": False, "running": running_pid(db) is not None, "analysis": analyse(events, states),
-            "timeline": build(events, states), "last_cut": cuts[-1] if cuts else None,
-            "lines": summary_lines(analyse(events, states))}

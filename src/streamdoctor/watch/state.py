@@ -11,12 +11,10 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
-import urllib.request
 from typing import Any
 
 from ..platform.agents import load_agents, match_adapter, match_process
 from ..platform.wifi import wifi_name
-from ..probes.idle import _safe_proxy
 
 SLOW_REFRESH_S = 300.0  # the Wi-Fi name and the VPN processes rarely change without the addresses changing
 ROUTE_PROBE_PORT = 443  # a UDP connect() only picks a route; no packet is sent
@@ -80,9 +78,13 @@ class StateReader:
         src4, src6 = _route_source(addrs, socket.AF_INET), _route_source(addrs, socket.AF_INET6)
         via = next((name for name, ips in up.items() for ip in ips if ip in (src4, src6)), None)
         vpn = sorted({a.name for name in up for m in [match_adapter(name)] if m for a in [m[0]] if not a.weak})
+        import urllib.request
+
         proxies = {}
         with contextlib.suppress(Exception):
             proxies = urllib.request.getproxies()
+        from ..probes.idle import _safe_proxy  # here, not at the top: the tray imports this module at start
+
         proxy = _safe_proxy(proxies.get("https") or proxies.get("all"))
         return {"interfaces": up, "default_route": gateways, "api_route": {"interface": via, "ipv4_source": src4,
                 "ipv6_source": src6}, "families": sorted({"ipv4" if f == socket.AF_INET else "ipv6"
