@@ -81,3 +81,18 @@ def test_export_writes_the_bundle_with_timeline_and_findings(tmp_path: Path, mon
     assert "watch.correlations" in rules
     watch = next(r for r in report["results"] if r["probe"] == "watch")
     assert watch["data"]["analysis"]["endings"].get("reset", 0) >= 1
+
+
+def test_with_a_key_a_short_real_stream_runs_now_and_then_and_its_cut_is_recorded(tmp_path: Path) -> None:
+    from streamdoctor.lab import LAB_API_KEY
+
+    events, _ = _watch("midstream-reset", tmp_path, holds_s=[60.0], duration_s=20.0, stream_every_s=1.0,
+                       stream_max_tokens=2000,  # the lab resets 4 KB into the answer
+                       api_key=LAB_API_KEY)
+    streams = [e for e in events if e["kind"] == "stream"]
+    assert streams and streams[0]["outcome"] == "reset" and streams[0]["ending"] == "reset", events
+    assert not [e for e in events if e["kind"] == "cut"]  # the held connection was fine all along
+    (tmp_path / "clean").mkdir()
+    events, w = _watch("clean", tmp_path / "clean", holds_s=[60.0], duration_s=6.0, stream_every_s=2.0,
+                       api_key=LAB_API_KEY)
+    assert not [e for e in events if e["kind"] == "stream"]

@@ -71,6 +71,7 @@ def analyse(events: list[dict[str, Any]], states: dict[int, dict[str, Any]]) -> 
     out: dict[str, Any] = {
         "cuts": len(cuts), "outages": sum(1 for e in events if e["kind"] == "outage"),
         "wakes": sum(1 for e in events if e["kind"] == "wake"),
+        "streams_failed": sum(1 for e in events if e["kind"] == "stream"),
         "changes": sum(1 for e in events if e["kind"] == "change"), "observed_s": round(observed, 1),
         "endings": dict(Counter(e.get("ending") or "unknown" for e in cuts)),
         "families": dict(Counter(e.get("family") or "unknown" for e in cuts)),
@@ -145,6 +146,8 @@ def summary_lines(a: dict[str, Any]) -> list[str]:
     """The analysis in a few lines for the terminal and the tray's tooltip."""
     lines = [f"{a['cuts']} cuts, {a['outages']} outages, {a['changes']} network changes, {a['wakes']} wakes "
              f"in {_fmt_duration(a['observed_s'])} watched"]
+    if a.get("streams_failed"):
+        lines.append(f"{a['streams_failed']} of the occasional test streams failed")
     if a["endings"]:
         lines.append("endings: " + ", ".join(f"{n} {ENDING_WORDS.get(k, k)}" for k, n in a["endings"].items()))
     lines += [c["text"] for c in a["correlations"]]

@@ -45,6 +45,9 @@ def add_watch_parser(sub: Any) -> None:
     w.add_argument("--poll", type=float, default=5.0, help=argparse.SUPPRESS)
     w.add_argument("--response-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
     w.add_argument("--connect-timeout", type=float, default=5.0, help=argparse.SUPPRESS)
+    w.add_argument("--stream-every", type=float, metavar="MIN", help="with ANTHROPIC_API_KEY: a short real "
+                   "streamed answer every MIN minutes (costs a few tokens each)")
+    w.add_argument("--model", help=argparse.SUPPRESS)
     w.add_argument("--db", metavar="FILE", help="the record (default: watch.sqlite3 in the data folder)")
     w.add_argument("--notify", action="store_true", help="a desktop notification for every cut caught")
     w.add_argument("--status", action="store_true", help="print what the record says so far and exit")
@@ -121,13 +124,31 @@ def _config(args: argparse.Namespace, base_url: str, ca_file: str) -> WatchConfi
             raise UserError(f"--holds '{args.holds}' is not a list of seconds like 20,60") from None
         if not holds or any(not 0.5 <= h <= 3600 for h in holds):
             raise UserError("--holds: each hold must be between 0.5 and 3600 seconds")
+    stream_every = None
+    if args.stream_every is not None:
+        if not 0.01 <= args.stream_every <= 24 * 60:
+            raise UserError("--stream-every must be between 0.01 and 1440 minutes")
+        stream_every = args.stream_every * 60
     for name in ("heartbeat", "poll", "response_timeout", "connect_timeout"):
         if not 0.2 <= getattr(args, name) <= 3600:
             raise UserError(f"--{name.replace('_', '-')} must be between 0.2 and 3600 seconds")
     return WatchConfig(base_url=base_url, holds_s=holds, heartbeat_s=args.heartbeat, state_poll_s=args.poll,
                        duration_s=args.duration, max_events=args.max_events, ca_file=ca_file,
                        response_timeout_s=args.response_timeout, connect_timeout_s=args.connect_timeout,
-                       proxy=_client_proxy(base_url))
+                       proxy=_client_proxy(base_url), stream_every_s=stream_every, api_key=_api_key(args),
+                       model=args.model or "")
+
+
+def _api_key(args: argparse.Namespace) -> str:
+    """The key for the occasional stream: the environment's, or the lab's own in a lab run. Never stored."""
+    key = os.environ.get("ANTHROPIC_API_KEY", "")
+    if not key and args.lab:
+        from ..lab import LAB_API_KEY
+
+        key = LAB_API_KEY
+    if args.stream_every is not None and not key:
+        raise UserError("--stream-every needs an API key in ANTHROPIC_API_KEY")
+    return key
 
 
 def _client_proxy(base_url: str) -> str | None:

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import select
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,7 +46,9 @@ MIN_HOLD_S = 20.0  # shorter holds cost a handshake every few seconds for little
 TICK_S = 1.0  # the longest select() wait: cancel, state and clock checks run at least this often
 STATS_EVERY_S = 600.0  # one "stats" row per 10 min: the proof the watch was alive in quiet hours
 PRUNE_EVERY_S = 3600.0
-RECHECK_TIMEOUT_S = 15.0  # a recheck waits this long for the pre-change connection's answer
+RECHECK_TIMEOUT_S = 15.0
+STREAM_FIRST_BYTE_S, STREAM_STALL_S = 60.0, 30.0  # a short answer: longer waits mean it is not streaming
+STREAM_JOIN_S = 5.0  # a recheck waits this long for the pre-change connection's answer
 WAITING, SENT = "waiting", "sent"
 FAMILY: dict[int, str] = {int(socket.AF_INET): "ipv4", int(socket.AF_INET6): "ipv6"}
 
@@ -73,6 +77,10 @@ class WatchConfig:
     wifi: bool = True
     processes: bool = True
     events_source: bool = True  # use the OS's change events where available (else poll)
+    api_key: str = ""  # with a key (and stream_every_s), a short real stream now and then
+    stream_every_s: float | None = None
+    stream_max_tokens: int = 64  # a short answer: enough to see it stream, a few tokens' cost
+    model: str = ""
 
 
 @dataclass
@@ -130,6 +138,9 @@ class Watcher:
         self.recheck: _Recheck | None = None
         self.last_change_mono = -1e9
         self.last_wake_wall: float | None = None
+        self.streams: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self.stream_thread: threading.Thread | None = None
+        self.streams_ok = 0
 
     # --- recording ------------------------------------------------------------------------------------
 
@@ -158,6 +169,7 @@ class Watcher:
                               "target": f"{self.host}:{self.port}", "change_source": self.changes.name})
         next_state = next_beat = time.monotonic()
         next_stats, next_prune = t0 + STATS_EVERY_S, t0
+        next_stream = t0 + (self.cfg.stream_every_s or 0)
         last_stats_cycles = 0
         try:
             while not self._done(t0):
@@ -177,8 +189,13 @@ class Watcher:
                 self._run_recheck()
                 for slot in self.slots:
                     self._tend(slot)
+                if self.cfg.stream_every_s and self.cfg.api_key and now >= next_stream:
+                    self._start_stream()
+                    next_stream = now + self.cfg.stream_every_s
+                self._drain_streams()
                 if now >= next_stats:
-                    self._event("stats", {"cycles_ok": self.summary.cycles_ok - last_stats_cycles})
+                    self._event("stats", {"cycles_ok": self.summary.cycles_ok - last_stats_cycles,
+                                          "streams_ok": self.streams_ok})
                     last_stats_cycles, next_stats = self.summary.cycles_ok, now + STATS_EVERY_S
                 if now >= next_prune:
                     self.store.prune()
@@ -189,6 +206,10 @@ class Watcher:
                 if slot.conn is not None:
                     slot.conn.close()
             self.changes.close()
+            if self.stream_thread is not None:
+                self.stream_thread.join(STREAM_JOIN_S)  # the shared cancel token ends it; bounded anyway
+                with contextlib.suppress(Exception):
+                    self._drain_streams()  # a stream that ended while we stopped is still news
             self.summary.duration_s = round(time.monotonic() - t0, 3)
             with contextlib.suppress(Exception):
                 self.store.add_event("stop", {"duration_s": self.summary.duration_s,
@@ -213,6 +234,48 @@ class Watcher:
         for conn in ready:
             slot = next(s for s in live if s.conn is conn)
             self._readable(slot)
+
+    # --- the occasional real stream (with a key) ------------------------------------------------------
+
+    def _start_stream(self) -> None:
+        if self.stream_thread is not None and self.stream_thread.is_alive():
+            return  # the previous one is still running: never two at once
+        self.stream_thread = threading.Thread(target=self._stream_once, name="watch-stream", daemon=True)
+        self.stream_thread.start()
+
+    def _stream_once(self) -> None:
+        """A short streamed answer through the SDK's own stack (probes/stream.py), in a thread; the loop reads
+        its outcome from the queue, so a slow answer never delays the watch of the held connections."""
+        from ..probes.stream import COMPLETED, StreamProbe
+
+        ctx = ProbeContext(base_url=self.cfg.base_url, api_key=self.cfg.api_key, ca_file=self.cfg.ca_file,
+                           proxy=self.cfg.proxy or "", max_tokens=self.cfg.stream_max_tokens,
+                           first_byte_timeout_s=STREAM_FIRST_BYTE_S, stall_timeout_s=STREAM_STALL_S,
+                           options={"sdk_retry_check": False})
+        if self.cfg.model:
+            ctx.model = self.cfg.model
+        try:
+            r = StreamProbe().run(ctx, lambda _p: None, self.cancel)
+        except Exception as exc:  # an internal error is not a network verdict: logged, not recorded as a cut
+            log.warning("watch stream failed internally: %s", exc, exc_info=True)
+            return
+        d = r.data or {}
+        log.info("watch stream: %s (%s)", d.get("outcome"), r.summary)
+        self.streams.put({"ok": d.get("outcome") == COMPLETED, "outcome": d.get("outcome"),
+                          "http_status": d.get("http_status"), "total_s": d.get("total_s"),
+                          "silence_before_end_s": d.get("silence_before_end_s")})
+
+    def _drain_streams(self) -> None:
+        while True:
+            try:
+                s = self.streams.get_nowait()
+            except queue.Empty:
+                return
+            if s["ok"]:
+                self.streams_ok += 1
+            elif s.get("outcome") != "cancelled":
+                ending = {"reset": RESET, "closed": "fin", "stalled": DROP}.get(str(s.get("outcome")))
+                self._event("stream", {k: v for k, v in s.items() if k != "ok"}, ending=ending)
 
     # --- state ------------------------------------------------------------------------------------------
 

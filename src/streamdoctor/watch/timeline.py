@@ -44,7 +44,7 @@ def build(events: list[dict[str, Any]], states: dict[Any, dict[str, Any]]) -> Ti
             if current is not None and current[0] < t:
                 tl.bands.append((current[0], t, current[1]))
             current = (t, label)
-        if kind == "cut":
+        if kind in ("cut", "stream"):  # a real stream cut is a cut too
             tl.cuts.append((t, str(e.get("ending") or "")))
         elif kind == "outage":
             down_since = t
