@@ -15,7 +15,6 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
-from ..watch import launch
 from .workers import Task
 
 REFRESH_MS = 5_000  # the record changes at most every few seconds; reading it is a few ms in a worker
@@ -39,7 +38,6 @@ class WatchTray(QObject):
         self.notify_action.setCheckable(True)
         self.login_action = QAction(self.tr("Start watching at login"), self.menu)
         self.login_action.setCheckable(True)
-        self.login_action.setChecked(launch.autostart_enabled())
         self.login_action.toggled.connect(self.set_autostart)
         remove = QAction(self.tr("Stop watching and remove"), self.menu)
         remove.triggered.connect(self.stop_and_remove)
@@ -59,6 +57,12 @@ class WatchTray(QObject):
         self.pid: int | None = None
 
     def start(self) -> None:
+        # The watch's modules load here, on the click, not when the wizard starts.
+        from ..watch import launch
+
+        self.login_action.blockSignals(True)
+        self.login_action.setChecked(launch.autostart_enabled())
+        self.login_action.blockSignals(False)
         self.pid = launch.start(self.base_url, self.lab, self.db)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray.show()
@@ -123,6 +127,8 @@ class WatchTray(QObject):
 
     @Slot(bool)
     def set_autostart(self, on: bool) -> None:
+        from ..watch import launch
+
         if on:
             launch.enable_autostart(launch.watch_argv(self.base_url, self.lab))
         else:
@@ -130,6 +136,8 @@ class WatchTray(QObject):
 
     @Slot()
     def stop_and_remove(self) -> None:
+        from ..watch import launch
+
         self.timer.stop()
         task = Task(launch.remove_all, self.db)  # waits (bounded) for the watch to end: not on this thread
         self.tasks.append(task)
