@@ -112,7 +112,11 @@ def test_watch_catches_switched_cuts_and_names_the_vpn(uplinks: netlab.UplinksSc
 
     recorded_changes = [e for e in events if e["kind"] == "change"]
     for t in changes:
-        assert any(t - 0.5 <= e["t"] <= t + 3 for e in recorded_changes), (t - t0, recorded_changes)
+        near = [e for e in recorded_changes if t - 0.5 <= e["t"] <= t + 3]
+        assert near, (t - t0, recorded_changes)
+        # what changed is named: the VPN adapter came or went, and the default route moved
+        assert {"vpn_adapters", "default_route"} <= set(near[0]["what"]), near[0]
+        assert near[0]["reasons"], near[0]  # seen from the kernel's own announcement (netlink), not a poll
 
     a = analyse(events, states)
     vpn = next((c for c in a["correlations"] if c["id"] == "vpn"), None)

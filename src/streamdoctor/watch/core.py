@@ -224,14 +224,20 @@ class Watcher:
         for s in live:
             wait = min(wait, (s.conn.last_io + s.hold_s - now) if s.state == WAITING and s.conn else s.deadline - now)
         wait = max(0.0, wait)
-        if not live:
+        watched: list[Any] = [s.conn for s in live if s.conn is not None]
+        events_sock = getattr(self.changes, "sock", None)  # the OS's change events wake the loop at once
+        if events_sock is not None:
+            watched.append(events_sock)
+        if not watched:
             self.cancel.wait(wait)
             return
         try:
-            ready, _, _ = select.select([s.conn for s in live if s.conn is not None], [], [], wait)
+            ready, _, _ = select.select(watched, [], [], wait)
         except (OSError, ValueError):
             return
         for conn in ready:
+            if conn is events_sock:
+                continue  # read by the next turn's changes.wait(0)
             slot = next(s for s in live if s.conn is conn)
             self._readable(slot)
 
@@ -280,7 +286,7 @@ class Watcher:
     # --- state ------------------------------------------------------------------------------------------
 
     def _read_state(self, reasons: list[str], force: bool = False) -> None:
-        state = self.reader.read(force_slow=force or bool(reasons))
+        state = self.reader.read(force_slow=force)  # the slow parts refresh by themselves when the fast part changed
         if not force and comparable(state) == comparable(self.state):
             return
         before = self.state
