@@ -256,3 +256,16 @@ def test_rules_turn_correlations_and_rechecks_into_findings() -> None:
     assert {b[2] for b in tl.bands} == {"Wi-Fi Home · no VPN", "Wi-Fi Office · GlobalProtect"}
     svg = render(tl)
     assert svg.startswith("<svg") and "hours since the watch started" in svg and "6 cuts" in svg
+
+
+def test_a_slow_turn_of_the_callers_own_work_is_not_a_freeze() -> None:
+    c = _Clocks()
+    j = netchange.ClockJumps(1.0, mono=lambda: c.mono, wall=lambda: c.wall, boot=lambda: c.boot)
+    c.step(30.0)  # a recheck's connects took 30 s, the wait itself 0.9 s
+    assert j.check(waited_s=0.9) is None
+    c.step(12.0)  # the wait itself overran by 11 s: the process did not run
+    jump = j.check(waited_s=12.0)
+    assert jump is not None and jump.kind == "freeze" and jump.missing_s == 12.0
+    c.step(5.0, wall=605.0, boot=605.0)  # a suspend is seen from the clocks even inside slow work
+    jump = j.check(waited_s=0.5)
+    assert jump is not None and jump.kind == "suspend"

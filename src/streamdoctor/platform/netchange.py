@@ -190,7 +190,10 @@ class ClockJumps:
     def _read(self) -> tuple[float, float, float | None]:
         return self._mono(), self._wall(), self._boot() if self._boot is not None else None
 
-    def check(self) -> ClockJump | None:
+    def check(self, waited_s: float | None = None) -> ClockJump | None:
+        """A jump since the last call, or None. `waited_s`: how long the caller's one bounded wait since the last
+        call took; then only that wait is held against `expected_s` (a caller's own slow work, such as a
+        connect with its timeout, is not a freeze), while a suspend is still seen from the clocks' drift."""
         last, now = self._last, self._read()
         self._last = now
         d_mono, d_wall = now[0] - last[0], now[1] - last[1]
@@ -198,6 +201,7 @@ class ClockJumps:
         asleep = (d_boot - d_mono) if d_boot is not None else (d_wall - d_mono)
         if asleep > self.threshold_s:
             return ClockJump("suspend", round(asleep + min(d_mono, self.expected_s), 3), now[1])
-        if d_mono > self.expected_s + self.threshold_s:
-            return ClockJump("freeze", round(d_mono, 3), now[1])
+        blind = d_mono if waited_s is None else waited_s
+        if blind > self.expected_s + self.threshold_s:
+            return ClockJump("freeze", round(blind, 3), now[1])
         return None

@@ -129,7 +129,8 @@ class Watcher:
         self.ctx = ProbeContext(base_url=cfg.base_url)
         self.reader = reader or StateReader(self.host, self.port, wifi=cfg.wifi, processes=cfg.processes)
         self.changes = changes or change_source(cfg.state_poll_s, prefer_events=cfg.events_source)
-        self.clocks = ClockJumps(expected_s=TICK_S + cfg.connect_timeout_s * 3)
+        self.clocks = ClockJumps(expected_s=TICK_S)  # held against the loop's one bounded wait per turn
+        self.waited_s: float | None = None
         self.slots = [_Slot(i, max(0.5, h)) for i, h in enumerate(sorted(cfg.holds_s))]
         self.summary = WatchSummary(change_source=self.changes.name)
         self.state: dict[str, Any] = {}
@@ -174,7 +175,7 @@ class Watcher:
         try:
             while not self._done(t0):
                 now = time.monotonic()
-                jump = self.clocks.check()
+                jump = self.clocks.check(self.waited_s)
                 if jump is not None:
                     self.last_wake_wall = jump.at_wall
                     self._event("wake", {"how": jump.kind, "missing_s": jump.missing_s})
@@ -200,7 +201,9 @@ class Watcher:
                 if now >= next_prune:
                     self.store.prune()
                     next_prune = now + PRUNE_EVERY_S
-                self._wait(min(next_state, next_beat) - time.monotonic())
+                w0 = time.monotonic()
+                self._wait(min(next_state, next_beat) - w0)
+                self.waited_s = time.monotonic() - w0
         finally:
             for slot in self.slots:
                 if slot.conn is not None:
