@@ -47,6 +47,7 @@ TICK_S = 1.0  # the longest select() wait: cancel, state and clock checks run at
 STATS_EVERY_S = 600.0  # one "stats" row per 10 min: the proof the watch was alive in quiet hours
 PRUNE_EVERY_S = 3600.0
 RECHECK_TIMEOUT_S = 15.0
+SETTLE_S = 0.5  # a VPN coming up is a burst (link, address, routes): read the state once the burst is over
 STREAM_FIRST_BYTE_S, STREAM_STALL_S = 60.0, 30.0  # a short answer: longer waits mean it is not streaming
 STREAM_JOIN_S = 5.0  # a recheck waits this long for the pre-change connection's answer
 WAITING, SENT = "waiting", "sent"
@@ -171,6 +172,8 @@ class Watcher:
         next_state = next_beat = time.monotonic()
         next_stats, next_prune = t0 + STATS_EVERY_S, t0
         next_stream = t0 + (self.cfg.stream_every_s or 0)
+        pending: list[str] = []  # change announcements waiting for their burst to end
+        settle_at = 0.0
         last_stats_cycles = 0
         try:
             while not self._done(t0):
@@ -181,9 +184,12 @@ class Watcher:
                     self._event("wake", {"how": jump.kind, "missing_s": jump.missing_s})
                     self._schedule_recheck(f"after {'sleep' if jump.kind == 'suspend' else 'a freeze'}")
                 reasons = self.changes.wait(0.0)
-                if reasons or now >= next_state:
-                    self._read_state(reasons)
-                    next_state = now + self.cfg.state_poll_s
+                if reasons:
+                    pending = [*pending, *(r for r in reasons if r not in pending)]
+                    settle_at = now + SETTLE_S
+                if (pending and now >= settle_at) or now >= next_state:
+                    self._read_state(pending)
+                    pending, next_state = [], now + self.cfg.state_poll_s
                 if now >= next_beat:
                     self._heartbeat()
                     next_beat = time.monotonic() + self.cfg.heartbeat_s
@@ -202,7 +208,7 @@ class Watcher:
                     self.store.prune()
                     next_prune = now + PRUNE_EVERY_S
                 w0 = time.monotonic()
-                self._wait(min(next_state, next_beat) - w0)
+                self._wait(min(next_state, next_beat, settle_at if pending else next_state) - w0)
                 self.waited_s = time.monotonic() - w0
         finally:
             for slot in self.slots:
