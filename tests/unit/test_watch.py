@@ -269,3 +269,23 @@ def test_a_slow_turn_of_the_callers_own_work_is_not_a_freeze() -> None:
     c.step(5.0, wall=605.0, boot=605.0)  # a suspend is seen from the clocks even inside slow work
     jump = j.check(waited_s=0.5)
     assert jump is not None and jump.kind == "suspend"
+
+
+def test_start_at_login_is_written_and_removed_in_the_users_folder(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamdoctor.watch import launch
+
+    if sys.platform == "win32":
+        pytest.skip("the Run key is tested on Windows CI")
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    argv = launch.watch_argv("https://api.example.test", extra=("--cut", "30"))
+    assert argv[-5:] == ["watch", "--base-url", "https://api.example.test", "--cut", "30"]
+    assert not launch.autostart_enabled(tmp_path)
+    where = launch.enable_autostart(argv, tmp_path)
+    assert Path(where).is_relative_to(tmp_path) and launch.autostart_enabled(tmp_path)
+    text = Path(where).read_text() if sys.platform != "darwin" else ""
+    assert sys.platform == "darwin" or ("Exec=" in text and "--cut 30" in text and "Hidden" not in text)
+    assert launch.disable_autostart(tmp_path) and not launch.autostart_enabled(tmp_path)
+    assert not launch.disable_autostart(tmp_path)  # twice is fine
+    plist = launch.launch_agent(argv)
+    assert b"RunAtLoad" in plist and b"https://api.example.test" in plist

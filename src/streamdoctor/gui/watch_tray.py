@@ -23,9 +23,9 @@ NOTIFY_MS = 8_000
 
 class WatchTray(QObject):
     def __init__(self, base_url: str = "", lab: str = "", db: Path | None = None, icon: QIcon | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, cut_s: float | None = None) -> None:
         super().__init__(parent)
-        self.base_url, self.lab, self.db = base_url, lab, db
+        self.base_url, self.lab, self.db, self.cut_s = base_url, lab, db, cut_s
         self.window: Any = None  # the timeline window, made on first show (the wizard's start pays nothing)
         self.tray = QSystemTrayIcon(icon if icon is not None and not icon.isNull() else
                                     QApplication.windowIcon(), self)
@@ -63,7 +63,7 @@ class WatchTray(QObject):
         self.login_action.blockSignals(True)
         self.login_action.setChecked(launch.autostart_enabled())
         self.login_action.blockSignals(False)
-        self.pid = launch.start(self.base_url, self.lab, self.db)
+        self.pid = launch.start(self.base_url, self.lab, self.db, self.cut_s)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray.show()
         else:

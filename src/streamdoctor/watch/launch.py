@@ -31,13 +31,14 @@ def watch_argv(base_url: str = "", lab: str = "", extra: tuple[str, ...] = ()) -
     return [*head, "watch", *target, *extra]
 
 
-def start(base_url: str = "", lab: str = "", db: Path | None = None) -> int:
+def start(base_url: str = "", lab: str = "", db: Path | None = None, cut_s: float | None = None) -> int:
     """Start the watch detached from this process; returns its pid (or the running watch's pid)."""
     db = db or default_path()
     running = running_pid(db)
     if running is not None:
         return running
-    argv = watch_argv(base_url, lab, ("--db", str(db)))
+    extra = ("--db", str(db)) + (("--cut", f"{cut_s:g}") if cut_s else ())  # hold around the measured cut
+    argv = watch_argv(base_url, lab, extra)
     kwargs: dict[str, object] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
                                  "stderr": subprocess.DEVNULL, "close_fds": True}
     if os.name == "nt":

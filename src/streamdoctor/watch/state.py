@@ -16,6 +16,8 @@ from typing import Any
 from ..platform.agents import load_agents, match_adapter, match_process
 from ..platform.wifi import wifi_name
 
+RESOLVE_TTL_S = 60.0  # the API host's addresses are looked up at most this often (a lookup is traffic where
+# no caching resolver runs); a network change looks them up again at once
 SLOW_REFRESH_S = 300.0  # the Wi-Fi name and the VPN processes rarely change without the addresses changing
 ROUTE_PROBE_PORT = 443  # a UDP connect() only picks a route; no packet is sent
 
@@ -53,6 +55,8 @@ class StateReader:
         self._slow: dict[str, Any] = {}
         self._slow_at = -1e9
         self._last_fast: dict[str, Any] | None = None
+        self._addrs: list[tuple[int, str]] = []
+        self._addrs_at = -1e9
 
     def fast(self) -> dict[str, Any]:
         import netifaces
@@ -74,7 +78,10 @@ class StateReader:
             for fam, gw in dict(default).items():
                 label = "ipv4" if fam == socket.AF_INET else "ipv6" if fam == socket.AF_INET6 else str(fam)
                 gateways[label] = [str(gw[0]), str(gw[1])]
-        addrs = resolve(self.host, self.port)
+        if (time.monotonic() - self._addrs_at > RESOLVE_TTL_S or not self._addrs
+                or (self._last_fast is not None and up != self._last_fast.get("interfaces"))):
+            self._addrs, self._addrs_at = resolve(self.host, self.port), time.monotonic()
+        addrs = self._addrs
         src4, src6 = _route_source(addrs, socket.AF_INET), _route_source(addrs, socket.AF_INET6)
         via = next((name for name, ips in up.items() for ip in ips if ip in (src4, src6)), None)
         vpn = sorted({a.name for name in up for m in [match_adapter(name)] if m for a in [m[0]] if not a.weak})

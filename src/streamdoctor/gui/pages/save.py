@@ -132,8 +132,10 @@ class SavePage(QWizardPage):
         from ..watch_tray import WatchTray  # only when asked: the wizard's start pays nothing for it
 
         if self.watch_tray is None:
+            idle = self.state.results.get("idle")  # hold the watch's connections around the measured cut
+            cut = idle.data.get("cut_s") if idle is not None and isinstance(idle.data, dict) else None
             self.watch_tray = WatchTray(self.state.base_url, self.state.lab_profile, icon=self.windowIcon(),
-                                        parent=self)
+                                        parent=self, cut_s=float(cut) if isinstance(cut, int | float) else None)
         self.watch_tray.start()
         self.watch_tray.show_window()
         self.watch_button.setText(self.tr("Watching in the background"))
