@@ -289,3 +289,45 @@ def test_start_at_login_is_written_and_removed_in_the_users_folder(tmp_path: Pat
     assert not launch.disable_autostart(tmp_path)  # twice is fine
     plist = launch.launch_agent(argv)
     assert b"RunAtLoad" in plist and b"https://api.example.test" in plist
+
+
+# `route -n monitor` as route(8) prints a routing message (route.c's print_rtmsg: a header line, then
+# "RTM_<TYPE>: <description>: len ..."). Written from that format by hand, not captured on a Mac here: what
+# is tested is the parsing and the pipe plumbing, not a particular macOS version's output.
+ROUTE_MONITOR = """\
+got message of size 124 on Tue Dec  1 10:00:00 2026
+RTM_IFINFO: iface status change: len 112, if# 14, link: up, flags:<UP,POINTOPOINT,RUNNING,MULTICAST>
+
+got message of size 92 on Tue Dec  1 10:00:00 2026
+RTM_RESOLVE: Route created by cloning: len 92, pid: 0, seq 0, errno 0, flags:<UP,HOST,DONE,LLINFO,WASCLONED>
+locks:  inits:
+sockaddrs: <DST,GATEWAY>
+ 192.168.1.20 link#4
+
+got message of size 140 on Tue Dec  1 10:00:01 2026
+RTM_ADD: Add Route: len 140, pid: 412, seq 3, errno 0, flags:<UP,GATEWAY,DONE,STATIC,PRCLONING>
+locks:  inits:
+sockaddrs: <DST,GATEWAY,NETMASK>
+ default 10.20.0.1 default
+"""
+
+
+def test_route_monitor_parser_keeps_changes_and_ignores_arp_noise() -> None:
+    assert netchange.parse_route_monitor(ROUTE_MONITOR) == ["link up/changed", "route added"]
+    assert netchange.parse_route_monitor("RTM_MISS: Lookup failed on this address: len 92\n") == []
+
+
+def test_route_monitor_source_reads_its_pipe_within_the_timeout_and_closes() -> None:
+    script = ("import sys, time\nsys.stdout.write(sys.argv[1]); sys.stdout.flush()\ntime.sleep(30)\n")
+    src = netchange.RouteMonitorChanges([sys.executable, "-c", script, ROUTE_MONITOR])
+    try:
+        got: list[str] = []
+        for _ in range(50):  # up to 5 s for the child to start and write
+            got += src.wait(0.1)
+            if "route added" in got:
+                break
+        assert got == ["link up/changed", "route added"]
+        assert src.wait(0.05) == []
+    finally:
+        src.close()
+    assert src.proc.poll() is not None

@@ -2,10 +2,11 @@
 
 Why: a watch that only polls notices a Wi-Fi switch or a VPN coming up seconds late and may miss a flap in
 between; the OS can tell at once. Linux has a real event source in the standard library (an rtnetlink
-socket: links, addresses and routes, IPv4 and IPv6). macOS (SCDynamicStore/`route monitor`) and Windows
-(NotifyIpInterfaceChange) have event APIs only through frameworks this app does not ship, so there the
-watch polls a cheap fingerprint of interfaces, addresses and default routes (`PollingChanges`), which is also
-the fallback wherever the event source cannot be opened.
+socket: links, addresses and routes, IPv4 and IPv6). macOS has the routing socket's messages as text from
+`route -n monitor` (a system binary, read as a pipe). Windows has NotifyIpInterfaceChange, reachable only
+through callbacks this app does not ship yet, so there the watch polls a cheap fingerprint of interfaces,
+addresses and default routes (`PollingChanges`), which is also the fallback wherever an event source cannot
+be opened.
 
 Sleep and wake have no portable event either, but they leave a mark on the clocks: suspend stops
 CLOCK_MONOTONIC on Linux (CLOCK_BOOTTIME keeps counting) and `time.monotonic()` on macOS, while the wall
@@ -17,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import select
 import socket
 import struct
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -150,11 +153,80 @@ def network_fingerprint() -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+# `route -n monitor` prints one header line per routing message, then "RTM_<TYPE>: <words>: len ...". Only
+# the types that mean the network changed are kept: RTM_MISS/RTM_RESOLVE/RTM_LOSING are ARP and lookup noise.
+RTM_TEXT = {"RTM_ADD": "route added", "RTM_DELETE": "route removed", "RTM_CHANGE": "route changed",
+            "RTM_NEWADDR": "address added", "RTM_DELADDR": "address removed", "RTM_IFINFO": "link up/changed"}
+MAX_READS = 64  # per wait: a burst is drained in bounded steps
+
+
+def parse_route_monitor(text: str) -> list[str]:
+    out: list[str] = []
+    for line in text.splitlines():
+        kind = line.split(":", 1)[0].strip()
+        name = RTM_TEXT.get(kind)
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+class RouteMonitorChanges:
+    """macOS (and the BSDs): the routing socket's messages, as `route -n monitor` prints them."""
+
+    name = "route-monitor"
+
+    def __init__(self, argv: list[str] | None = None) -> None:
+        self.proc = subprocess.Popen(argv or ["/sbin/route", "-n", "monitor"], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert self.proc.stdout is not None
+        self.sock = self.proc.stdout  # selectable; the watch loop wakes on it
+        os.set_blocking(self.sock.fileno(), False)
+        self._partial = ""
+
+    def wait(self, timeout_s: float) -> list[str]:
+        if self.proc.poll() is not None:
+            return []
+        try:
+            ready, _, _ = select.select([self.sock], [], [], max(0.0, timeout_s))
+        except (OSError, ValueError):
+            return []
+        text = self._partial
+        for _ in range(MAX_READS):
+            if not ready:
+                break
+            try:
+                chunk = os.read(self.sock.fileno(), 65536)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break
+            if not chunk:
+                break
+            text += chunk.decode("utf-8", errors="replace")
+        complete, _, self._partial = text.rpartition("\n")
+        return parse_route_monitor(complete)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.terminate()
+        try:
+            self.proc.wait(2.0)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(2.0)
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
 def change_source(poll_s: float = 5.0, prefer_events: bool = True) -> ChangeSource:
-    """The best source on this OS: netlink on Linux, else (or if it cannot be opened) polling."""
+    """The best source on this OS: netlink on Linux, `route monitor` on macOS, else (or if it cannot be
+    opened) polling."""
     if prefer_events and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             return NetlinkChanges()
+    if prefer_events and sys.platform == "darwin" and os.access("/sbin/route", os.X_OK):
+        with contextlib.suppress(OSError):
+            return RouteMonitorChanges()
     return PollingChanges(network_fingerprint, poll_s)
 
 
