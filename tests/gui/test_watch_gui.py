@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QThreadPool
 from PySide6.QtGui import QColor
 
 from streamdoctor.gui.watch_tray import WatchTray
@@ -76,13 +77,17 @@ def test_keep_watching_starts_a_real_watch_and_one_click_removes_it(
     monkeypatch.setattr("pathlib.Path.home", lambda: tmp_path)
     db = tmp_path / "w.sqlite3"
     tray = WatchTray(lab="clean", db=db)
-    tray.start()
-    qtbot.waitUntil(lambda: running_pid(db) is not None, timeout=30_000)
-    tray.login_action.setChecked(True)
-    assert launch.autostart_enabled() and "watch --lab clean" in launch.autostart_path().read_text()
-    tray.refresh()
-    qtbot.waitUntil(lambda: tray.status_action.text().startswith("Watching"), timeout=20_000)
-    tray.stop_and_remove()
-    qtbot.waitUntil(lambda: running_pid(db) is None and not db.exists(), timeout=20_000)
-    assert not launch.autostart_enabled()
-    assert not tray.login_action.isChecked()
+    try:
+        tray.start()
+        qtbot.waitUntil(lambda: running_pid(db) is not None, timeout=30_000)
+        tray.login_action.setChecked(True)
+        assert launch.autostart_enabled() and "watch --lab clean" in launch.autostart_path().read_text()
+        tray.refresh()
+        qtbot.waitUntil(lambda: tray.status_action.text().startswith("Watching"), timeout=20_000)
+        tray.stop_and_remove()
+        qtbot.waitUntil(lambda: running_pid(db) is None and not db.exists(), timeout=20_000)
+        assert not launch.autostart_enabled()
+        assert not tray.login_action.isChecked()
+    finally:
+        launch.stop(db)  # never leave a watch process behind, whatever failed above
+        QThreadPool.globalInstance().waitForDone(10_000)
