@@ -19,7 +19,8 @@ import pytest
 from streamdoctor.cli import main
 from streamdoctor.platform import netchange, wifi
 from streamdoctor.watch import analysis
-from streamdoctor.watch.core import holds_for_cut, recheck_verdict
+from streamdoctor.watch.core import holds_for_cut
+from streamdoctor.watch.probing import recheck_verdict
 from streamdoctor.watch.store import SCHEMA_VERSION, Store, StoreError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "watch"

@@ -36,6 +36,7 @@ from ..platform.netchange import ChangeSource, ClockJumps, change_source
 from ..probes.base import ProbeContext
 from ..probes.idle import _request
 from ..probes.rawtls import DROP, RESET, ConnectError, RawConnection, http_status
+from .probing import ending_of, recheck_verdict, request_once, short_stream
 from .state import StateReader, comparable, resolve
 from .store import Store
 
@@ -48,7 +49,6 @@ STATS_EVERY_S = 600.0  # one "stats" row per 10 min: the proof the watch was ali
 PRUNE_EVERY_S = 3600.0
 RECHECK_TIMEOUT_S = 15.0
 SETTLE_S = 0.5  # a VPN coming up is a burst (link, address, routes): read the state once the burst is over
-STREAM_FIRST_BYTE_S, STREAM_STALL_S = 60.0, 30.0  # a short answer: longer waits mean it is not streaming
 STREAM_JOIN_S = 5.0  # a recheck waits this long for the pre-change connection's answer
 WAITING, SENT = "waiting", "sent"
 FAMILY: dict[int, str] = {int(socket.AF_INET): "ipv4", int(socket.AF_INET6): "ipv6"}
@@ -259,26 +259,12 @@ class Watcher:
         self.stream_thread.start()
 
     def _stream_once(self) -> None:
-        """A short streamed answer through the SDK's own stack (probes/stream.py), in a thread; the loop reads
-        its outcome from the queue, so a slow answer never delays the watch of the held connections."""
-        from ..probes.stream import COMPLETED, StreamProbe
-
-        ctx = ProbeContext(base_url=self.cfg.base_url, api_key=self.cfg.api_key, ca_file=self.cfg.ca_file,
-                           proxy=self.cfg.proxy or "", max_tokens=self.cfg.stream_max_tokens,
-                           first_byte_timeout_s=STREAM_FIRST_BYTE_S, stall_timeout_s=STREAM_STALL_S,
-                           options={"sdk_retry_check": False})
-        if self.cfg.model:
-            ctx.model = self.cfg.model
-        try:
-            r = StreamProbe().run(ctx, lambda _p: None, self.cancel)
-        except Exception as exc:  # an internal error is not a network verdict: logged, not recorded as a cut
-            log.warning("watch stream failed internally: %s", exc, exc_info=True)
-            return
-        d = r.data or {}
-        log.info("watch stream: %s (%s)", d.get("outcome"), r.summary)
-        self.streams.put({"ok": d.get("outcome") == COMPLETED, "outcome": d.get("outcome"),
-                          "http_status": d.get("http_status"), "total_s": d.get("total_s"),
-                          "silence_before_end_s": d.get("silence_before_end_s")})
+        """A short streamed answer in a thread; the loop reads its outcome from the queue, so a slow answer
+        never delays the watch of the held connections."""
+        outcome = short_stream(self.cfg.base_url, self.cfg.api_key, self.cfg.ca_file, self.cfg.proxy,
+                               self.cfg.stream_max_tokens, self.cfg.model, self.cancel)
+        if outcome is not None:
+            self.streams.put(outcome)
 
     def _drain_streams(self) -> None:
         while True:
@@ -327,7 +313,7 @@ class Watcher:
                                            timeout=self.cfg.connect_timeout_s, cancel=self.cancel)
         except ConnectError as exc:
             slot.retry_at = time.monotonic() + self.cfg.heartbeat_s
-            self._outage(str(exc), _ending_of(exc.__cause__))
+            self._outage(str(exc), ending_of(exc.__cause__))
             return
         slot.state, slot.response, slot.recheck = WAITING, b"", False
         slot.opened_mono = time.monotonic()
@@ -385,7 +371,7 @@ class Watcher:
             with socket.create_connection(target, timeout=self.cfg.connect_timeout_s):
                 pass
         except OSError as exc:
-            self._outage(f"cannot connect to {target[0]}:{target[1]}: {exc}", _ending_of(exc))
+            self._outage(f"cannot connect to {target[0]}:{target[1]}: {exc}", ending_of(exc))
             return
         if self.outage_since is not None:
             down = time.time() - self.outage_since
@@ -442,7 +428,7 @@ class Watcher:
                 out[label] = {"ok": False, "error": str(exc)[:200]}
                 continue
             try:
-                out[label] = _request_once(self.ctx, conn, self.cfg.response_timeout_s)
+                out[label] = request_once(self.ctx, conn, self.cfg.response_timeout_s)
                 out[label]["time_s"] = round(time.monotonic() - t0, 3)
             finally:
                 conn.close()
@@ -454,42 +440,3 @@ class Watcher:
         self.recheck = None
         self._event("recheck", {"reason": rc.reason, "old": rc.old, "fresh": rc.fresh,
                                 "verdict": recheck_verdict(rc.old, rc.fresh)})
-
-
-def _ending_of(exc: BaseException | None) -> str | None:
-    """How a failed connect ended: refused (an RST answered the SYN), timed out (dropped), or unknown."""
-    if isinstance(exc, ConnectionRefusedError | ConnectionResetError):
-        return RESET
-    if isinstance(exc, TimeoutError):
-        return DROP
-    return None
-
-
-def _request_once(ctx: ProbeContext, conn: RawConnection, timeout_s: float) -> dict[str, Any]:
-    """One small request on a fresh connection, blocking up to timeout_s: does a new connection work now?"""
-    if (ending := conn.send(_request(ctx, conn))) is not None:
-        return {"ok": False, "ending": ending}
-    deadline, response = time.monotonic() + timeout_s, b""
-    while time.monotonic() < deadline:
-        select.select([conn], [], [], min(0.5, max(0.0, deadline - time.monotonic())))
-        data, ending = conn.poll()
-        response += data
-        if http_status(response) is not None:
-            return {"ok": True, "status": http_status(response)}
-        if ending is not None:
-            return {"ok": False, "ending": ending}
-    return {"ok": False, "ending": DROP}
-
-
-def recheck_verdict(old: dict[str, Any] | None, fresh: dict[str, Any]) -> str:
-    """sticky: old connections dead, new ones fine (restart the client); broken: new ones fail too;
-    family:X: only address family X fails; fine: everything works."""
-    ok = {k: bool(v.get("ok")) for k, v in fresh.items()}
-    if not ok or not any(ok.values()):
-        return "broken"
-    failing = sorted(k for k, v in ok.items() if not v)
-    if failing:
-        return "family:" + ",".join(failing)
-    if old is not None and not old.get("alive"):
-        return "sticky"
-    return "fine"
