@@ -220,13 +220,16 @@ def test_holds_follow_a_measured_cut() -> None:
     (["watch", "--duration", "-1"], "--duration"),
     (["watch", "--holds", "abc", "--duration", "1"], "--holds"),
     (["watch", "--max-events", "0"], "--max-events"),
+    (["watch", "--cut", "-5"], "--cut"),
+    (["watch", "--base-url", "ftp://x", "--duration", "1"], "not a usable URL"),
     (["watch", "--status"], "no watch record"),
 ])
 def test_bad_watch_input_is_one_line_and_exit_2(argv: list[str], words: str, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("STREAMDOCTOR_HOME", str(tmp_path))
-    assert main([*argv, "--base-url", "http://127.0.0.1:9"] if argv[1] != "--status" else argv) == 2
+    plain = argv[1] == "--status" or "--base-url" in argv
+    assert main(argv if plain else [*argv, "--base-url", "http://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "data" / "watch.sqlite3.pid").exists()

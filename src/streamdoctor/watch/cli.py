@@ -116,6 +116,8 @@ def _config(args: argparse.Namespace, base_url: str, ca_file: str) -> WatchConfi
         raise UserError(f"--duration {args.duration:g} is out of range; give 1 to {MAX_DURATION_S:.0f} seconds")
     if args.max_events is not None and args.max_events < 1:
         raise UserError("--max-events must be at least 1")
+    if args.cut is not None and not 1 <= args.cut <= 3600:
+        raise UserError(f"--cut {args.cut:g} is out of range; give the measured cut in seconds (1 to 3600)")
     holds = holds_for_cut(args.cut)
     if args.holds:
         try:
