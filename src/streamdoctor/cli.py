@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bundle)
 
     _add_fix_parser(sub)
+    from .watch.cli import add_watch_parser  # the watch registers its own subcommand
+
+    add_watch_parser(sub)
 
     lab = sub.add_parser("lab", help="the built-in simulated API")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")

@@ -1413,6 +1413,82 @@ def build_upload_cut(limit_kb: int = 150, profile: str = "clean") -> Scenario:
            "-m", "connbytes", "--connbytes", f"{limit}:", "--connbytes-dir", "original", "--connbytes-mode",
            "bytes", "-j", "REJECT", "--reject-with", "tcp-reset")
         sc.info.update(limit_bytes=limit, router_ns=router)
+# --- the background watch (issue 18): two uplinks and a firewall cut that can be switched on and off ---------
+
+
+class UplinksScenario(Scenario):
+    """client with two uplinks to the router: "a" (eth0, the home network) and "b" (gpd0: named like
+    GlobalProtect's adapter, so the product sees "a VPN is up" while it is), router, server with the lab API."""
+
+    def _ip(self, *args: str) -> None:
+        sh("ip", "-n", self.client_ns, *args)
+
+    def use_uplink(self, which: str, drop_other: bool = False) -> None:
+        """Move the client's default route to uplink `which`. The VPN adapter (b) is up only while it is used
+        or kept; drop_other also takes the other uplink down (the old network is gone: its flows die)."""
+        dev, gw = self.info["uplinks"][which]
+        other = "b" if which == "a" else "a"
+        odev, _ = self.info["uplinks"][other]
+        self._ip("link", "set", dev, "up")
+        self._ip("addr", "replace", self.info["client_addr"][which], "dev", dev)
+        self._ip("route", "replace", "default", "via", gw, "dev", dev)
+        if drop_other or other == "b":
+            self._ip("link", "set", odev, "down")
+        self.info["active"] = which
+
+    def set_cut(self, mode: str | None) -> None:
+        """A firewall cut on the router for every TCP packet forwarded: "reset" (REJECT tcp-reset), "drop", or
+        None (switched off). Existing flows resume once it is off; their conntrack entries were kept."""
+        if mode not in (None, "reset", "drop"):
+            raise ValueError(f"cut mode must be reset, drop or None, not {mode!r}")
+        router = self.info["router_ns"]
+        ipt = ["ip", "netns", "exec", router, "iptables", "-w"]
+        for old in ("reset", "drop"):
+            rule = ["-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"] if old == "reset" else \
+                ["-p", "tcp", "-j", "DROP"]
+            while sh(*ipt, "-C", "FORWARD", *rule, check=False).returncode == 0:
+                sh(*ipt, "-D", "FORWARD", *rule)
+        if mode == "reset":
+            sh(*ipt, "-I", "FORWARD", "1", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset")
+        elif mode == "drop":
+            sh(*ipt, "-I", "FORWARD", "1", "-p", "tcp", "-j", "DROP")
+        self.info["cut"] = mode
+
+
+def build_uplinks(profile: str = "clean") -> UplinksScenario:
+    """Scenario: client --a-- router --- server, and client --b (gpd0)-- router; default route via a."""
+    sc = UplinksScenario("uplinks")
+
+    def build() -> None:
+        c, r, s = sc.add_ns("c"), sc.add_ns("r"), sc.add_ns("s")
+        sc.client_ns, sc.server_ns = c, s
+        tag = f"{RUN_ID[2:]}{sc.index}"
+        plan = (("a", c, "eth0", 0), ("b", c, "gpd0", 1), ("s", s, "eth0", 2))
+        uplinks: dict[str, tuple[str, str]] = {}
+        addrs: dict[str, str] = {}
+        for role, ns, final, j in plan:
+            left, right = f"w{tag}{j}x", f"w{tag}{j}y"
+            net = sc.subnet(j)
+            sh("ip", "link", "add", left, "netns", ns, "type", "veth", "peer", "name", right, "netns", r)
+            sh("ip", "-n", ns, "link", "set", left, "name", final)
+            sh("ip", "-n", ns, "addr", "add", f"{net}1/24", "dev", final)
+            sh("ip", "-n", r, "addr", "add", f"{net}2/24", "dev", right)
+            sh("ip", "-n", ns, "link", "set", final, "up")
+            sh("ip", "-n", r, "link", "set", right, "up")
+            if role in ("a", "b"):
+                uplinks[role] = (final, f"{net}2")
+                addrs[role] = f"{net}1/24"
+        ns_exec(r, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        for key in ("all", "default"):  # the uplinks are asymmetric after a move; a strict check would drop them
+            ns_exec(r, "sysctl", "-qw", f"net.ipv4.conf.{key}.rp_filter=0")
+        sh("ip", "-n", s, "route", "add", "default", "via", f"{sc.subnet(2)}2")
+        sc.server_ip = f"{sc.subnet(2)}1"
+        sc.client_ip = f"{sc.subnet(0)}1"
+        sc.info.update(router_ns=r, uplinks=uplinks, client_addr=addrs)
+        sh("ip", "-n", c, "route", "add", "default", "via", uplinks["a"][1], "dev", "eth0")
+        sh("ip", "-n", c, "link", "set", "gpd0", "down")
+        sc.info["active"] = "a"
+        sc.isolate_client_names()
         sc.api_url = sc.start_lab(sc.server_ip, LAB_PORT, profile)
 
     _built(sc, build)

@@ -13,6 +13,8 @@ from . import facts
 from .summary import BundleInfo, redaction_lines, utc
 
 CHART_CAPTIONS = {
+    "watch-timeline": "The background watch: coloured bands are the network and VPN in effect, ✕ a cut connection, "
+                      "grey bars times the API was unreachable, triangles wake-ups, dashed lines network changes.",
     "idle-ladder": "Each bar is one connection held silent for the time on the left. Green survived; red was cut. "
                    "The dashed line is the measured cut-off.",
     "stream-timeline": "Every tick is an event of the streamed answer (text, keep-alive pings, others). Shaded "

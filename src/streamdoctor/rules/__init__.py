@@ -8,5 +8,6 @@ from . import (
     matrix,  # noqa: F401
     network,  # noqa: F401
     stream,  # noqa: F401
+    watch,  # noqa: F401
     whocut,  # noqa: F401
 )
