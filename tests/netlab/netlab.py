@@ -1413,6 +1413,12 @@ def build_upload_cut(limit_kb: int = 150, profile: str = "clean") -> Scenario:
            "-m", "connbytes", "--connbytes", f"{limit}:", "--connbytes-dir", "original", "--connbytes-mode",
            "bytes", "-j", "REJECT", "--reject-with", "tcp-reset")
         sc.info.update(limit_bytes=limit, router_ns=router)
+        sc.api_url = sc.start_lab(sc.server_ip, LAB_PORT, profile)
+
+    _built(sc, build)
+    return sc
+
+
 # --- the background watch (issue 18): two uplinks and a firewall cut that can be switched on and off ---------
 
 
@@ -1513,6 +1519,11 @@ def build_mtu_tls(blackhole: bool = True) -> MtuScenario:
         sc.start_lab(sc.server_ip, TLS_PORT, tls=leaf, url_host=API_NAME)
         sc.isolate_client_names({API_NAME: sc.server_ip})
         sc.api_url = f"https://{API_NAME}:{TLS_PORT}"
+
+    _built(sc, build)
+    return sc
+
+
 # --- who cut it: resets and interception at a known hop (issue 19) -------------------------------------------
 
 WHOCUT_MODES = ("clean", "router-reset", "client-reset", "server-reset", "intercept", "idle-reset", "stream-reset")
