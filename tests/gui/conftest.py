@@ -111,6 +111,13 @@ def walk_to(qtbot: Any, wizard: StreamDoctorWizard, target: PageId) -> list[Page
 
 
 @pytest.fixture
+def next_page(qtbot: Any) -> Callable[[StreamDoctorWizard], int]:
+    """next_page(wizard) -> the new page id: wait until the page allows it, press Next. A fixture, not an import
+    of this module: under xdist another folder's conftest may own the name `conftest` in a worker."""
+    return lambda wizard: advance(qtbot, wizard)
+
+
+@pytest.fixture
 def walk(qtbot: Any) -> Callable[[StreamDoctorWizard, PageId], list[PageId]]:
     """walk(wizard, PageId.RESULTS) -> the pages visited on the way, pressing Next when each allows it."""
 

@@ -90,15 +90,13 @@ def test_pages_after_the_first_are_built_after_the_first_paint(qtbot: Any) -> No
 
 
 @pytest.mark.parametrize("test_page", [PageId.STRESS, PageId.IDLE])
-def test_after_a_live_test_enter_means_next(qtbot: Any, make_wizard: Any, test_page: PageId) -> None:
+def test_after_a_live_test_enter_means_next(qtbot: Any, make_wizard: Any, next_page: Any, test_page: PageId) -> None:
     """Issue 15 item 8: when a test finished, focus landed on Back, so Enter went back and ran the previous step
     again. After a test, Enter (a real key press) must go on to the next page."""
-    from conftest import advance
-
     wizard = make_wizard("clean", quick=False)
     wizard.activateWindow()
     while wizard.currentId() != test_page:
-        assert advance(qtbot, wizard) != PageId.RESULTS, f"never reached {test_page.name}"
+        assert next_page(wizard) != PageId.RESULTS, f"never reached {test_page.name}"
     page = wizard.currentPage()
     qtbot.waitUntil(page.isComplete, timeout=60_000)
     expected = wizard.nextId()
