@@ -62,3 +62,19 @@ def test_ticking_the_log_box_puts_claude_codes_logs_in_the_report(qtbot: Any, ma
     logs = next(r for r in report.results if r.probe == "claude.logs")
     assert logs.data["fallbacks"] == 1
     assert "clients.claude-code-logs" in {f.rule for f in report.verdict.findings}
+
+
+@pytest.mark.parametrize("tick", [True, False])
+def test_the_installed_clients_run_only_when_the_box_is_ticked(qtbot: Any, make_wizard: Any, walk: Any,
+                                                                tick: bool) -> None:
+    """The wizard's consent for `check --user-clients`: the user's own clients may use their quota."""
+    wizard = make_wizard("clean", quick=True)
+    walk(wizard, PageId.SETUP)
+    setup = wizard.page(PageId.SETUP)
+    assert not setup.user_clients.isChecked()  # never without asking
+    if tick:
+        setup.user_clients.setFocus()
+        qtbot.keyClick(setup.user_clients, Qt.Key.Key_Space)
+    walk(wizard, PageId.RESULTS)
+    assert wizard.state.run_user_clients is tick
+    assert bool(wizard.state.ctx.options.get("user_clients")) is tick

@@ -37,6 +37,7 @@ class WizardState:
     bundle_path: Path | None = None
     user_error: str = ""  # the error text the user picked or pasted on the Setup page ("" = none)
     read_client_logs: bool = False  # consent to read Claude Code's own debug logs (Setup page)
+    run_user_clients: bool = False  # consent to run the installed Claude Code, Node SDK and curl once (Setup page)
 
     @property
     def is_lab(self) -> bool:
@@ -87,6 +88,8 @@ class WizardState:
                 setattr(ctx, name, value)
             else:
                 ctx.options[name] = value
+        if self.run_user_clients:
+            ctx.options["user_clients"] = True  # like `check --user-clients`: they may use the user's quota
         self.ctx = ctx
         self.results = {}
         self.report = None

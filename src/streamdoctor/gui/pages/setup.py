@@ -117,6 +117,12 @@ class SetupPage(QWizardPage):
         self.read_logs.setAccessibleName(self.tr("Read Claude Code's logs"))
         self.read_logs.setChecked(state.read_client_logs)
         seen_layout.addWidget(self.read_logs)
+        self.user_clients = QCheckBox(self.tr("Also test with the Claude clients installed here (Claude Code, the "
+                                              "Node SDK, curl): each answers one short question with its own "
+                                              "sign-in, which may use your quota"))
+        self.user_clients.setAccessibleName(self.tr("Test with my installed clients"))
+        self.user_clients.setChecked(state.run_user_clients)
+        seen_layout.addWidget(self.user_clients)
         layout.addWidget(seen_box)
         layout.addStretch(1)
 
@@ -189,6 +195,7 @@ class SetupPage(QWizardPage):
         state.quick = self.quick.isChecked()
         state.user_error = clean(self.error_edit.currentText())
         state.read_client_logs = self.read_logs.isChecked()
+        state.run_user_clients = self.user_clients.isChecked()
         state.report = None
         if state.is_lab:
             return True
