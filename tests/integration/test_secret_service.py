@@ -14,8 +14,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from streamdoctor.platform.secret_service import (  # noqa: E402
 )
 
 DAEMONS = ("dbus-daemon", "gnome-keyring-daemon", "secret-tool")
+PROMPTER = "/usr/libexec/gcr-prompter"  # gnome-keyring's password dialog (Debian: gcr, a gnome-keyring dependency)
 pytestmark = pytest.mark.skipif(
     any(shutil.which(d) is None for d in DAEMONS),
     reason="needs dbus-daemon, gnome-keyring and libsecret-tools (scripts/bootstrap.sh test installs them)",
@@ -239,13 +241,13 @@ def test_other_clients_see_a_normal_item(keychain: Keychain) -> None:
     assert backend.get_password("other", "u") == "written-by-libsecret"
 
 
-def test_a_locked_keychain_is_unlocked_through_the_service_prompt_or_refused_in_one_line(keychain: Keychain) -> None:
+def test_a_locked_keychain_with_no_dialog_to_show_is_refused_in_one_line(keychain: Keychain) -> None:
     backend = SecretServiceKeyring(prompt_timeout_s=10)
     backend.set_password("streamdoctor", "someone", SECRET)
     keychain.lock()
     assert keychain.locked()
-    # gnome-keyring answers Unlock with a prompt; with no desktop to show its dialog the prompt completes as
-    # dismissed, which must come back as a refusal in words, and the secret must not be read.
+    # gnome-keyring answers Unlock with a prompt; with no prompter to show its dialog (no desktop) the prompt
+    # completes as dismissed, which must come back as a refusal in words, and the secret must not be read.
     with pytest.raises(SecretServiceError) as refused:
         backend.get_password("streamdoctor", "someone")
     assert "prompt was dismissed" in str(refused.value) and "\n" not in str(refused.value)
@@ -288,3 +290,92 @@ def test_the_wizard_keystore_uses_the_secret_service(keychain: Keychain) -> None
     assert keystore.forget_key() == ""
     assert keystore.load_key() == ("", "")
     assert keystore.forget_key() == ""  # forgetting twice is fine
+
+
+@pytest.fixture
+def desktop(session_bus: Bus) -> Iterator[dict[str, str]]:
+    """An X display (Xvfb) with gnome-keyring's real prompter on the bus: the unlock dialog a user would see."""
+    if not (shutil.which("Xvfb") and shutil.which("xdotool") and os.path.exists(PROMPTER)):
+        pytest.skip("needs Xvfb, xdotool and gcr's prompter (scripts/bootstrap.sh test installs them)")
+    display = f":{200 + os.getpid() % 500}"
+    xvfb = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env = {**session_bus.env, "DISPLAY": display}
+    session_bus.env.update(env)  # the keyring daemon started next talks to this prompter
+    prompter = subprocess.Popen([PROMPTER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _name_has_owner(session_bus.address, "org.gnome.keyring.SystemPrompter"):
+            assert prompter.poll() is None, f"gcr-prompter exited with {prompter.returncode}"
+            assert time.monotonic() < deadline, "gcr-prompter never took its bus name"
+            time.sleep(0.05)
+        yield env
+    finally:
+        _stop(prompter)
+        _stop(xvfb)
+
+
+def _in_thread(call: Callable[[], object]) -> tuple[threading.Thread, dict[str, object]]:
+    out: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            out["value"] = call()
+        except Exception as exc:
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _answer_dialog(env: dict[str, str], *keys: list[str]) -> None:
+    """Wait (bounded) for the unlock dialog to be mapped, then type into it like a user."""
+    found = subprocess.run(
+        ["xdotool", "search", "--sync", "--onlyvisible", "--name", "."],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
+    assert found.returncode == 0 and found.stdout.strip(), "no dialog appeared on the display"
+    time.sleep(0.3)  # GTK maps the window before the password entry takes the keyboard focus
+    for key in keys:
+        subprocess.run(["xdotool", *key], env=env, check=True, timeout=START_TIMEOUT_S)
+
+
+def test_a_locked_keychain_is_unlocked_by_the_user_in_the_service_dialog(
+    desktop: dict[str, str], keychain: Keychain
+) -> None:
+    backend = SecretServiceKeyring(prompt_timeout_s=30)
+    backend.set_password("streamdoctor", "someone", SECRET)
+    keychain.lock()
+    thread, out = _in_thread(lambda: backend.get_password("streamdoctor", "someone"))
+    _answer_dialog(desktop, ["type", "--delay", "20", PASSWORD], ["key", "Return"])
+    thread.join(timeout=40)
+    assert not thread.is_alive()
+    assert out == {"value": SECRET}
+    assert not keychain.locked()
+
+
+def test_a_dismissed_or_unanswered_unlock_dialog_is_a_refusal_in_words(
+    desktop: dict[str, str], keychain: Keychain
+) -> None:
+    backend = SecretServiceKeyring(prompt_timeout_s=30)
+    backend.set_password("streamdoctor", "someone", SECRET)
+    keychain.lock()
+    thread, out = _in_thread(lambda: backend.get_password("streamdoctor", "someone"))
+    _answer_dialog(desktop, ["key", "Escape"])
+    thread.join(timeout=40)
+    assert not thread.is_alive()
+    assert isinstance(out.get("error"), SecretServiceError), out
+    assert "prompt was dismissed" in str(out["error"])
+    # Nobody at the screen: the wait ends at the bound with its own message, and the key is not read.
+    impatient = SecretServiceKeyring(prompt_timeout_s=2)
+    with pytest.raises(SecretServiceError) as caught:
+        impatient.get_password("streamdoctor", "someone")
+    assert "nobody answered the keychain's unlock prompt within 2 s" == str(caught.value)
+    assert keychain.locked()
