@@ -379,3 +379,76 @@ def test_a_dismissed_or_unanswered_unlock_dialog_is_a_refusal_in_words(
         impatient.get_password("streamdoctor", "someone")
     assert "nobody answered the keychain's unlock prompt within 2 s" == str(caught.value)
     assert keychain.locked()
+
+
+FROZEN = Path(__file__).resolve().parents[2] / "dist" / "streamdoctor" / "streamdoctor"
+FROZEN_TIMEOUT_S = 120  # the frozen app starting from a cold disk on a busy machine, then a few D-Bus calls
+
+
+def _run_in_frozen_app(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `code` inside the frozen app: it is started as a multiprocessing spawn child (packaging/entry.py calls
+    freeze_support(), the PAC evaluator's way in) and handed exec(code); the exit status is the code's. Only the
+    frozen archive's modules are importable there (no sys.path is passed), so this tests what users get."""
+    import multiprocessing
+    from multiprocessing import context, reduction
+
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        [str(FROZEN), "--multiprocessing-fork", f"pipe_handle={read_end}"],
+        pass_fds=(read_end,),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(read_end)
+    child = multiprocessing.get_context("spawn").Process(target=exec, args=(code,))
+    context.set_spawning_popen(object())  # lets the child's authkey be pickled, as Popen does
+    try:
+        with open(write_end, "wb") as fh:
+            reduction.dump({"name": "__mp_main__", "authkey": bytes(child.authkey)}, fh)
+            reduction.dump(child, fh)
+    finally:
+        context.set_spawning_popen(None)
+    try:
+        out, err = proc.communicate(timeout=FROZEN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate(timeout=STOP_TIMEOUT_S)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+FROZEN_CODE = """
+import sys
+from streamdoctor.gui import keystore
+print("frozen", getattr(sys, "frozen", False), "backend", type(keystore.backend()).__name__)
+print("load", keystore.load_key()[0])
+print("forget", repr(keystore.forget_key()), keystore.load_key())
+print("save", repr(keystore.save_key("sk-ant-stored-by-the-frozen-app")))
+for name in ("secretstorage", "cryptography"):
+    try:
+        __import__(name)
+        print(name, "is in the build")
+    except ImportError:
+        pass
+print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in ("secretstorage", "cryptography")))
+"""
+
+
+@pytest.mark.skipif(not FROZEN.exists(), reason="needs the frozen build (make dist-build)")
+def test_the_frozen_app_uses_the_keychain_without_secretstorage(keychain: Keychain) -> None:
+    stored = keychain.secret_tool(
+        "store", "--label=x", "service", keystore.SERVICE, "username", keystore.ACCOUNT, stdin=SECRET
+    )
+    assert stored.returncode == 0, stored.stderr
+    ran = _run_in_frozen_app(FROZEN_CODE, keychain.bus.env)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.splitlines() == [
+        "frozen True backend SecretServiceKeyring",  # (no asserts in FROZEN_CODE: the build is -OO)
+        f"load {SECRET}",
+        "forget '' ('', '')",
+        "save ''",
+        "loaded []",
+    ], ran.stdout
+    looked_up = keychain.secret_tool("lookup", "service", keystore.SERVICE, "username", keystore.ACCOUNT)
+    assert looked_up.stdout == "sk-ant-stored-by-the-frozen-app"
