@@ -93,6 +93,11 @@ EXCLUDED_MODULES = [
     # gui/keystore.py picks that backend explicitly; keyring imports its backends lazily, so nothing run imports
     # secretstorage (the frozen --check-imports and the smoke test prove it).
     "secretstorage",
+    # cffi (and its parser, pycparser) came in only for cryptography ("via cryptography" in requirements.lock);
+    # nothing else the app runs uses it: 0.3 MiB of the tar.gz (_cffi_backend's .so and the bytecode).
+    "cffi",
+    "_cffi_backend",
+    "pycparser",
 ]
 
 # Qt plugins the wizard needs, per OS, as "type/name" without the file extension and "lib" prefix. Everything

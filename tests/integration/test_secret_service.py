@@ -402,7 +402,7 @@ def _run_in_frozen_app(code: str, env: dict[str, str]) -> subprocess.CompletedPr
         text=True,
     )
     os.close(read_end)
-    child = multiprocessing.get_context("spawn").Process(target=exec, args=(code,))
+    child = multiprocessing.get_context("spawn").Process(target=exec, args=(code, {}))
     context.set_spawning_popen(object())  # lets the child's authkey be pickled, as Popen does
     try:
         with open(write_end, "wb") as fh:
@@ -431,7 +431,10 @@ for name in ("secretstorage", "cryptography"):
         print(name, "is in the build")
     except ImportError:
         pass
-print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in ("secretstorage", "cryptography")))
+from pypac.parser import PACFile
+print("pac", PACFile('function FindProxyForURL(u, h) { return "PROXY p.example:8080"; }').find_proxy_for_url("x", "x"))
+gone = ("secretstorage", "cryptography", "cffi", "_cffi_backend", "pycparser")  # excluded from the build
+print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in gone))
 """
 
 
@@ -448,6 +451,7 @@ def test_the_frozen_app_uses_the_keychain_without_secretstorage(keychain: Keycha
         f"load {SECRET}",
         "forget '' ('', '')",
         "save ''",
+        "pac PROXY p.example:8080",
         "loaded []",
     ], ran.stdout
     looked_up = keychain.secret_tool("lookup", "service", keystore.SERVICE, "username", keystore.ACCOUNT)
