@@ -84,10 +84,20 @@ EXCLUDED_MODULES = [
     "PySide6.QtGraphs",
     # X.509 is pure Python (streamdoctor/x509); cryptography is a dev-only dependency (the tests' oracle), so it
     # sits in the build venv, and requests would reach it through urllib3.contrib.pyopenssl, a fallback for a
-    # Python without SNI (never ours). On Linux keyring's Secret Service backend (SecretStorage) still imports
-    # cryptography, so it stays in the Linux build; on Windows and macOS nothing the app runs needs it.
+    # Python without SNI (never ours).
     "urllib3.contrib.pyopenssl",
-    *([] if IS_LINUX else ["cryptography"]),
+    "cryptography",
+    # keyring depends on SecretStorage on Linux (by marker, so it stays installed), and SecretStorage imports
+    # cryptography for its DH+AES transfer encryption: 11 MiB of Rust extension, 3.9 MiB of the tar.gz. The app
+    # talks to the Secret Service itself (streamdoctor/platform/secret_service.py, jeepney, "plain" session) and
+    # gui/keystore.py picks that backend explicitly; keyring imports its backends lazily, so nothing run imports
+    # secretstorage (the frozen --check-imports and the smoke test prove it).
+    "secretstorage",
+    # cffi (and its parser, pycparser) came in only for cryptography ("via cryptography" in requirements.lock);
+    # nothing else the app runs uses it: 0.3 MiB of the tar.gz (_cffi_backend's .so and the bytecode).
+    "cffi",
+    "_cffi_backend",
+    "pycparser",
 ]
 
 # Qt plugins the wizard needs, per OS, as "type/name" without the file extension and "lib" prefix. Everything

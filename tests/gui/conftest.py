@@ -51,12 +51,10 @@ class MemoryKeyring:
 
 @pytest.fixture(autouse=True)
 def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
-    import keyring
+    from streamdoctor.gui import keystore
 
     backend = MemoryKeyring()
-    monkeypatch.setattr(keyring, "get_password", backend.get_password)
-    monkeypatch.setattr(keyring, "set_password", backend.set_password)
-    monkeypatch.setattr(keyring, "delete_password", backend.delete_password)
+    monkeypatch.setattr(keystore, "backend", lambda: backend)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     return backend
 
