@@ -13,7 +13,7 @@ RUN_PKGS="libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 l
  libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libx11-xcb1 fonts-dejavu-core"
 # The network lab (namespaces, netfilter, nginx, squid with ssl_bump), ping for path MTU, Xvfb for screenshots;
 # binutils (objdump, strip) for PyInstaller in `make dist`; tsc (node-typescript) compiles the generated
-# TypeScript snippet of the sdk-snippet fix. The keychain tests run a real Secret Service (gnome-keyring, whose
+# TypeScript snippet of the sdk-snippet fix; tshark reads the bundle's pcapng (who cut it). The keychain tests run a real Secret Service (gnome-keyring, whose
 # gcr prompter shows the unlock dialog on Xvfb, typed into by xdotool; secret-tool reads items back; dbus-daemon).
 TEST_PKGS="iproute2 iptables iputils-ping nginx-light squid-openssl openssl xvfb xauth chromium libglib2.0-bin binutils node-typescript tshark
  gnome-keyring libsecret-tools dbus-daemon xdotool"
