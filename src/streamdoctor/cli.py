@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bundle)
 
     _add_fix_parser(sub)
-    from .watch.cli import add_watch_parser  # the watch registers its own subcommand
+    from .watch.parser import add_watch_parser  # the watch registers its own subcommand
 
     add_watch_parser(sub)
 

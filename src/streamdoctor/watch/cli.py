@@ -1,5 +1,5 @@
-"""`streamdoctor watch`: the background watch, headless. Registered from here into the CLI's parser so the
-main cli.py only needs one call (add_watch_parser).
+"""`streamdoctor watch`: the background watch, headless. Its arguments are in parser.py (registered into the CLI's
+parser with one call, without importing this module); this is what runs the command.
 
     streamdoctor watch [--base-url URL | --lab PROFILE] [--duration S] [--max-events N] [--notify]
     streamdoctor watch --status [--json]      what the record says so far (works while a watch runs)
@@ -30,31 +30,6 @@ from .pidfile import pid_file, running_pid
 from .store import Store, StoreError, default_path
 
 MAX_DURATION_S = 90 * 86400.0  # --duration beyond a quarter is a typo
-
-
-def add_watch_parser(sub: Any) -> None:
-    w = sub.add_parser("watch", help="watch in the background for cuts that come and go, and record each one")
-    w.add_argument("--base-url", help="API endpoint or gateway (default: $ANTHROPIC_BASE_URL or api.anthropic.com)")
-    w.add_argument("--lab", metavar="PROFILE", help="watch the built-in simulated API (a demo)")
-    w.add_argument("--ca-file", metavar="PEM", help="also trust this CA for this run (never installed)")
-    w.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until stopped)")
-    w.add_argument("--max-events", type=int, metavar="N", help="stop after N recorded events")
-    w.add_argument("--cut", type=float, metavar="S", help="a cut the idle test measured: hold connections around it")
-    w.add_argument("--holds", metavar="S,S", help=argparse.SUPPRESS)  # explicit holds (the netlab scales them)
-    w.add_argument("--heartbeat", type=float, default=30.0, help=argparse.SUPPRESS)
-    w.add_argument("--poll", type=float, default=5.0, help=argparse.SUPPRESS)
-    w.add_argument("--response-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
-    w.add_argument("--connect-timeout", type=float, default=5.0, help=argparse.SUPPRESS)
-    w.add_argument("--stream-every", type=float, metavar="MIN", help="with ANTHROPIC_API_KEY: a short real "
-                   "streamed answer every MIN minutes (costs a few tokens each)")
-    w.add_argument("--model", help=argparse.SUPPRESS)
-    w.add_argument("--db", metavar="FILE", help="the record (default: watch.sqlite3 in the data folder)")
-    w.add_argument("--notify", action="store_true", help="a desktop notification for every cut caught")
-    w.add_argument("--status", action="store_true", help="print what the record says so far and exit")
-    w.add_argument("--json", action="store_true", help="with --status: the analysis as JSON")
-    w.add_argument("--export", metavar="FOLDER", help="write the diagnostic bundle of the record and exit")
-    w.add_argument("--stop", action="store_true", help="stop the running watch and exit")
-    w.set_defaults(func=cmd_watch)
 
 
 def _db(args: argparse.Namespace) -> Path:
