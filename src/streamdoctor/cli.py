@@ -177,9 +177,11 @@ def lab_or_real(lab_profile: str | None, base_url: str | None,
 
 
 def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namespace, ca_file: str = "") -> Any:
+    from .lab.reference import midstream_reset_server
     from .probes import ProbeContext
 
-    ctx = ProbeContext(base_url=base_url, quick=bool(args.quick), ca_file=ca_file, lab_profile=args.lab or "")
+    ctx = ProbeContext(base_url=base_url, quick=bool(args.quick), ca_file=ca_file, lab_profile=args.lab or "",
+                       reference_server=midstream_reset_server)
     key = os.environ.get("ANTHROPIC_API_KEY", "")
     if args.lab and not key:
         from .lab import LAB_API_KEY

@@ -3,7 +3,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamdoctor.lab import sse
+from streamdoctor.protocol import sse
 
 
 def test_parser_reassembles_frames_split_anywhere():

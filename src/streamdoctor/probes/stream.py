@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cancel import CancelToken
-from ..lab.sse import SSEParser
 from ..model import Evidence, ProbeResult, Status
+from ..protocol.sse import SSEParser
 from .base import ProbeContext, Progress, ProgressCallback
 from .proxy_choice import client_proxy
 from .sdk_import import load_anthropic
@@ -191,7 +191,7 @@ class StreamProbe:
         if ctx.options.get("sdk_retry_check", True) and outcome != CANCELLED:
             from .sdk_retry import check_midstream_retry
 
-            result_data["sdk_retry"] = check_midstream_retry(cancel)
+            result_data["sdk_retry"] = check_midstream_retry(ctx.reference_server, cancel)
         status = _status(outcome)
         summary = _summary(outcome, result_data)
         if outcome == HTTP_ERROR and http_status in (401, 403):

@@ -1,6 +1,7 @@
 """Server-sent events in the shape the Anthropic Messages API sends them.
 
-Kept separate from the server so tests and the stress test can build and parse the same frames.
+Shared by the lab (which builds frames) and the probes (which parse them): a probe must never import the lab,
+so the wire format both speak lives here, with no dependency on either.
 """
 
 from __future__ import annotations
