@@ -311,6 +311,24 @@ def api_not_reached(results: Results) -> Finding | None:
     )
 
 
+@rule("network.plain-http")
+def plain_http(results: Results) -> Finding | None:
+    """An http:// endpoint on another machine: the API key crosses the network in cleartext (issue 14 item 9)."""
+    r = results.get("tls")
+    d = r.data if r is not None else None
+    if not d or not d.get("plain_http") or d.get("loopback"):
+        return None
+    return Finding(
+        "network.plain-http", "plain-http", Severity.WARNING, Confidence.HIGH,
+        "Plain HTTP: your key would travel in cleartext",
+        "The endpoint is plain http://, not https://: the API key in every request, and every question and "
+        "answer, cross the network readable by anyone on the path. Use the https:// address of the gateway.",
+        [Evidence("Endpoint scheme", "http (no TLS)")],
+        ask_it="Our Anthropic API gateway is reachable only over plain HTTP, so API keys cross the network in "
+               "cleartext. Please serve it over HTTPS.",
+    )
+
+
 @rule("network.middlebox")
 def middlebox_headers(results: Results) -> Finding | None:
     """A box that announces itself (Via, X-Cache...) on the API path: not a fault, but worth knowing."""
