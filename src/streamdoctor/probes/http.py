@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..cancel import CancelToken
-from ..errors import Cancelled
+from ..errors import CLIENT_UNSUPPORTED, Cancelled, describe, error_kind
 from ..model import Evidence, ProbeResult, Status
 from .base import ProbeContext, Progress, ProgressCallback, run_threads
 from .netpath import MIDDLEBOX_HEADERS, redact_url
@@ -182,8 +182,9 @@ def request(ctx: ProbeContext, cancel: CancelToken, method: str, url: str, *, ht
     out: dict[str, Any] = {"method": method, "url": url, "http2_requested": http2, "verified": verify}
     try:
         client = sdk_client(ctx, http2=http2, verify=verify, timeout=timeout, on_socket=remember)
-    except Exception as exc:  # a bad proxy URL or CA file: say so instead of crashing
-        return {**out, "verdict": "error", "kind": "setup", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    except Exception as exc:  # a bad proxy URL or CA file, or a SOCKS proxy without socksio: say so, no crash
+        kind = "client-unsupported" if error_kind(exc) == CLIENT_UNSUPPORTED else "setup"
+        return {**out, "verdict": "error", "kind": kind, "error": describe(exc)[:300]}
     started, t0 = time.time(), time.monotonic()  # after the client exists: the SDK's import is not the network
     unregister = cancel.on_cancel(shut)
 
