@@ -87,8 +87,8 @@ def run_all(home: Path, pythonpath: str | None = None) -> tuple[dict[str, str], 
         cfg = home / ".config"
         cfg.mkdir(parents=True, exist_ok=True)
         (cfg / "kioslaverc").write_text(
-            "[Proxy Settings]\nProxyType=2\nProxy Config Script=http://127.0.0.1:%d/proxy.pac?token=%s&auth_token=%s\n"
-            % (port, SECRETS["pac_token"], SECRETS["pac_auth_token"]))
+            "[Proxy Settings]\nProxyType=2\nProxy Config Script="
+            f"http://127.0.0.1:{port}/proxy.pac?token={SECRETS['pac_token']}&auth_token={SECRETS['pac_auth_token']}\n")
         claude = home / ".claude"
         claude.mkdir(parents=True, exist_ok=True)
         (claude / "settings.json").write_text(json.dumps({"env": {
