@@ -180,8 +180,9 @@ def lab_or_real(lab_profile: str | None, base_url: str | None,
 
 def _plain_http_allowed(base_url: str, args: argparse.Namespace) -> bool:
     """Ask before the key goes to an http:// endpoint on another machine (issue 14 item 9). Non-interactive
-    runs need --allow-plain-http (or --yes where the command has it); without it they stop with one line."""
-    if getattr(args, "allow_plain_http", False) or getattr(args, "yes", False):
+    runs need --allow-plain-http; without it they stop with one line. (--yes is consent to spend tokens or to
+    change a file, not to send a key in cleartext, so it does not count.)"""
+    if getattr(args, "allow_plain_http", False):
         return True
     shown = safeout.text(base_url)
     if sys.stdin is None or not sys.stdin.isatty():

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 from .bundle.redact import Redactor
 
 _lock = threading.Lock()
+_use = threading.RLock()  # the Redactor caches what it learns as it goes: one thread at a time uses it
 _redactor: Redactor | None = None
 _extra: set[str] = set()
 
@@ -75,16 +76,18 @@ def redactor() -> Redactor:
 def text(s: str) -> str:
     """One string for the terminal or the log, redacted."""
     r = redactor()
-    out = r.text(s)
-    scrubbed, _ = r.scrub_bytes(out.encode("utf-8", "surrogatepass"))
+    with _use:
+        out = r.text(s)
+        scrubbed, _ = r.scrub_bytes(out.encode("utf-8", "surrogatepass"))
     return scrubbed.decode("utf-8", "replace")
 
 
 def json_text(obj: Any) -> str:
     """A JSON-able report as indented JSON text, redacted structurally and then scanned for known values."""
     r = redactor()
-    raw = json.dumps(r.obj(obj), indent=2)
-    scrubbed, _ = r.scrub_bytes(raw.encode("utf-8"))
+    with _use:
+        raw = json.dumps(r.obj(obj), indent=2)
+        scrubbed, _ = r.scrub_bytes(raw.encode("utf-8"))
     return scrubbed.decode("utf-8")
 
 
