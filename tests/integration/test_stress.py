@@ -45,8 +45,11 @@ def test_stress_on_a_healthy_lab_records_every_event():
     assert d["pings"] >= 1 and d["tokens_per_s"] > 0 and d["time_to_first_text_s"] > 0
 
 
-def test_the_sdk_does_not_retry_a_stream_cut_midway():
-    """The article's Fix 4, checked on the installed SDK (DESIGN.md: it does not retry after the stream began)."""
+def test_the_sdk_does_not_retry_a_stream_cut_midway(monkeypatch):
+    """The article's Fix 4, checked on the installed SDK (DESIGN.md: it does not retry after the stream began).
+    A proxy in the environment (here a dead one) is not used for the loopback reference server."""
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")
     check = check_midstream_retry(midstream_reset_server)
     assert check["sdk_version"] == anthropic.__version__
     assert check["max_retries"] == 2  # the SDK's default retry setting was in force

@@ -47,7 +47,9 @@ def check_midstream_retry(server: ReferenceServer | None, cancel: CancelToken | 
 
     try:
         with server() as (base_url, api_key):
-            http_client = anthropic.DefaultHttpxClient(event_hooks={"request": [count]})
+            # trust_env=False: the reference server is on loopback; a proxy from the environment must never see
+            # this traffic (issue 14 item 1). Retries live in the SDK, not the transport, so this changes nothing.
+            http_client = anthropic.DefaultHttpxClient(event_hooks={"request": [count]}, trust_env=False)
             client = anthropic.Anthropic(api_key=api_key, base_url=base_url, http_client=http_client,
                                          timeout=anthropic.Timeout(timeout_s, connect=5.0))
             out["max_retries"] = client.max_retries  # the SDK's own default: what user code gets
