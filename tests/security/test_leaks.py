@@ -20,10 +20,7 @@ def test_no_planted_secret_reaches_any_output(tmp_path):
     assert "[redacted" in outputs["check --json (stdout)"]  # something secret was there and was taken out
     assert find_leaks(outputs) == []
     assert not any("Traceback" in v for k, v in outputs.items() if "stderr" in k)
-
-
-def test_the_log_file_is_private(tmp_path):
-    run_all(tmp_path)
+    # The same run's log files are private (one run: the planted inputs cost ~30 s).
     logs = list((tmp_path / "logs").glob("*.log"))
     assert logs
     for path in logs:
