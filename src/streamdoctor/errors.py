@@ -65,6 +65,21 @@ def error_kind(exc: BaseException) -> str:
     return INTERNAL
 
 
+def chain_kind(exc: BaseException) -> str:
+    """error_kind over the exception and its causes (the SDK wraps transport errors in its own types): NETWORK if
+    any link is a network error, else the first link's kind."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    kinds: list[str] = []
+    while cur is not None and id(cur) not in seen and len(kinds) < 10:
+        seen.add(id(cur))
+        kinds.append(error_kind(cur))
+        cur = cur.__cause__ or cur.__context__
+    if NETWORK in kinds:
+        return NETWORK
+    return next((k for k in kinds if k != INTERNAL), INTERNAL)
+
+
 def describe(exc: BaseException) -> str:
     """The one place an exception met while testing becomes words for a probe summary."""
     kind = error_kind(exc)

@@ -192,3 +192,18 @@ def test_large_request_against_dripping_headers_ends_at_its_budget():
     with hostile_server(drip_headers(0.5)) as port:
         out = large_request_test(_ctx(port, connect_timeout_s=1.0), CancelToken(), 64 * 1024, timeout=2.0)
     assert out["small"]["kind"] == "total-timeout" and out["large"]["kind"] == "total-timeout"
+
+
+def test_an_internal_error_mid_stream_is_never_a_network_verdict(monkeypatch):
+    """A bug while reading the stream (injected here) must read "internal error", not "reset" or "closed"."""
+    from streamdoctor.runner import run_probe
+
+    def broken(self, t, event, data):
+        raise KeyError("injected bug")
+
+    monkeypatch.setattr("streamdoctor.probes.stream._Timeline.on_event", broken)
+    with hostile_server(sse_once(sse.message_start("m", "x", 1) + sse.text_delta("hi"))) as port:
+        result = run_probe(StreamProbe(), _ctx(port), no_progress, CancelToken())
+    assert result.status is Status.ERROR and "internal error" in result.summary
+    assert result.data.get("error_kind") == "internal"
+    assert diagnose([result], f"http://127.0.0.1:{port}").overall is Overall.UNTESTED

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cancel import CancelToken
+from ..errors import NETWORK, chain_kind
 from ..model import Evidence, ProbeResult, Status
 from ..protocol.sse import FrameTooLarge, SSEParser
 from .base import ProbeContext, Progress, ProgressCallback
@@ -358,6 +359,8 @@ class StreamProbe:
             if retry_after:
                 api_error = {**api_error, "retry_after": retry_after}
         except Exception as exc:  # transport failures: classify by what the watchdog did and the cause chain
+            if chain_kind(exc) != NETWORK and not watchdog.reason:
+                raise  # our own bug (or an unusable client setting) is never worded as a cut stream
             exc_chain = _chain(exc)
             detail = f"{type(exc).__name__}: {exc}"[:300]
             outcome = (BAD_DATA if timeline.bad_data else
