@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. Each sets itself up on a fresh machine.
-.PHONY: run test lint setup-run setup-test bench dist clean screenshots
+.PHONY: run test lint lint-only lock setup-run setup-test bench dist dist-build smoke clean screenshots
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,24 +8,41 @@ LAB ?=
 run: setup-run
 	$(VENV)/bin/streamdoctor $(if $(LAB),--lab $(LAB))
 
-test: setup-test
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/mypy
-	$(PY) -m pytest
+# ruff and mypy, then the test suite side by side with the frozen build, then the build's smoke test on the
+# tar.gz and the .deb (scripts/run_tests.sh). Extra pytest arguments: make test PYTEST_ARGS="-k idle".
+test: setup-test lint-only
+	scripts/run_tests.sh $(PYTEST_ARGS)
 
-lint: setup-test
-	$(VENV)/bin/ruff check src tests bench
+lint: setup-test lint-only
+
+lint-only:
+	$(VENV)/bin/ruff check src tests bench packaging scripts
 	$(VENV)/bin/mypy
 
-# The frozen build (PyInstaller onedir), its tar.gz and .deb, then the smoke test on both packages. Not part of
-# `make test` (minutes of CPU); tests/test_frozen_smoke.py runs the smoke test whenever dist/ has a fresh build.
+# Refresh requirements.lock and requirements-dev.lock from pyproject.toml (needs the package index).
+lock:
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install -q uv
+	$(PY) scripts/lock_deps.py
+
+# The frozen build (PyInstaller onedir), proven to carry every runtime import, its tar.gz and .deb; then the smoke
+# test on both packages. `make test` runs the same two steps (dist-build beside the tests, then smoke).
 VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' src/streamdoctor/__init__.py)
+TARBALL = dist/streamdoctor-$(VERSION)-linux-$(shell uname -m).tar.gz
+DEB = dist/streamdoctor_$(VERSION)_$(shell dpkg --print-architecture).deb
 dist: setup-test
-	nice -n 10 $(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
-		packaging/streamdoctor.spec
-	nice -n 10 $(PY) packaging/make_linux_packages.py
-	$(PY) packaging/smoke_test.py --tarball dist/streamdoctor-$(VERSION)-linux-$(shell uname -m).tar.gz \
-		--deb dist/streamdoctor_$(VERSION)_$(shell dpkg --print-architecture).deb
+	nice -n 10 $(MAKE) --no-print-directory dist-build
+	$(MAKE) --no-print-directory smoke
+
+dist-build:
+	@start=$$(date +%s); \
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/streamdoctor.spec && \
+	QT_QPA_PLATFORM=offscreen dist/streamdoctor/streamdoctor --check-imports && \
+	$(PY) packaging/make_linux_packages.py && \
+	echo "build_time: $$(( $$(date +%s) - start )) s for the onedir, the import check, the tar.gz and the .deb"
+
+smoke:
+	$(PY) packaging/smoke_test.py --tarball $(TARBALL) --deb $(DEB)
 
 # Every benchmark in bench/ (bench/run_all.py), one results table at the end.
 bench: setup-test

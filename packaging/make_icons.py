@@ -1,9 +1,8 @@
 """Render the app's icon into the formats each platform wants, at build time.
 
-Why at build time: one vector source in git (src/streamdoctor/gui/resources/streamdoctor.svg, also the window
-icon) instead of binary PNG/ICO/ICNS files that drift apart. Qt (already a build dependency) renders the SVG;
-the .ico is written here (PNG-compressed entries, valid since Windows Vista); the .icns comes from Apple's own
-`iconutil` on macOS.
+Why at build time: one vector source in git (resources/icons/streamdoctor.svg, also the window icon) instead of
+binary PNG/ICO/ICNS files that drift apart. Qt (already a build dependency) renders the SVG; the .ico is written
+here (PNG-compressed entries, valid since Windows Vista); the .icns comes from Apple's own `iconutil` on macOS.
 
     python packaging/make_icons.py [OUT_DIR]     (default build/icons)
 """
@@ -18,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "src" / "streamdoctor" / "gui" / "resources" / "streamdoctor.svg"
+SOURCE = ROOT / "resources" / "icons" / "streamdoctor.svg"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # iconutil's required names: icon_<size>x<size>[@2x].png

@@ -15,6 +15,8 @@ A .tar.gz is unpacked and a .deb extracted with `dpkg-deb -x` into temporary fol
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -34,7 +36,10 @@ IS_LINUX = sys.platform.startswith("linux")
 
 # stderr lines that are not a problem: none so far (a clean build prints nothing). Add a compiled regex with a
 # comment saying why it is harmless; every entry hides something.
-ALLOWED_STDERR: list[re.Pattern[str]] = []
+ALLOWED_STDERR: list[re.Pattern[str]] = [
+    # The stress test's cost notice: with --json it goes to stderr by design, so that stdout stays pure JSON.
+    re.compile(r"^Stress test '\w+': up to \d+ output tokens from "),
+]
 SELF_TEST_TIMEOUT_S = 600
 CLI_TIMEOUT_S = 300
 
@@ -143,6 +148,37 @@ def check_pac_child(binary: Path, label: str) -> Outcome:
     return Outcome(name, outcome.ok, "" if outcome.ok else outcome.detail)
 
 
+def check_streamed_answer(binary: Path, label: str) -> Outcome:
+    """A whole answer streamed from the lab through the frozen SDK and httpx2: headers, every text event, the
+    message_stop, the stop reason. `check --lab` alone never streams without a key; `stress --lab` does."""
+    name = f"{label}: a whole streamed answer from the lab (stress --lab clean)"
+    args = ["stress", "--lab", "clean", "--yes", "--size", "quick", "--json"]
+    outcome = run(binary, args, name, {}, CLI_TIMEOUT_S, keep_stdout=True)
+    if not outcome.ok:
+        return outcome
+    try:
+        report = json.loads(outcome.detail)
+        stream = next(r for r in report["results"] if r["probe"] == "stream")
+        data = stream["data"]
+    except (ValueError, KeyError, StopIteration, TypeError) as exc:
+        return Outcome(name, False, f"no stream result in the JSON ({exc}): {outcome.detail[:300]}")
+    events = data.get("events", {})
+    if (
+        data.get("outcome") != "completed"
+        or events.get("message_stop") != 1
+        or data.get("stop_reason") != "end_turn"
+        or not data.get("text_events")
+    ):
+        return Outcome(name, False, f"the stream did not complete: {stream.get('summary')}")
+    return Outcome(name, True, str(stream.get("summary", "")))
+
+
+def check_imports(binary: Path, label: str) -> Outcome:
+    """Every module the build's import manifest lists imports inside the build (streamdoctor/selfcheck.py)."""
+    outcome = run(binary, ["--check-imports"], f"{label}: every runtime import is in the build", {}, CLI_TIMEOUT_S)
+    return outcome
+
+
 def check_binary(binary: Path, label: str, gui: bool, xcb: bool) -> list[Outcome]:
     outcomes: list[Outcome] = []
     if not binary.is_file():
@@ -152,7 +188,9 @@ def check_binary(binary: Path, label: str, gui: bool, xcb: bool) -> list[Outcome
     if version.ok and not IS_WIN and not version.detail.startswith("streamdoctor "):
         version = Outcome(version.name, False, f"printed {version.detail!r}, expected 'streamdoctor <version>'")
     outcomes.append(version)
+    outcomes.append(check_imports(binary, label))
     outcomes.append(run(binary, ["check", "--lab", "clean"], f"{label}: check --lab clean", {}, CLI_TIMEOUT_S))
+    outcomes.append(check_streamed_answer(binary, label))
     if IS_LINUX:
         outcomes.append(check_pac_child(binary, label))
     if not gui:
@@ -199,17 +237,35 @@ def check_binary(binary: Path, label: str, gui: bool, xcb: bool) -> list[Outcome
     return outcomes
 
 
-def check_tarball(tarball: Path, gui: bool, xcb: bool) -> list[Outcome]:
+def tree_digest(top: Path) -> dict[str, str]:
+    """{relative path: sha256 of the file, or where a link points}, with the executable bit: two trees that are
+    equal here run the same code."""
+    digest = {}
+    for path in sorted(top.rglob("*")):
+        rel = path.relative_to(top).as_posix()
+        if path.is_symlink():
+            digest[rel] = "link:" + os.readlink(path)
+        elif path.is_file():
+            executable = "x" if os.access(path, os.X_OK) else "-"
+            digest[rel] = executable + hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest
+
+
+def check_tarball(tarball: Path, gui: bool, xcb: bool) -> tuple[list[Outcome], dict[str, str]]:
+    """The tarball's checks, and the digest of its tree (for the .deb's comparison)."""
     with tempfile.TemporaryDirectory(prefix="sd-smoke-tar-") as tmp:
         with tarfile.open(tarball) as tar:
             tar.extractall(tmp, filter="tar")
         tops = [p for p in Path(tmp).iterdir() if p.is_dir()]
         if len(tops) != 1:
-            return [Outcome(f"{tarball.name}: layout", False, f"expected one top folder, found {len(tops)}")]
-        return check_binary(tops[0] / "streamdoctor", tarball.name, gui, xcb)
+            return [Outcome(f"{tarball.name}: layout", False, f"expected one top folder, found {len(tops)}")], {}
+        return check_binary(tops[0] / "streamdoctor", tarball.name, gui, xcb), tree_digest(tops[0])
 
 
-def check_deb(deb: Path, gui: bool, xcb: bool) -> list[Outcome]:
+def check_deb(deb: Path, gui: bool, xcb: bool, tested_tree: dict[str, str] | None = None) -> list[Outcome]:
+    """The .deb's layout, then its program. When its /opt/streamdoctor holds exactly the files of a tarball whose
+    wizard was just tested (`tested_tree`), the wizard's self-tests are not run a second time on the same bytes:
+    the command-line checks still run from the .deb's own folder."""
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="sd-smoke-deb-") as tmp:
         root = Path(tmp)
@@ -231,7 +287,18 @@ def check_deb(deb: Path, gui: bool, xcb: bool) -> list[Outcome]:
         outcomes.append(
             Outcome(f"{deb.name}: layout", not layout, "; ".join(layout) or info.stdout.strip().replace("\n", "; "))
         )
-        outcomes += check_binary(root / "opt" / "streamdoctor" / "streamdoctor", deb.name, gui, xcb)
+        opt = root / "opt" / "streamdoctor"
+        if tested_tree is not None and gui:
+            same = tree_digest(opt) == tested_tree
+            outcomes.append(
+                Outcome(
+                    f"{deb.name}: the same {len(tested_tree)} files as the tested tar.gz",
+                    same,
+                    "" if same else "the .deb's files differ from the tar.gz's: the wizard is tested on both",
+                )
+            )
+            gui = not same
+        outcomes += check_binary(opt / "streamdoctor", deb.name, gui, xcb)
     return outcomes
 
 
@@ -255,10 +322,14 @@ def main(argv: list[str] | None = None) -> int:
     xcb = IS_LINUX and not args.no_xcb
     outcomes: list[Outcome] = []
     if args.tarball or args.deb:
+        tested_tree = None
         for tarball in args.tarball:
-            outcomes += check_tarball(tarball, gui, xcb)
+            tar_outcomes, tree = check_tarball(tarball, gui, xcb)
+            outcomes += tar_outcomes
+            if all(o.ok for o in tar_outcomes):
+                tested_tree = tree
         for deb in args.deb:
-            outcomes += check_deb(deb, gui, xcb)
+            outcomes += check_deb(deb, gui, xcb, tested_tree)
     else:
         outcomes += check_binary(args.binary or default_binary(), "build", gui, xcb)
     for o in outcomes:

@@ -50,11 +50,16 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv || { echo "bootstrap: python venv failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
 fi
-extra=""
-[ "$what" = test ] && extra="[dev]"
+# Dependencies come only from the hash-checked locks (scripts/lock_deps.py, `make lock`): what CI tests is what
+# `make run` runs and what `make dist` freezes. The app itself is then linked in editable with no dependency
+# resolution of its own (--no-deps) and no download of a build backend (--no-build-isolation: setuptools is locked).
+lock=requirements.lock
+[ "$what" = test ] && lock=requirements-dev.lock
 stamp=.venv/.installed-$what
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".$extra"
+if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes --only-binary :all: -r "$lock"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
   touch "$stamp"
 fi
+# resources/ -> package data (the icon's PNG bytes): cheap, and only writes when the result changed.
+QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/build_resources.py

@@ -18,6 +18,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .fixes.privhelper import main as privhelper_main
 
         return privhelper_main(argv[1:])
+    if argv[:1] == ["--check-imports"]:
+        # The packaging check (selfcheck.py): every module the build should carry, imported inside the build.
+        from .selfcheck import main as check_imports_main
+
+        return check_imports_main()
+    if "--version" in argv and ({"-v", "--verbose"} & set(argv)):
+        from .buildinfo import verbose_version
+
+        print(verbose_version())
+        return 0
 
     from . import cli, safeout
     from .logsetup import setup_logging

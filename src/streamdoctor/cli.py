@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--host", default="127.0.0.1")
     ls.add_argument("--port", type=_port, default=0)
     ls.add_argument("--tls", action="store_true", help="serve https://localhost:PORT with a CA made for this run")
+    ls.add_argument("--allow-remote", action="store_true",
+                    help="allow a --host that is not loopback (other computers can then use the lab)")
     ls.set_defaults(func=cmd_lab_serve)
     return p
 
@@ -202,10 +204,10 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
     ctx = ProbeContext(base_url=base_url, quick=bool(args.quick), ca_file=ca_file, lab_profile=args.lab or "",
                        reference_server=midstream_reset_server)
     key = os.environ.get("ANTHROPIC_API_KEY", "")
-    if args.lab and not key:
-        from .lab import LAB_API_KEY
+    if args.lab:
+        from .lab.isolation import lab_key
 
-        key = LAB_API_KEY
+        key = lab_key(key)  # the user's real key never goes to the lab
     if key and not args.lab and sends_key_in_cleartext(base_url) and not _plain_http_allowed(base_url, args):
         key = ""  # declined at the prompt: the key-free checks still run
     ctx.api_key = key
@@ -585,22 +587,32 @@ def cmd_lab_list(args: argparse.Namespace) -> int:
 
 def cmd_lab_serve(args: argparse.Namespace) -> int:
     from .lab import LAB_API_KEY, REFUSED_API_KEY, LabRuntime, get_profile
+    from .lab.isolation import exposure_warning
 
     profile = get_profile(args.profile)
+    warning = exposure_warning(args.host, bool(getattr(args, "allow_remote", False)))  # refuses without the flag
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     stop = threading.Event()
     with contextlib.ExitStack() as stack:
         ssl_context, url_host, ca_file = None, "", ""
         if getattr(args, "tls", False):
-            from .lab.tls import LabTLS, serves_tls
+            from .lab.tls import LabTLS, names_for_host, serves_tls
 
             if not serves_tls(profile):
                 raise UserError(f"lab profile '{profile.name}' cannot be served over TLS; drop --tls")
-            tls = stack.enter_context(LabTLS())
+            names, addresses = names_for_host(args.host)  # the leaf covers the address it is served at
+            tls = stack.enter_context(LabTLS(names, addresses))
             ssl_context, url_host, ca_file = tls.server_context(), "", tls.ca_file
-            if args.host in ("127.0.0.1", "::1", "localhost"):
+            if args.host in ("127.0.0.1", "::1", "localhost", "0.0.0.0", "::"):  # wildcard: reachable as localhost
                 url_host = "localhost"  # the certificate's name, so clients verify it by name
         lab = stack.enter_context(LabRuntime(profile, host=args.host, port=args.port, ssl_context=ssl_context,
                                              url_host=url_host))
+        # Handlers first: a caller may signal as soon as it reads the lines below (a SIGHUP that arrived between
+        # the "Try:" line and the handler killed the lab with 129 and left its CA behind).
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        if hasattr(signal, "SIGHUP"):  # a closed terminal stops the lab cleanly too (its CA folder goes away)
+            signal.signal(signal.SIGHUP, lambda *_: stop.set())
         print(f"Lab profile '{profile.name}' at {lab.url}", flush=True)
         if ca_file:
             print(f"  CA for this run (deleted when the lab stops): {ca_file}", flush=True)
@@ -609,7 +621,6 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
         trust = f"SSL_CERT_FILE={ca_file} " if ca_file else ""
         extra = f" --ca-file {ca_file}" if ca_file else ""
         print(f"  Try: {trust}ANTHROPIC_BASE_URL={lab.url} streamdoctor check{extra}", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
             while not stop.wait(0.5):
                 pass
@@ -625,7 +636,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a CLI command; returns the exit code. UserErrors become one line on stderr (exit 2)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    recover_interrupted_fixes()
+    if args.command == "fix":  # only the commands that work on fixes roll back (and run undo steps): `lab list`
+        recover_interrupted_fixes()  # or `check` never run a journaled action (issue 14 item 2)
     try:
         return int(args.func(args))
     except UserError as exc:

@@ -18,7 +18,7 @@ MAX_URL_LEN = 2048  # browsers and proxies cap request lines near here; an API b
 MAX_HOST_LEN = 253  # RFC 1035: a DNS name is at most 253 characters written out
 MAX_LABEL_LEN = 63  # RFC 1035: each dot-separated label at most 63
 _LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")  # "_" is common in internal names; resolvers allow it
-_LOOPBACK_NAMES = ("localhost",)
+_LOOPBACK_NAMES = ("localhost", "ip6-localhost")
 EXAMPLE = "give one like https://api.anthropic.com"
 
 
@@ -98,7 +98,10 @@ def host_problem(host: str, bracketed: bool = False) -> str:
 
 def is_loopback(url: str) -> bool:
     """True if the URL's host is this machine (127.0.0.0/8, ::1, localhost): nothing it sends leaves it."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return False
     if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return True
     try:

@@ -95,6 +95,8 @@ def test_manifest_hashes_every_file(idle_reset_report, tmp_path):
     files = unzip(write_bundle(idle_reset_report, tmp_path))
     manifest = json.loads(files["manifest.json"])
     listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+    # The versions that made the bundle: IT can tell which SDK and Qt measured it.
+    assert manifest["build"]["packages"]["anthropic"] and manifest["build"]["packages"]["pyside6-essentials"]
     assert set(listed) == set(files) - {"manifest.json"}
     for name, digest in listed.items():
         assert hashlib.sha256(files[name]).hexdigest() == digest

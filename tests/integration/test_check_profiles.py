@@ -115,7 +115,11 @@ def test_port_in_use_is_one_line():
 
 
 def test_refused_key_says_so_and_exits_2():
-    proc = run_cli("check", "--lab", "clean", env_extra={"ANTHROPIC_API_KEY": "sk-ant-lab-refused"})
+    # Against the lab served as a real endpoint: `--lab` itself always sends the lab's own key (issue 14 item 1).
+    from streamdoctor.lab import LabRuntime, get_profile
+
+    with LabRuntime(get_profile("clean")) as lab:
+        proc = run_cli("stress", "--base-url", lab.url, "--yes", env_extra={"ANTHROPIC_API_KEY": "sk-ant-lab-refused"})
     assert proc.returncode == 2
     assert "API key was refused" in proc.stdout
     assert "Traceback" not in proc.stderr

@@ -102,7 +102,7 @@ def test_lab_findings_round_trip_apply_verify_undo(lab_reports, profile, fix_id,
     record_id = fix.apply(rep)
     outcome = fix.verify(rep, record_id)
     assert outcome.ok, outcome.detail
-    written = [Path(s["path"]) for s in list_records()[-1].steps if s["kind"] == "file"]
+    written = [Path(s["path"]) for s in list_records()[-1].steps if s["kind"] in ("file", "settings-env")]
     assert written and all(p.exists() for p in written)
     fix.revert(record_id)
     assert not any(p.exists() for p in written)

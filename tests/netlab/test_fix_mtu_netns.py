@@ -42,7 +42,7 @@ def fix_ns():
 
 
 def _helper(ns: str, *args: str) -> tuple[int, dict]:
-    proc = _sh(IP, "netns", "exec", ns, sys.executable, "-m", "streamdoctor.fixes.privhelper", *args, check=False)
+    proc = _sh(IP, "netns", "exec", ns, sys.executable, "-I", "-m", "streamdoctor.fixes.privhelper", *args, check=False)
     return proc.returncode, json.loads(proc.stdout.strip().splitlines()[-1])
 
 

@@ -176,10 +176,26 @@ def test_python_sdk_reads_static_system_proxy_on_windows_and_macos_only() -> Non
     on_windows = client_choices(API, {}, [static], "windows", {}, {})
     assert on_windows["python-sdk"]["proxy"] == "http://reg:8080"
     assert client_choices(API, {}, [static], "linux", {}, {})["python-sdk"]["proxy"] is None
-    both = SystemProxy("Windows Internet Options (registry)", mode="pac", pac_url="http://pac/", http="http://r:1")
-    assert client_choices(API, {}, [both], "windows", {}, {})["python-sdk"]["proxy"] == "http://r:1"
+    both = SystemProxy("Windows Internet Options (registry)", mode="pac", pac_url="http://pac/", http="http://r:1",
+                       https="http://r:2")
+    assert client_choices(API, {}, [both], "windows", {}, {})["python-sdk"]["proxy"] == "http://r:2"
+    # "http=r:1" alone (or macOS HTTPEnable without HTTPSEnable): urllib has no https entry, https:// goes direct
+    http_only = SystemProxy("Windows Internet Options (registry)", mode="manual", http="http://r:1")
+    assert client_choices(API, {}, [http_only], "windows", {}, {})["python-sdk"]["proxy"] is None
+    socks_only = SystemProxy("macOS network settings (scutil --proxy)", mode="manual", socks="socks5://s:1080")
+    assert client_choices(API, {}, [socks_only], "macos", {}, {})["python-sdk"]["proxy"] is None
     pac = SystemProxy("macOS", mode="pac", pac_url="http://pac/")
     assert client_choices(API, {}, [pac], "macos", {}, {})["python-sdk"]["proxy"] is None  # never PAC
+
+
+def test_http_only_system_proxy_is_not_the_api_route() -> None:
+    """Class 1 of issue 15: the scan named a proxy the https traffic never takes."""
+    http_only = SystemProxy("macOS network settings (scutil --proxy)", mode="manual", http="http://web:3128")
+    answer = system_answer([http_only], API, {}, None)
+    assert answer["proxy"] is None and "only an HTTP proxy" in answer["source"] and "direct" in answer["source"]
+    bypassed = SystemProxy("macOS network settings (scutil --proxy)", mode="manual", https="http://web:3128",
+                           bypass=["api.anthropic.com"])
+    assert "bypass list" in system_answer([bypassed], API, {}, None)["source"]
 
 
 def test_missing_gsettings_and_missing_commands_do_not_raise(private_home: Path,
@@ -357,7 +373,9 @@ def test_permission_denied_is_said_in_words(tmp_path: Path, monkeypatch: pytest.
     def denied(self: Path, *args: object, **kwargs: object) -> object:
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "open", denied)
+    from streamdoctor import safeio
+
+    monkeypatch.setattr(safeio, "read_regular", lambda path, limit=0: denied(Path(path)))  # what read_text uses
     assert common.read_text(tmp_path / "settings.json") == (None, "could not read: permission denied")
     files = ec.read_claude_settings()
     assert files[0].exists and files[0].error == "could not read: permission denied"

@@ -51,11 +51,46 @@ def test_sane_mtus_pass(value):
     ["rm", "-rf", "/"],
 ])
 def test_the_helper_process_refuses_with_exit_2_and_json(argv):
-    proc = subprocess.run([sys.executable, "-m", "streamdoctor.fixes.privhelper", *argv], capture_output=True,
-                          text=True, timeout=60)
+    from streamdoctor.fixes.elevate import helper_argv, helper_cwd, helper_env
+
+    proc = subprocess.run(helper_argv(argv), capture_output=True, text=True, timeout=60, cwd=helper_cwd(),
+                          env=helper_env())
     assert proc.returncode == 2, proc.stderr
     answer = json.loads(proc.stdout.strip().splitlines()[-1])
     assert answer["ok"] is False and answer["refused"] is True
+    assert "isolated" not in answer["error"]  # refused for its arguments, not for how it was started
+
+
+@pytest.mark.parametrize("argv", [
+    [sys.executable, "-m", "streamdoctor.fixes.privhelper", "set-mtu", "lo", "1500"],  # not isolated
+    [sys.executable, "-I", "-m", "streamdoctor.fixes.privhelper", "set-mtu", "lo", "1500", "--result-file",
+     "/tmp/sd-privhelper-x/result.json"],  # Windows only
+])
+def test_the_helper_refuses_unconfined_runs_and_result_files_off_windows(argv, tmp_path):
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    answer = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert answer["refused"] is True and ("isolated" in answer["error"] or "Windows only" in answer["error"])
+    assert not (tmp_path / "result.json").exists()
+
+
+def test_the_result_file_never_goes_through_a_symlinked_folder(tmp_path, monkeypatch):
+    from streamdoctor.fixes import privhelper
+
+    monkeypatch.setattr(privhelper.sys, "platform", "win32")
+    real = tmp_path / "sd-privhelper-real"
+    real.mkdir()
+    link = tmp_path / "sd-privhelper-link"
+    link.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    args = ["set-mtu", "lo", "1500", "--result-file"]
+    assert privhelper._result_file([*args, str(real / "r.json")]) == (args[:-1], str(real / "r.json"))
+    for bad in (str(link / "r.json"), "relative/sd-privhelper-x/r.json", str(tmp_path / "other" / "r.json")):
+        with pytest.raises(privhelper.HelperError):
+            privhelper._result_file([*args, bad])
+    (real / "r.json").write_text("x")  # an existing file is never overwritten
+    with pytest.raises(privhelper.HelperError):
+        privhelper._result_file([*args, str(real / "r.json")])
 
 
 def test_the_helper_imports_nothing_but_itself():
@@ -65,7 +100,7 @@ def test_the_helper_imports_nothing_but_itself():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert set(eval(out)) <= {"streamdoctor", "streamdoctor.fixes", "streamdoctor.fixes.privhelper",
                               "streamdoctor.fixes.journal", "streamdoctor.fixes.atomic", "streamdoctor.errors",
-                              "streamdoctor.paths"}
+                              "streamdoctor.paths", "streamdoctor.safeio"}
 
 
 def test_commands_per_os_are_argument_lists_with_the_name_as_one_argument():

@@ -9,127 +9,32 @@ from streamdoctor.cancel import CancelToken
 from streamdoctor.probes.mtu import search_with_ping
 from streamdoctor.probes.ping import PingOutcome, parse, ping_argv
 
-LINUX_REPLY = """PING 10.231.3.2 (10.231.3.2) 1372(1400) bytes of data.
-1380 bytes from 10.231.3.2: icmp_seq=1 ttl=62 time=0.091 ms
-
---- 10.231.3.2 ping statistics ---
-1 packets transmitted, 1 received, 0% packet loss, time 0ms
-rtt min/avg/max/mdev = 0.091/0.091/0.091/0.000 ms
-"""
-LINUX_ROUTER_FRAG = """PING 10.231.3.2 (10.231.3.2) 1373(1401) bytes of data.
-From 10.231.1.1 icmp_seq=1 Frag needed and DF set (mtu = 1400)
-
---- 10.231.3.2 ping statistics ---
-1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms
-"""
-LINUX_LOCAL_ERROR = """PING 10.231.3.2 (10.231.3.2) 1472(1500) bytes of data.
-ping: local error: message too long, mtu=1400
-
---- 10.231.3.2 ping statistics ---
-1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms
-"""
+# Real outputs (Linux, macOS and Windows replies, "too big" answers in five languages, IPv6) are in
+# tests/fixtures/captures/ and tests/unit/test_real_captures.py. These few are still hand-written because no real
+# capture of them has been found yet: a silent drop on Linux and macOS, and the French "too big" text (wording
+# not confirmed on a real machine: docs/real-captures.md; a real French reply is in the captures).
 LINUX_SILENT = """PING 10.231.3.2 (10.231.3.2) 1373(1401) bytes of data.
 
 --- 10.231.3.2 ping statistics ---
 1 packets transmitted, 0 received, 100% packet loss, time 0ms
-"""
-MAC_REPLY = """PING 10.0.0.1 (10.0.0.1): 1372 data bytes
-1380 bytes from 10.0.0.1: icmp_seq=0 ttl=63 time=1.234 ms
-
---- 10.0.0.1 ping statistics ---
-1 packets transmitted, 1 packets received, 0.0% packet loss
-round-trip min/avg/max/stddev = 1.234/1.234/1.234/0.000 ms
-"""
-MAC_SENDTO = """PING 10.0.0.1 (10.0.0.1): 1472 data bytes
-ping: sendto: Message too long
-
---- 10.0.0.1 ping statistics ---
-1 packets transmitted, 0 packets received, 100.0% packet loss
-"""
-MAC_ROUTER_FRAG = """PING 10.0.0.1 (10.0.0.1): 1472 data bytes
-36 bytes from 10.231.1.1: frag needed and DF set (MTU 1400)
-Vr HL TOS  Len   ID Flg  off TTL Pro  cks      Src      Dst
- 4  5  00 05dc 1c8a   2 0000  40  01 4e4b 192.168.1.2  10.0.0.1
-
---- 10.0.0.1 ping statistics ---
-1 packets transmitted, 0 packets received, 100.0% packet loss
 """
 MAC_SILENT = """PING 10.0.0.1 (10.0.0.1): 1472 data bytes
 
 --- 10.0.0.1 ping statistics ---
 1 packets transmitted, 0 packets received, 100.0% packet loss
 """
-WIN_EN_REPLY = """
-Pinging 10.0.0.1 with 1372 bytes of data:
-Reply from 10.0.0.1: bytes=1372 time=12ms TTL=63
-
-Ping statistics for 10.0.0.1:
-    Packets: Sent = 1, Received = 1, Lost = 0 (0% loss),
-"""
-WIN_EN_DF = """
-Pinging 10.0.0.1 with 1472 bytes of data:
-Packet needs to be fragmented but DF set.
-
-Ping statistics for 10.0.0.1:
-    Packets: Sent = 1, Received = 0, Lost = 1 (100% loss),
-"""
-WIN_EN_UNREACHABLE = """
-Pinging 10.0.0.1 with 1372 bytes of data:
-Reply from 192.168.1.1: Destination host unreachable.
-
-Ping statistics for 10.0.0.1:
-    Packets: Sent = 1, Received = 1, Lost = 0 (0% loss),
-"""
-WIN_EN_TIMEOUT = """
-Pinging 10.0.0.1 with 1372 bytes of data:
-Request timed out.
-
-Ping statistics for 10.0.0.1:
-    Packets: Sent = 1, Received = 0, Lost = 1 (100% loss),
-"""
-WIN_DE_REPLY = """
-Ping wird ausgeführt für 10.0.0.1 mit 1372 Bytes Daten:
-Antwort von 10.0.0.1: Bytes=1372 Zeit=12ms TTL=63
-
-Ping-Statistik für 10.0.0.1:
-    Pakete: Gesendet = 1, Empfangen = 1, Verloren = 0
-"""
-WIN_DE_DF = """
-Ping wird ausgeführt für 10.0.0.1 mit 1472 Bytes Daten:
-Paket muss fragmentiert werden, DF-Flag ist jedoch gesetzt.
-
-Ping-Statistik für 10.0.0.1:
-    Pakete: Gesendet = 1, Empfangen = 0, Verloren = 1
-"""
 WIN_FR_DF = """
 Envoi d’une requête 'Ping'  10.0.0.1 avec 1472 octets de données :
 Le paquet doit être fragmenté mais l’indicateur DF est activé.
 """
-WIN_FR_REPLY = """
-Envoi d’une requête 'Ping'  10.0.0.1 avec 1372 octets de données :
-Réponse de 10.0.0.1 : octets=1372 temps=12 ms TTL=63
-"""
 
 
 @pytest.mark.parametrize(("platform", "rc", "text", "reply", "too_big", "mtu"), [
-    ("linux", 0, LINUX_REPLY, True, False, None),
-    ("linux", 1, LINUX_ROUTER_FRAG, False, True, 1400),
-    ("linux", 1, LINUX_LOCAL_ERROR, False, True, 1400),
     ("linux", 1, LINUX_SILENT, False, False, None),
-    ("darwin", 0, MAC_REPLY, True, False, None),
-    ("darwin", 2, MAC_SENDTO, False, True, None),
-    ("darwin", 2, MAC_ROUTER_FRAG, False, True, 1400),
     ("darwin", 2, MAC_SILENT, False, False, None),
-    ("win32", 0, WIN_EN_REPLY, True, False, None),
-    ("win32", 1, WIN_EN_DF, False, True, None),
-    ("win32", 0, WIN_EN_UNREACHABLE, False, False, None),  # rc 0 although nothing answered
-    ("win32", 1, WIN_EN_TIMEOUT, False, False, None),
-    ("win32", 0, WIN_DE_REPLY, True, False, None),
-    ("win32", 1, WIN_DE_DF, False, True, None),
     ("win32", 1, WIN_FR_DF, False, True, None),
-    ("win32", 0, WIN_FR_REPLY, True, False, None),
 ])
-def test_parsers_on_recorded_outputs(platform, rc, text, reply, too_big, mtu):
+def test_parsers_on_hand_written_outputs(platform, rc, text, reply, too_big, mtu):
     out = parse(1400, rc, text, platform)
     assert (out.reply, out.too_big, out.mtu) == (reply, too_big, mtu)
     assert out.error == ""
@@ -200,3 +105,15 @@ def test_missing_ping_is_reported_as_unavailable():
 
     out = search_with_ping("10.0.0.1", False, 1500, CancelToken(), 0.1, 30.0, pinger=broken)
     assert out["available"] is False and "No such file" in out["why"]
+
+
+def test_windows_ipv6_reply_rule_does_not_count_errors_or_statistics_as_replies():
+    """IPv6 replies carry no TTL= (real captures: tests/fixtures/captures/ping/win_v6_*); the address-and-time
+    rule that reads them must not take an error line from a router or the statistics block for a reply."""
+    unreachable = ("\nPinging 2001:db8::1 with 1444 bytes of data:\n"
+                   "Reply from fe80::1%12: Destination host unreachable.\n\n"
+                   "Ping statistics for 2001:db8::1:\n    Packets: Sent = 1, Received = 1, Lost = 0 (0% loss),\n"
+                   "Approximate round trip times in milli-seconds:\n    Minimum = 0ms, Maximum = 0ms, Average = 0ms\n")
+    out = parse(1492, 0, unreachable, "win32")
+    assert not out.reply and not out.too_big
+    assert parse(1492, 0, "Reply from fe80::1%12: time<1ms\n", "win32").reply

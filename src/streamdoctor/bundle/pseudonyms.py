@@ -7,11 +7,14 @@ owner-only permissions and never goes into a zip.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
 import re
+import socket
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import paths
@@ -83,6 +86,64 @@ class PseudonymMap:
             log.warning("could not save the pseudonym map in %s: %s", path.parent, exc.strerror)
             return None
         return path
+
+
+# An IPv6 address in any valid written form (compressed "fd12::23", full, upper case, with a %zone), as a
+# candidate: ipaddress decides whether it is one and whether it is private. Not part of a longer hex/word run.
+_IPV6_CANDIDATE_RE = re.compile(r"(?i)(?<![0-9a-z:.])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?:%[\w.\-]+)?(?![0-9a-z:])")
+
+
+def private_ipv6(text: str) -> str | None:
+    """The canonical (compressed) form of `text` if it is a private IPv6 address: unique-local fc00::/7,
+    link-local fe80::/10 or site-local fec0::/10; else None. Public and loopback addresses are left alone."""
+    try:
+        ip = ipaddress.IPv6Address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if ip.is_loopback or ip.is_unspecified or not (ip.is_private or ip.is_link_local or ip.is_site_local):
+        return None
+    if ip.ipv4_mapped is not None:  # ::ffff:10.1.2.3: the IPv4 pattern handles the address itself
+        return None
+    return ip.compressed
+
+
+def replace_private_ipv6(text: str, replace: Callable[[str], str]) -> str:
+    """`text` with every private IPv6 address (any form) replaced by replace(canonical form)."""
+    if ":" not in text:
+        return text
+
+    def sub(m: re.Match[str]) -> str:
+        canonical = private_ipv6(m.group(0))
+        return m.group(0) if canonical is None else replace(canonical)
+
+    return _IPV6_CANDIDATE_RE.sub(sub, text)
+
+
+def own_host_names() -> tuple[str, ...]:
+    """This computer's names (short and fully qualified), lower case: they identify the laptop, so with
+    --pseudonymize-hosts they get a pseudonym wherever they appear, also inside file names
+    ("streamdoctor-NAME-2026....zip")."""
+    names = set()
+    try:
+        names.add(socket.gethostname())
+        names.add(socket.getfqdn())
+    except OSError:
+        pass
+    out = set()
+    for n in names:
+        n = n.strip().lower().rstrip(".")
+        if n and n not in ("localhost", "localhost.localdomain") and len(n) >= 2:
+            out.add(n)
+            out.add(n.split(".")[0])
+    return tuple(sorted(out, key=len, reverse=True))
+
+
+def own_host_re(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The host names as whole runs of letters and digits: "-" and "." around them do not protect them."""
+    if not names:
+        return None
+    alt = "|".join(re.escape(n) for n in names)
+    return re.compile(rf"(?i)(?<![a-z0-9])(?:{alt})(?![a-z0-9])")
 
 
 def default_path() -> Path:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from .pseudonyms import PseudonymMap
+from .pseudonyms import PseudonymMap, own_host_names, own_host_re, replace_private_ipv6
 
 USER_PLACEHOLDER = "[user]"
 
@@ -148,8 +148,10 @@ class Redactor:
             self._compile_user_patterns(user_name, home, env)
         self.pseudonyms = pseudonyms if pseudonyms is not None else (PseudonymMap() if pseudonymize_hosts else None)
         self.internal_hosts: set[str] = set()
+        self._own_host_re: re.Pattern[str] | None = None
         if pseudonymize_hosts:
             self._learn_internal_hosts(env)
+            self._own_host_re = own_host_re(own_host_names())
 
     # --- what we know by value ------------------------------------------------------------------------
 
@@ -376,8 +378,16 @@ class Redactor:
             self.counts["internal-host"] += 1
             return pm.host(name)
 
+        def ip6(canonical: str) -> str:
+            self.counts["private-ip"] += 1
+            return pm.ip(canonical)
+
+        if "f" in low and ":" in s:  # first, so every written form of one address gets the same pseudonym
+            s = replace_private_ipv6(s, ip6)
         if _DIGIT_DOT_RE.search(s) or "f" in low:
             s = _PRIVATE_IP_RE.sub(ip, s)
+        if self._own_host_re is not None:
+            s = self._own_host_re.sub(host, s)  # this computer's name, also glued into file names
         if self.internal_hosts and any(h in low for h in self.internal_hosts):
             s = self._known_hosts_re().sub(host, s)
         if any("." + suffix in low for suffix in INTERNAL_SUFFIXES):

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, paths
+from ..buildinfo import build_info
 from ..errors import UserError
 from ..model import Report, report_from, to_jsonable
 from . import charts, facts
@@ -206,6 +207,8 @@ def _manifest(prepared: Prepared, members: dict[str, bytes], fixes: Any) -> byte
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "platform": {"system": platform.system(), "release": platform.release(),
                      "python": platform.python_version()},
+        # Which SDK, Qt and HTTP stack made this bundle (the locked versions in a frozen build).
+        "build": {key: value for key, value in build_info().items() if key in ("frozen", "packages", "built_with")},
         "redaction": {"counts": prepared.info.redactions, "user_name_redacted": prepared.info.redact_user,
                       "hosts_pseudonymized": prepared.info.pseudonymize_hosts,
                       "final_scan_removals": prepared.late_scrubs},

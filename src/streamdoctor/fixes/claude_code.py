@@ -3,20 +3,27 @@
 Claude Code reads that block for every session, including background agents that shell exports do not reach
 (DESIGN.md, Facts). The file is CLAUDE_CONFIG_DIR/settings.json when that variable is set, else
 ~/.claude/settings.json. Every other key and the file's formatting are kept; a file that is not JSON is refused.
+
+Read, merge and write happen under the fixes lock, so a second apply running at the same time merges on top of
+the first instead of overwriting it. Undo is byte-exact when the file is as the fix left it; when something
+changed it since (another fix, the user), undo takes back only this fix's keys and keeps the rest.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from ..model import FixPlan, Report
+from ..safeio import NotRegularFileError, read_regular
 from . import journal
 from .base import Fix, VerifyOutcome, finding_causes, probe_data, text_diff
+from .filelock import fix_lock
 from .pem import combined_pem, pem_is_certificate
-from .settings_json import env_of, merge_env
+from .settings_json import env_of, merge_env, parse_settings, render_like
 
 DEFAULT_API_TIMEOUT_MS = 600_000
 CA_FILE_NAME = "streamdoctor-extra-ca.pem"
@@ -29,9 +36,14 @@ def settings_path() -> Path:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
+        return read_regular(path).decode("utf-8")
     except FileNotFoundError:
         return ""
+    except NotRegularFileError as exc:
+        raise journal.FixError(f"{path} {exc.strerror}; Stream Doctor only edits regular files, nothing was "
+                               "changed") from None
+    except OSError as exc:
+        raise journal.FixError(f"cannot read {path}: {exc.strerror or exc}; nothing was changed") from None
     except UnicodeDecodeError:
         raise journal.FixError(f"{path} is not UTF-8 text; fix it by hand or move it away and apply again") from None
 
@@ -64,12 +76,18 @@ class ClaudeSettingsFix(Fix):
         return self.title
 
     def apply(self, report: Report) -> str:
-        path, before, after, extra = self._compute(report)
-        with journal.Transaction(self.id, self.title, {"settings": str(path)}) as tx:
-            for p, data in extra.items():
-                tx.write_file(p, data, mode=0o644)
-            tx.write_file(path, after.encode("utf-8"), mode=None if path.exists() else 0o600)
-            tx.record.info["env"] = self.updates(report, env_of(before))
+        with fix_lock():  # read, merge and write as one step: a concurrent apply merges on top of this one
+            path, before, after, extra = self._compute(report)
+            current = env_of(before)
+            updates = self.updates(report, current)
+            details = {"env_before": {k: current.get(k) for k in updates},
+                       "had_env": "env" in parse_settings(before, str(path))}
+            with journal.Transaction(self.id, self.title, {"settings": str(path)}) as tx:
+                for p, data in extra.items():
+                    tx.write_file(p, data, mode=0o644)
+                tx.write_file(path, after.encode("utf-8"), mode=None if path.exists() else 0o600,
+                              kind=SETTINGS_STEP, details=details)
+                tx.record.info["env"] = updates
         return tx.record.id
 
     def verify(self, report: Report, record_id: str) -> VerifyOutcome:
@@ -206,6 +224,45 @@ def no_proxy_value(existing: str) -> str:
         if local not in items:
             items.append(local)
     return ",".join(items)
+
+
+SETTINGS_STEP = "settings-env"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def _validate_settings_step(step: dict[str, Any], record: journal.JournalRecord) -> None:
+    journal.validate_file_step(step, record)
+    env_before = step.get("env_before")
+    if not isinstance(env_before, dict) or not all(
+            isinstance(k, str) and _ENV_NAME.fullmatch(k) and (v is None or isinstance(v, str | int | float | bool))
+            for k, v in env_before.items()):
+        raise journal.RefusedRecordError(f"record {record.id}: refused settings step")
+
+
+def _undo_settings(step: dict[str, Any], record: journal.JournalRecord) -> None:
+    """As the file step when the file is as we left it (or gone); else take back only our keys."""
+    current = journal.current_bytes(step)
+    if current is None or journal.sha256(current) in (step.get("after_sha256"), step.get("before_sha256")):
+        journal.undo_file_bytes(step, record)
+        return
+    try:
+        text = current.decode("utf-8")
+        restored = merge_env(text, {k: (None if v is None else str(v)) for k, v in step["env_before"].items()},
+                             step["path"])
+        obj = parse_settings(restored)
+    except (UnicodeDecodeError, journal.FixError):
+        journal.undo_file_bytes(step, record)  # unreadable now: the promised bytes, theirs kept aside
+        return
+    if not step.get("had_env") and obj.get("env") == {}:
+        del obj["env"]  # the block this fix created is empty again
+        restored = render_like(text, obj)
+    journal.keep_changed_copy(step, record, current)
+    from .atomic import atomic_write
+
+    atomic_write(Path(step["path"]), restored.encode("utf-8"))
+
+
+journal.register_undo(SETTINGS_STEP, _undo_settings, _validate_settings_step)
 
 
 def _int(env: dict[str, Any], key: str) -> int | None:

@@ -3,6 +3,12 @@ prompt (pkexec on Linux, osascript "with administrator privileges" on macOS, UAC
 
 Only streamdoctor.fixes.privhelper is ever elevated, always with an argument list; the helper validates its
 arguments again itself, because the elevated side must not trust the unprivileged one.
+
+The helper runs confined (issue 14 item 2): `python -I` (isolated: neither the current folder nor the user's
+site-packages on sys.path, every PYTHON* variable ignored), from a fixed folder (/ or the Windows system folder)
+and with a minimal environment made here, so a `psutil.py` (or any module) in the folder the user ran Stream
+Doctor from is never imported as root. A frozen build runs itself (--privhelper): its sys.path is the bundle only,
+and it gets the same folder and environment.
 """
 
 from __future__ import annotations
@@ -27,10 +33,31 @@ class ElevationRefusedError(FixError):
 
 
 def helper_argv(args: list[str]) -> list[str]:
-    """The helper's command line. A frozen build runs itself with --privhelper (routed in __main__)."""
+    """The helper's command line. A frozen build runs itself with --privhelper (routed in __main__); from source,
+    `python -I -m` (isolated mode: no cwd, no user site, no PYTHON* variables)."""
     if getattr(sys, "frozen", False):
         return [sys.executable, "--privhelper", *args]
-    return [sys.executable, "-m", "streamdoctor.fixes.privhelper", *args]
+    return [sys.executable, "-I", "-m", "streamdoctor.fixes.privhelper", *args]
+
+
+def helper_cwd() -> str:
+    """A folder only the administrator can write: the helper never starts in the user's current folder."""
+    if sys.platform == "win32":
+        return os.path.join(os.environ.get("SystemRoot", r"C:\Windows"), "System32")
+    return "/"
+
+
+# The helper needs no variable of the caller's: a fixed PATH of system folders (its commands are absolute paths
+# anyway), a UTF-8 C locale, and on Windows the two variables Windows programs cannot start without.
+_HELPER_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def helper_env() -> dict[str, str]:
+    """The helper's whole environment: nothing inherited but what Windows itself requires."""
+    if sys.platform == "win32":
+        root = os.environ.get("SystemRoot", r"C:\Windows")
+        return {"SystemRoot": root, "windir": root, "PATH": os.path.join(root, "System32")}
+    return {"PATH": _HELPER_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 
 def is_admin() -> bool:
@@ -47,13 +74,15 @@ def is_admin() -> bool:
 def run_helper(args: list[str]) -> dict[str, Any]:
     """Run the helper elevated and return its JSON answer; raises FixError with one line on any failure."""
     argv = helper_argv(args)
+    confined: dict[str, Any] = {"cwd": helper_cwd(), "env": helper_env()}
     if is_admin():
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=_TIMEOUT_S, check=False, **confined)
         return _answer(proc.returncode, proc.stdout, proc.stderr)
     if sys.platform == "win32":
         return _run_windows(argv)
     if sys.platform == "darwin":
-        proc = subprocess.run(osascript_argv(argv), capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
+        proc = subprocess.run(osascript_argv(argv), capture_output=True, text=True, timeout=_TIMEOUT_S, check=False,
+                              **confined)
         if proc.returncode != 0 and "-128" in proc.stderr:
             raise ElevationRefusedError("the administrator password prompt was cancelled; nothing was changed")
         return _answer(proc.returncode, proc.stdout.replace("\r", "\n"), proc.stderr)
@@ -61,7 +90,8 @@ def run_helper(args: list[str]) -> dict[str, Any]:
     if pkexec is None:
         raise ElevationRefusedError("this change needs root and pkexec is not installed; run the same command "
                                     "with sudo")
-    proc = subprocess.run([pkexec, *argv], capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
+    proc = subprocess.run([pkexec, *argv], capture_output=True, text=True, timeout=_TIMEOUT_S, check=False,
+                          **confined)
     if proc.returncode == PKEXEC_DISMISSED:
         raise ElevationRefusedError("the administrator password prompt was dismissed; nothing was changed")
     if proc.returncode == PKEXEC_DENIED:
@@ -119,6 +149,7 @@ def _run_windows(argv: list[str]) -> dict[str, Any]:  # pragma: no cover - needs
     info.cbSize = ctypes.sizeof(info)
     info.fMask = 0x00000040  # SEE_MASK_NOCLOSEPROCESS: we wait for the helper and read its exit code
     info.lpVerb, info.lpFile, info.lpParameters, info.nShow = "runas", argv[0], params, 0
+    info.lpDirectory = helper_cwd()  # never the user's current folder
     if not ctypes.windll.shell32.ShellExecuteExW(ctypes.byref(info)):  # type: ignore[attr-defined]
         if ctypes.get_last_error() == 1223 or ctypes.GetLastError() == 1223:  # type: ignore[attr-defined]
             raise ElevationRefusedError("the administrator prompt was cancelled; nothing was changed")

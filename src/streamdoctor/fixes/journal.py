@@ -9,17 +9,24 @@ machine is exactly as before, and marks the record `rolled-back`.
 Steps are plain dicts with a "kind". "file" is handled here; other kinds (an interface MTU, a registry value)
 register their undo with register_undo(). Every undo must be idempotent: recovery may run it for a step whose
 change never happened, or happened halfway.
+
+A record is data, never a program (issue 14 item 2): only the enumerated step kinds run, each kind checks its
+arguments with its validator before its undo runs (a refused step is reported, not executed), and a record file
+(or the journal folder) that is not owned by the user running Stream Doctor, or that others may write, is refused
+with one line. Every apply, undo and recovery holds the fixes lock (filelock.py), so two processes never change
+the same file at once and recovery never rolls back an apply that is still running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import re
 import secrets
-import signal
-import sys
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -29,17 +36,15 @@ from typing import Any
 
 from .. import paths
 from ..errors import UserError
-from .atomic import atomic_delete, atomic_write, real_target
+from ..safeio import NotRegularFileError, read_regular
+from .atomic import CRASH_ENV, PAUSED_MARK, atomic_delete, atomic_write, crash_point, real_target, sweep_stale_tmp
+
+__all__ = ["CRASH_ENV", "PAUSED_MARK", "crash_point"]  # the crash hook lives in atomic.py; re-exported for tests
 
 log = logging.getLogger(__name__)
 
 PENDING, APPLIED, REVERTED, ROLLED_BACK, FAILED = "pending", "applied", "reverted", "rolled-back", "failed"
 
-# Test hook: STREAMDOCTOR_FIX_CRASH_AT=journaled|written makes the process stop at that point (after the journal
-# and backup are on disk but before the file is replaced, or after the replace but before the record is marked
-# applied) and wait to be killed, so a test can SIGKILL it exactly there.
-CRASH_ENV = "STREAMDOCTOR_FIX_CRASH_AT"
-PAUSED_MARK = "STREAMDOCTOR-PAUSED"
 
 
 class FixError(UserError):
@@ -64,11 +69,57 @@ class JournalRecord:
 
 
 UndoHandler = Callable[[dict[str, Any], JournalRecord], None]
+StepValidator = Callable[[dict[str, Any], JournalRecord], None]
 _UNDO: dict[str, UndoHandler] = {}
+_VALIDATE: dict[str, StepValidator] = {}
 
 
-def register_undo(kind: str, handler: UndoHandler) -> None:
+def register_undo(kind: str, handler: UndoHandler, validator: StepValidator | None = None) -> None:
+    """Register the undo of a step kind, and the check of its arguments that runs before it (raise FixError)."""
     _UNDO[kind] = handler
+    if validator is not None:
+        _VALIDATE[kind] = validator
+
+
+class RefusedRecordError(FixError):
+    """A record (or one of its steps) that is not trustworthy input; nothing of it is run."""
+
+
+FILE_STEP_KINDS = ("file", "settings-env")  # steps that replace a file (their temp files may be left by a kill)
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def _check_private(path: Path, what: str) -> None:
+    """Refuse a journal file or folder that someone else owns or others may write (POSIX only)."""
+    if not hasattr(os, "geteuid"):  # pragma: no cover - Windows: the folder is in the user's own profile
+        return
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(st.st_mode):
+        raise RefusedRecordError(f"{what} {path} is a symbolic link; Stream Doctor refuses to use it")
+    if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        raise RefusedRecordError(f"{what} {path} is not private to you (owner uid {st.st_uid}, mode "
+                                 f"{stat.S_IMODE(st.st_mode):o}); Stream Doctor refuses to use it: move it away")
+
+
+def validate_file_step(step: dict[str, Any], record: JournalRecord) -> None:
+    """A "file" step: an absolute path, hashes, and a backup inside this record's own backup folder."""
+    path = step.get("path")
+    if not isinstance(path, str) or not os.path.isabs(path) or "\0" in path:
+        raise RefusedRecordError(f"record {record.id}: refused file path {path!r}")
+    for key in ("before_sha256", "after_sha256"):
+        value = step.get(key)
+        if value is not None and not (isinstance(value, str) and _SHA_RE.fullmatch(value)):
+            raise RefusedRecordError(f"record {record.id}: refused {key}")
+    if step.get("existed"):
+        backup = step.get("backup")
+        own = backups_dir() / record.id
+        if (not isinstance(backup, str) or os.path.dirname(os.path.abspath(backup)) != str(own)
+                or os.path.islink(backup)):
+            raise RefusedRecordError(f"record {record.id}: refused backup path {backup!r}")
+        _check_private(Path(backup), "the fix backup")  # its bytes are what undo writes back
 
 
 def journal_dir() -> Path:
@@ -87,18 +138,26 @@ def _record_path(record_id: str) -> Path:
 
 def save(record: JournalRecord) -> None:
     record.updated_at = time.time()
+    folder = journal_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     atomic_write(_record_path(record.id), json.dumps(asdict(record), indent=2).encode(), mode=0o600)
 
 
 def load(record_id: str) -> JournalRecord:
     path = _record_path(record_id)
+    _check_private(path.parent, "the fix journal folder")
+    _check_private(path, "the fix record")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path).decode("utf-8"))
+        record = JournalRecord(**data)
     except FileNotFoundError:
         raise UnknownRecordError(f"no fix record '{record_id}'; 'streamdoctor fix list' shows them") from None
-    except ValueError as exc:
+    except (OSError, ValueError, TypeError) as exc:
         raise FixError(f"the fix record {path} is damaged ({exc}); move it away and try again") from None
-    return JournalRecord(**data)
+    if record.id != record_id or not isinstance(record.steps, list) or not all(isinstance(x, dict)
+                                                                               for x in record.steps):
+        raise FixError(f"the fix record {path} is damaged (its id or steps do not match); move it away")
+    return record
 
 
 def list_records() -> list[JournalRecord]:
@@ -110,24 +169,13 @@ def list_records() -> list[JournalRecord]:
     for p in folder.glob("*.json"):
         try:
             out.append(load(p.stem))
-        except FixError:
-            log.warning("skipping damaged fix record %s", p)
+        except FixError as exc:
+            log.warning("skipping fix record %s: %s", p, exc)
     return sorted(out, key=lambda r: (r.created_at, r.id))
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def crash_point(name: str) -> None:
-    """Where a test can stop the process dead (see CRASH_ENV). Does nothing in normal runs."""
-    if os.environ.get(CRASH_ENV) != name:
-        return
-    print(f"{PAUSED_MARK} {name}", file=sys.stderr, flush=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # the test SIGKILLs us here; never linger if it does not
-        time.sleep(0.05)
-    os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 class Transaction:
@@ -142,28 +190,44 @@ class Transaction:
         now = time.time()
         rid = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{fix_id}-{secrets.token_hex(3)}"
         self.record = JournalRecord(rid, fix_id, title, PENDING, now, now, info=dict(info or {}))
+        self._lock = contextlib.ExitStack()
 
     def __enter__(self) -> Transaction:
-        save(self.record)
+        from .filelock import fix_lock
+
+        self._lock.enter_context(fix_lock())  # re-entrant: the fix may already hold it for its read-merge-write
+        try:
+            save(self.record)
+        except BaseException:
+            self._lock.close()
+            raise
         return self
 
-    def write_file(self, path: Path, data: bytes, mode: int | None = None) -> None:
-        """Back up `path`, journal the step, then replace the file atomically."""
+    def write_file(self, path: Path, data: bytes, mode: int | None = None, kind: str = "file",
+                   details: dict[str, Any] | None = None) -> None:
+        """Back up `path`, journal the step, then replace the file atomically. `kind` names a step kind whose undo
+        knows more than bytes (e.g. "settings-env"); `details` are what that undo needs."""
         try:
-            self._write_file(path, data, mode)
+            self._write_file(path, data, mode, kind, details or {})
+        except NotRegularFileError as exc:
+            raise FixError(f"{exc.filename or path} {exc.strerror}; Stream Doctor only edits regular files, "
+                           "nothing was changed") from None
         except OSError as exc:
             why = exc.strerror or str(exc)
             raise FixError(f"cannot change {exc.filename or path}: {why}"
                            + ("; run Stream Doctor as an administrator" if isinstance(exc, PermissionError) else "")
                            ) from exc
 
-    def _write_file(self, path: Path, data: bytes, mode: int | None) -> None:
+    def _write_file(self, path: Path, data: bytes, mode: int | None, kind: str, details: dict[str, Any]) -> None:
         target = real_target(path)
-        step: dict[str, Any] = {"kind": "file", "path": str(target), "after_sha256": sha256(data)}
+        step: dict[str, Any] = {**details, "kind": kind, "path": str(target), "after_sha256": sha256(data)}
         try:
-            before = target.read_bytes()
+            before: bytes | None = read_regular(target)
         except FileNotFoundError:
             before = None
+        if before is not None and not _writable(target):
+            raise FixError(f"{target} is read-only; Stream Doctor does not replace a file you protected. Make it "
+                           "writable (chmod u+w) and apply again; nothing was changed")
         if before is None:
             step.update(existed=False, backup=None, before_sha256=None)
         else:
@@ -191,16 +255,26 @@ class Transaction:
         self.record.notes.append(text)
 
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
-        if e is None:
-            crash_point("written")
-            self.record.state = APPLIED
+        with self._lock:
+            if e is None:
+                crash_point("written")
+                self.record.state = APPLIED
+                save(self.record)
+                return
+            problems = _undo_steps(self.record)
+            self.record.state = FAILED
+            self.record.notes.append(f"failed: {e}; the changes made so far were undone"
+                                     + (f" except: {'; '.join(problems)}" if problems else ""))
             save(self.record)
-            return
-        problems = _undo_steps(self.record)
-        self.record.state = FAILED
-        self.record.notes.append(f"failed: {e}; the changes made so far were undone"
-                                 + (f" except: {'; '.join(problems)}" if problems else ""))
-        save(self.record)
+
+
+def _writable(target: Path) -> bool:
+    """Whether the user meant `target` to be writable: no write bit at all means read-only even for root."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return True
+    return bool(st.st_mode & 0o222) and os.access(target, os.W_OK)
 
 
 def _undo_steps(record: JournalRecord) -> list[str]:
@@ -209,7 +283,16 @@ def _undo_steps(record: JournalRecord) -> list[str]:
     for step in reversed(record.steps):
         handler = _UNDO.get(step.get("kind", ""))
         if handler is None:
-            problems.append(f"unknown step kind {step.get('kind')!r}")
+            problems.append(f"unknown step kind {step.get('kind')!r} (not run)")
+            continue
+        try:
+            validator = _VALIDATE.get(step.get("kind", ""))
+            if validator is None:
+                raise RefusedRecordError(f"step kind {step.get('kind')!r} has no argument check")
+            validator(step, record)
+        except FixError as exc:
+            log.warning("refused %s step in %s: %s", step.get("kind"), record.id, exc)
+            problems.append(f"refused: {exc}")
             continue
         try:
             handler(step, record)
@@ -219,54 +302,96 @@ def _undo_steps(record: JournalRecord) -> list[str]:
     return problems
 
 
+def current_bytes(step: dict[str, Any]) -> bytes | None:
+    """The file a step changed, as it is now (None if gone)."""
+    try:
+        return read_regular(step["path"])
+    except FileNotFoundError:
+        return None
+
+
+def keep_changed_copy(step: dict[str, Any], record: JournalRecord, current: bytes) -> None:
+    """Keep a version someone else wrote after the fix next to the backup, and say where in the record."""
+    target = Path(step["path"])
+    keep = backups_dir() / record.id / f"before-undo-{int(time.time())}-{target.name}"
+    atomic_write(keep, current, mode=0o600)
+    record.notes.append(f"{target} had changed since the fix; that version is kept in {keep}")
+
+
+def undo_file_bytes(step: dict[str, Any], record: JournalRecord) -> None:
+    """The byte-exact undo of a file step (also used by kinds that know more, when the file is as we left it)."""
+    _undo_file(step, record)
+
+
 def _undo_file(step: dict[str, Any], record: JournalRecord) -> None:
     target = Path(step["path"])
-    try:
-        current: bytes | None = target.read_bytes()
-    except FileNotFoundError:
-        current = None
+    current = current_bytes(step)
     current_sha = sha256(current) if current is not None else None
     if current_sha == step.get("before_sha256"):
         return  # already as it was (the change never happened, or was undone already)
     if current is not None and current_sha != step.get("after_sha256"):
         # Changed by someone else since we wrote it: restore ours as promised, but keep theirs too.
-        keep = backups_dir() / record.id / f"before-undo-{int(time.time())}-{target.name}"
-        atomic_write(keep, current, mode=0o600)
-        record.notes.append(f"{target} had changed since the fix; that version is kept in {keep}")
+        keep_changed_copy(step, record, current)
     if step.get("existed"):
-        atomic_write(target, Path(step["backup"]).read_bytes())
+        atomic_write(target, read_regular(step["backup"]))
     else:
         atomic_delete(target)
 
 
-register_undo("file", _undo_file)
+register_undo("file", _undo_file, validate_file_step)
 
 
 def revert(record_id: str) -> JournalRecord:
     """Undo an applied record. Raises FixError (one line) if it is not applied or a step cannot be undone."""
-    record = load(record_id)
-    if record.state != APPLIED:
-        raise FixError(f"fix record {record_id} is {record.state}, not applied: nothing to undo")
-    problems = _undo_steps(record)
-    if problems:
-        record.notes.append("undo incomplete: " + "; ".join(problems))
+    from .filelock import fix_lock
+
+    with fix_lock():
+        record = load(record_id)
+        if record.state != APPLIED:
+            raise FixError(f"fix record {record_id} is {record.state}, not applied: nothing to undo")
+        _load_undo_handlers()
+        problems = _undo_steps(record)
+        if problems:
+            record.notes.append("undo incomplete: " + "; ".join(problems))
+            save(record)
+            raise FixError(f"could not undo everything of {record_id}: {'; '.join(problems)}")
+        record.state = REVERTED
         save(record)
-        raise FixError(f"could not undo everything of {record_id}: {'; '.join(problems)}")
-    record.state = REVERTED
-    save(record)
-    return record
+        return record
+
+
+def pending_records() -> list[JournalRecord]:
+    """Records left `pending` (an apply still running, or one that died)."""
+    return [record for record in list_records() if record.state == PENDING]
 
 
 def recover_pending() -> list[str]:
     """Roll back every record left `pending` by a crash. Returns one line per recovered record for the user.
 
-    Called at start by the CLI and the GUI; cheap when there is nothing to do (one folder listing): the fix
-    modules, whose undo handlers a rollback needs, are imported only when a record is pending."""
-    pending = [record for record in list_records() if record.state == PENDING]
+    Called at start by the fix commands and the GUI; cheap when there is nothing to do (one folder listing): the
+    fix modules, whose undo handlers a rollback needs, are imported only when a record is pending. It takes the
+    fixes lock without waiting: if another process holds it, that process is applying right now and its pending
+    record is not a crash, so nothing is touched. Our temporary files left by a killed run are swept here."""
+    from .filelock import FixBusyError, fix_lock
+
+    if not journal_dir().is_dir():
+        return []
+    try:
+        with fix_lock(wait_s=0):
+            return _recover_locked()
+    except FixBusyError:
+        return []
+
+
+def _recover_locked() -> list[str]:
+    pending = pending_records()
+    sweep_stale_tmp(journal_dir())
     if pending:
         _load_undo_handlers()
     messages = []
     for record in pending:
+        for folder in sorted(_step_folders(record) | {backups_dir() / record.id}):
+            sweep_stale_tmp(folder)
         problems = _undo_steps(record)
         record.state = ROLLED_BACK
         record.notes.append("interrupted while being applied; rolled back at the next start"
@@ -275,6 +400,19 @@ def recover_pending() -> list[str]:
         messages.append(f"An interrupted fix ({record.title}) was rolled back"
                         + (f", but: {'; '.join(problems)}" if problems else "; nothing was left half-changed."))
     return messages
+
+
+def _step_folders(record: JournalRecord) -> set[Path]:
+    """The folders of the record's file steps that pass their argument check (never an unchecked path)."""
+    out = set()
+    for step in record.steps:
+        if step.get("kind") in FILE_STEP_KINDS:
+            try:
+                validate_file_step(step, record)
+            except FixError:
+                continue
+            out.add(Path(step["path"]).parent)
+    return out
 
 
 def _load_undo_handlers() -> None:

@@ -119,4 +119,19 @@ def _undo_mtu(step: dict[str, Any], record: journal.JournalRecord) -> None:
     run_helper(args)
 
 
-journal.register_undo("mtu", _undo_mtu)
+def _validate_mtu_step(step: dict[str, Any], record: journal.JournalRecord) -> None:
+    """An mtu step from the journal: an interface name the helper would accept, MTUs in range, a known method."""
+    try:
+        name = step.get("interface")
+        privhelper.valid_interface(name if isinstance(name, str) else "", {name} if isinstance(name, str) else set())
+        privhelper.valid_mtu(str(step.get("previous_mtu")))
+        nm_value = str(step.get("nm_value") or "")
+        if nm_value not in ("", "auto", "0"):
+            privhelper.valid_mtu(nm_value)
+    except privhelper.HelperError as exc:
+        raise journal.RefusedRecordError(f"record {record.id}: {exc}") from None
+    if step.get("method") not in ("nmcli", "ip", "networksetup", "netsh"):
+        raise journal.RefusedRecordError(f"record {record.id}: refused method {step.get('method')!r}")
+
+
+journal.register_undo("mtu", _undo_mtu, _validate_mtu_step)

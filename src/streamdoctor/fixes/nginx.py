@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import FixPlan, Report
+from ..safeio import read_regular
 from . import journal
 from .base import Fix, VerifyOutcome, finding_causes, probe_data, text_diff
 from .nginx_conf import NginxParseError, find_api_locations, patch_location, split_dump, streaming_directives
@@ -43,15 +44,38 @@ def nginx_command() -> list[str]:
     return [found]
 
 
+# nginx reads its configuration as bytes: a comment in Latin-1 is fine to nginx and must be fine to us. Text is
+# decoded with surrogateescape so every byte survives the round trip unchanged (issue 14 item 8).
+CONF_ERRORS = "surrogateescape"
+
+
+def read_conf(path: Path) -> str:
+    """A configuration file as text; bytes that are not UTF-8 are kept (surrogateescape), never an error."""
+    try:
+        return read_regular(path).decode("utf-8", CONF_ERRORS)
+    except OSError as exc:
+        raise journal.FixError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def conf_bytes(text: str) -> bytes:
+    return text.encode("utf-8", CONF_ERRORS)
+
+
+def for_display(text: str) -> str:
+    """Text safe to print: bytes that are not UTF-8 shown as U+FFFD (the file itself is never changed so)."""
+    return conf_bytes(text).decode("utf-8", "replace")
+
+
 def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=_CMD_TIMEOUT_S, check=False)
+        return subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors=CONF_ERRORS,
+                              timeout=_CMD_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise journal.FixError(f"could not run {' '.join(cmd)}: {exc}") from None
 
 
 def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
+    lines = [line for line in for_display(text).strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
 
 
@@ -101,7 +125,7 @@ class NginxStreamingFix(Fix):
         patches: dict[str, tuple[str, str]] = {}
         lines = []
         for loc in sorted(locations, key=lambda x: (x.file, -x.location.start)):
-            now = Path(loc.file).read_text(encoding="utf-8")
+            now = read_conf(Path(loc.file))
             if now != files[loc.file]:
                 raise journal.FixError(f"{loc.file} changed since nginx loaded it; reload nginx and try again")
             base = patches.get(loc.file, (now, now))[1]
@@ -112,19 +136,25 @@ class NginxStreamingFix(Fix):
     def preview(self, report: Report) -> FixPlan:
         patches, lines = self._patches(report)
         cmd = " ".join(self.command())
-        body = "\n".join(text_diff(a, b, f) for f, (a, b) in patches.items())
+        body = "\n".join(text_diff(for_display(a), for_display(b), f) for f, (a, b) in patches.items())
         return self.plan("nginx buffers the event stream, so answers arrive in one lump (or time out). Changes "
                          + "; ".join(lines) + f". Then checks with '{cmd} -t' and reloads with '{cmd} -s reload'.",
                          body)
 
     def apply(self, report: Report) -> str:
+        from .filelock import fix_lock
+
+        with fix_lock():  # the files are read and patched under the lock, like every other fix
+            return self._apply(report)
+
+    def _apply(self, report: Report) -> str:
         patches, lines = self._patches(report)
         cmd = self.command()
         with journal.Transaction(self.id, self.title, {"command": cmd, "files": list(patches)}) as tx:
             # Journaled first, so undo reloads nginx after the files are back (steps are undone last-first).
             tx.action({"kind": "nginx-reload", "command": cmd}, lambda: None)
             for path, (_, after) in patches.items():
-                tx.write_file(Path(path), after.encode("utf-8"))
+                tx.write_file(Path(path), conf_bytes(after))
             check = _run([*cmd, "-t"])
             if check.returncode != 0:
                 raise journal.FixError(f"nginx rejected the change ({_last_line(check.stderr)}); nothing was "
@@ -207,4 +237,41 @@ def _undo_reload(step: dict[str, Any], record: journal.JournalRecord) -> None:
         record.notes.append(f"after undo: {exc}")
 
 
-journal.register_undo("nginx-reload", _undo_reload)
+# What a journaled nginx command may hold besides the binary: nginx's own path options with absolute paths, and -g
+# with only these harmless directives (a -g "load_module ..." would load code).
+_PATH_OPTIONS = ("-p", "-c", "-e")
+_SAFE_GLOBALS = re.compile(r"(\s*(pid\s+/[^;\s]+|daemon\s+(on|off)|master_process\s+(on|off)"
+                           r"|error_log\s+/[^;\s]+(\s+[a-z]+)?)\s*;)+\s*")
+
+
+def nginx_argv_is_safe(cmd: Any) -> bool:
+    """Whether a command from the journal is an nginx invocation we could have made: the nginx command this
+    environment configures now (STREAMDOCTOR_NGINX_CMD or nginx on PATH), or an absolute path to a binary named
+    nginx followed only by -p/-c/-e with absolute paths and -g with harmless directives."""
+    if not isinstance(cmd, list) or not cmd or not all(isinstance(a, str) and a and "\0" not in a for a in cmd):
+        return False
+    try:
+        if cmd == nginx_command():
+            return True
+    except journal.FixError:
+        pass
+    if not os.path.isabs(cmd[0]) or os.path.basename(cmd[0]) != "nginx":
+        return False
+    rest = cmd[1:]
+    if len(rest) % 2:
+        return False
+    for flag, value in zip(rest[::2], rest[1::2], strict=True):
+        if flag in _PATH_OPTIONS and os.path.isabs(value):
+            continue
+        if flag == "-g" and _SAFE_GLOBALS.fullmatch(value):
+            continue
+        return False
+    return True
+
+
+def _validate_reload_step(step: dict[str, Any], record: journal.JournalRecord) -> None:
+    if not nginx_argv_is_safe(step.get("command")):
+        raise journal.RefusedRecordError(f"record {record.id}: refused nginx command {step.get('command')!r}")
+
+
+journal.register_undo("nginx-reload", _undo_reload, _validate_reload_step)

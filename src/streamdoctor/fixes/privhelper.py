@@ -9,6 +9,10 @@ refused) and the MTU an ASCII integer in 576..9000. Commands are absolute paths 
 argument lists, never through a shell. The last line of stdout is one JSON object describing what was done.
 Exit codes: 0 done, 1 the system command failed, 2 the input was refused.
 
+It refuses to run unconfined: from source only as `python -I` (elevate.py starts it so, from / with a minimal
+environment), so a module planted in the current folder or a PYTHONPATH can never run as root. `--result-file`
+exists only on Windows (runas cannot capture stdout) and never follows a symbolic link or junction.
+
 On Linux, when NetworkManager manages the device the connection's MTU setting is changed (it survives a reboot
 and NetworkManager would otherwise put the old value back) and re-applied; else `ip link set`.
 """
@@ -25,6 +29,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 MTU_MIN, MTU_MAX = 576, 9000
+# Letters and digits of any script (Windows names are localised, e.g. "Ethernet 2", "WLAN-Verbindung") and the
+# punctuation real adapter names use; never shell or path syntax (; $ ` | & / \ quotes).
+_IFACE_CHARS = re.compile(r"[\w .:()#+@-]{1,256}")
 _SYSTEM_DIRS = ("/usr/sbin", "/sbin", "/usr/bin", "/bin")
 _TIMEOUT_S = 30
 
@@ -50,6 +57,8 @@ def valid_interface(name: str, known: set[str] | None = None) -> str:
             or any(unicodedata.category(c).startswith("C") for c in name)
             or unicodedata.normalize("NFKC", name) != name):
         raise HelperError(f"refused interface name {name!r}")
+    if not _IFACE_CHARS.fullmatch(name):
+        raise HelperError(f"refused interface name {name!r}: it has characters no interface name has")
     if name not in known:
         raise HelperError(f"refused interface name {name!r}: not one of this computer's interfaces")
     return name
@@ -183,13 +192,35 @@ def set_mtu(interface: str, mtu: int, nm_value: str | None = None) -> dict[str, 
 
 def _result_file(args: list[str]) -> tuple[list[str], str | None]:
     """Windows' runas cannot capture stdout: the answer goes to a fresh file in a sd-privhelper-* temp folder
-    (created exclusively, so the elevated side never overwrites an existing file it was pointed at)."""
-    if len(args) >= 2 and args[-2] == "--result-file":
-        path = args[-1]
-        if not os.path.basename(os.path.dirname(path)).startswith("sd-privhelper-") or os.path.exists(path):
-            raise HelperError("refused result file")
-        return args[:-2], path
-    return args, None
+    (created exclusively, so the elevated side never overwrites an existing file it was pointed at). Refused on
+    every other OS, and refused when the folder (or the file) is a symbolic link or junction."""
+    if "--result-file" not in args:
+        return args, None
+    if sys.platform != "win32" or len(args) < 2 or args[-2] != "--result-file":
+        raise HelperError("refused result file: --result-file is for Windows only")
+    path = args[-1]
+    folder = os.path.dirname(path)
+    if (not os.path.isabs(path) or not os.path.basename(folder).startswith("sd-privhelper-")
+            or _is_link(folder) or os.path.lexists(path)):
+        raise HelperError("refused result file")
+    return args[:-2], path
+
+
+def _is_link(path: str) -> bool:
+    """A symbolic link or a Windows junction/reparse point, or not a plain folder at all."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return True
+    reparse = getattr(st, "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
+    return stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode) or bool(reparse)
+
+
+def confined() -> bool:
+    """Whether this process runs isolated: a frozen build (its sys.path is the bundle), or `python -I`."""
+    return bool(getattr(sys, "frozen", False) or sys.flags.isolated)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     result_path = None
     code = 0
     try:
+        if not confined():
+            raise HelperError("refused: the helper runs only isolated (python -I, or the frozen app)")
         args, result_path = _result_file(args)
         out = _dispatch(args)
     except HelperError as exc:
@@ -206,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     text = json.dumps(out)
     print(text)
     if result_path:
-        fd = os.open(result_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(result_path, flags, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text + "\n")
     return code

@@ -18,12 +18,12 @@ def context_from_report(report: Report) -> ProbeContext:
     target = report.target or {}
     ctx = ProbeContext(base_url=str(target.get("base_url") or "https://api.anthropic.com"),
                        ca_file=str(target.get("ca_file") or ""), lab_profile=str(target.get("lab_profile") or ""))
-    key = os.environ.get("ANTHROPIC_API_KEY", "")
-    if not key and ctx.lab_profile:
-        from ..lab import LAB_API_KEY
+    from ..lab.isolation import lab_key, lab_run
 
-        key = LAB_API_KEY
-    ctx.api_key = key
+    if ctx.lab_profile and not lab_run(ctx.lab_profile, ctx.base_url):
+        ctx.lab_profile = ""  # a report claiming "lab" for a remote URL is a real run: no lab shortcuts
+    key = os.environ.get("ANTHROPIC_API_KEY", "")
+    ctx.api_key = lab_key(key) if ctx.lab_profile else key
     stream = report.result("stream")
     if stream is not None and isinstance(stream.data, dict):
         limits = stream.data.get("limits") or {}

@@ -5,14 +5,24 @@ it) and shown in the preview to copy. It sets the request timeout and retries, t
 measured cut only when keepalive can help (a NAT/firewall that resets idle flows, reached directly; a proxy or a
 TLS-terminating box keeps its own idle timer, which keepalive does not touch), and adds a streaming wrapper that
 resumes an answer cut mid-way.
+
+Generated code takes only validated numbers and enumerated words from the report (issue 14 item 6): a report
+is input (a saved report.json may come from anywhere), and a newline or quote in one of its strings must never
+become a line of the user's program. Numbers must be finite and in a sane range, an ending must be one of the
+probe's own words, and _fill() refuses any value that is not plain, single-line text made of safe characters.
+
+The TypeScript keepalive needs the `undici` package (Node's built-in fetch runs on undici but does not export
+its Agent): the snippet says so where it imports it, and the preview says so too.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import paths
 from ..model import FixPlan, Report
@@ -24,6 +34,12 @@ PY_NAME = "streamdoctor_client.py"
 TS_NAME = "streamdoctorClient.ts"
 DEFAULT_TIMEOUT_S = 600
 DEFAULT_MAX_RETRIES = 4
+# A measured time outside 0..1 day is not a measurement (a hostile or broken report): ignore it.
+MAX_MEASURED_S = 86_400.0
+# How a silent connection ended: the idle probe's words (probes/rawtls.py); anything else is "unknown".
+ENDINGS = frozenset({"reset", "fin", "tls_close", "drop"})
+UNDICI_NOTE = ("The TypeScript keepalive needs the undici package: npm install undici (Node's built-in fetch "
+               "does not export its Agent).")
 
 
 @dataclass(frozen=True)
@@ -40,13 +56,14 @@ def snippet_params(report: Report) -> SnippetParams:
     stream = probe_data(report, "stream")
     idle = probe_data(report, "idle")
     facts = []
-    ttfb = float(stream.get("time_to_first_byte_s") or 0.0)
+    ttfb = measured_s(stream.get("time_to_first_byte_s")) or 0.0
     timeout = max(DEFAULT_TIMEOUT_S, math.ceil(3 * ttfb))
     if ttfb:
         facts.append(f"first byte after {ttfb:.1f} s")
-    cut, ending = idle.get("cut_s"), idle.get("ending")
-    if cut is None and stream.get("outcome") == "reset" and float(stream.get("silence_before_end_s") or 0) >= 1:
-        cut, ending = float(stream["silence_before_end_s"]), "reset"  # the stream probe saw the idle reset
+    cut, ending = measured_s(idle.get("cut_s")), enumerated_ending(idle.get("ending"))
+    silence = measured_s(stream.get("silence_before_end_s"))
+    if cut is None and stream.get("outcome") == "reset" and silence is not None and silence >= 1:
+        cut, ending = silence, "reset"  # the stream probe saw the idle reset
     if cut:
         facts.append(f"silent connections cut after {float(cut):.0f} s ({ending or 'unknown ending'})")
     proxied = bool(((probe_data(report, "env.proxy").get("clients") or {}).get("python-sdk") or {}).get("proxy"))
@@ -63,6 +80,21 @@ def snippet_params(report: Report) -> SnippetParams:
     return SnippetParams(timeout, DEFAULT_MAX_RETRIES, keepalive, why, "; ".join(facts) or "nothing unusual")
 
 
+def measured_s(value: Any) -> float | None:
+    """A time from the report if it is a real number of seconds (finite, 0..1 day); else None. Strings, bools,
+    NaN and infinities are not measurements."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    if not math.isfinite(number) or not 0 <= number <= MAX_MEASURED_S:
+        return None
+    return number
+
+
+def enumerated_ending(value: Any) -> str | None:
+    return value if isinstance(value, str) and value in ENDINGS else None
+
+
 def render_python(p: SnippetParams, date: str = "") -> str:
     return _fill(PYTHON_TEMPLATE, {
         "DATE": date or time.strftime("%Y-%m-%d"), "FACTS": p.facts, "TIMEOUT_S": f"{float(p.timeout_s):.1f}",
@@ -73,7 +105,9 @@ def render_python(p: SnippetParams, date: str = "") -> str:
 
 def render_typescript(p: SnippetParams, date: str = "") -> str:
     if p.keepalive_idle_s:
-        ka_import = 'import { Agent } from "undici"; // keepalive below the measured cut (see below)\n'
+        ka_import = ("// Needs the undici package: npm install undici (Node's built-in fetch runs on undici but\n"
+                     "// does not export its Agent; without it the SDK cannot set TCP keepalive on its sockets).\n"
+                     'import { Agent } from "undici"; // keepalive below the measured cut (see below)\n')
         ka_option = ("    // SDK versions on fetch (v5+): keepalive through an undici dispatcher. Older versions on\n"
                      "    // node-fetch: httpAgent: new https.Agent({ keepAlive: true, keepAliveMsecs: ... }).\n"
                      "    fetchOptions: { dispatcher: new Agent({ connect: { keepAlive: true, "
@@ -88,9 +122,21 @@ def render_typescript(p: SnippetParams, date: str = "") -> str:
     })
 
 
+# What a placeholder may hold. Numbers are numbers; prose (in comments and docstrings) is one line of letters,
+# digits and plain punctuation: no double quote, backslash, newline or `@@` that could end a comment or a string.
+_NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?|None|null")
+_PROSE_RE = re.compile(r"[A-Za-z0-9 .,;:()/%+='_-]*")  # ' cannot end a """ docstring or a comment
+_CODE_KEYS = frozenset({"TS_KEEPALIVE_IMPORT", "TS_KEEPALIVE_OPTION"})  # fixed text from this module, not data
+_NUMBER_KEYS = frozenset({"TIMEOUT_S", "TIMEOUT_MS", "MAX_RETRIES", "KEEPALIVE_IDLE_S", "KEEPALIVE_MS"})
+
+
 def _fill(template: str, values: dict[str, str]) -> str:
     out = template
     for key, value in values.items():
+        if key in _NUMBER_KEYS and not _NUMBER_RE.fullmatch(value):
+            raise ValueError(f"snippet value {key} is not a number")
+        if key not in _CODE_KEYS | _NUMBER_KEYS and not _PROSE_RE.fullmatch(value):
+            raise ValueError(f"snippet value {key} holds characters that could become code: {value!r}")
         out = out.replace(f"@@{key}@@", value)
     if "@@" in out:
         raise ValueError("snippet template has an unfilled placeholder")
@@ -117,10 +163,11 @@ class SdkSnippetFix(Fix):
         files = self._files(report)
         body = "\n\n".join(f"===== {path} =====\n{text}" for path, text in files.items())
         params = snippet_params(report)
+        undici = f" {UNDICI_NOTE}" if params.keepalive_idle_s else ""
         return self.plan(
             "Generates code to copy into your own programs (nothing in your code is edited): a "
             f"{params.timeout_s} s timeout, {params.max_retries} retries, {params.keepalive_why}, and a streaming "
-            "wrapper that resumes an answer cut mid-way. Saved to the folder below; undo removes it.", body)
+            f"wrapper that resumes an answer cut mid-way. Saved to the folder below; undo removes it.{undici}", body)
 
     def apply(self, report: Report) -> str:
         files = self._files(report)

@@ -152,7 +152,26 @@ def _undo_launchctl(step: dict[str, Any], record: journal.JournalRecord) -> None
         _launchctl_set({k: v or None for k, v in step["previous"].items()})
 
 
-journal.register_undo("launchctl-env", _undo_launchctl)
+# The only variables the env fixes set (env.py), so the only names an undo may touch.
+_ENV_KEYS = frozenset({"HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"})
+
+
+def _validate_previous_env(step: dict[str, Any], record: journal.JournalRecord) -> None:
+    """A journaled environment step: variable names from the fixes' own list, values plain strings (or None)."""
+    previous = step.get("previous")
+    if not isinstance(previous, dict) or not all(
+            isinstance(k, str) and k in _ENV_KEYS for k in previous):
+        raise journal.RefusedRecordError(f"record {record.id}: refused environment step")
+    for v in previous.values():
+        if isinstance(v, list):  # Windows: [value, registry type]; only the two string types
+            if len(v) != 2 or v[1] not in (REG_SZ, REG_EXPAND_SZ):
+                raise journal.RefusedRecordError(f"record {record.id}: refused environment value")
+            v = v[0]
+        if v is not None and (not isinstance(v, str) or "\0" in v):
+            raise journal.RefusedRecordError(f"record {record.id}: refused environment value")
+
+
+journal.register_undo("launchctl-env", _undo_launchctl, _validate_previous_env)
 
 
 # --- Windows -----------------------------------------------------------------------------------------------
@@ -222,7 +241,7 @@ def _undo_win_env(step: dict[str, Any], record: journal.JournalRecord) -> None:
         _reg_set(dict(step["previous"].items()))
 
 
-journal.register_undo("win-user-env", _undo_win_env)
+journal.register_undo("win-user-env", _undo_win_env, _validate_previous_env)
 
 
 def for_this_os() -> SessionEnvironment:

@@ -75,7 +75,12 @@ class WizardState:
 
         ctx = ProbeContext(base_url=self.lab_url or self.base_url, quick=self.quick, lab_profile=self.lab_profile,
                            ca_file=self.ca_file, reference_server=midstream_reset_server)
-        ctx.api_key = self.api_key
+        if self.lab_profile:
+            from ..lab.isolation import lab_key
+
+            ctx.api_key = lab_key(self.api_key)  # whatever was typed: the real key never goes to the lab
+        else:
+            ctx.api_key = self.api_key
         for name, value in self.lab_overrides.items():
             if hasattr(ctx, name):
                 setattr(ctx, name, value)

@@ -13,17 +13,18 @@ MAX_FILE_BYTES = 1_000_000
 
 def read_text(path: Path) -> tuple[str | None, str | None]:
     """(text, None) or (None, 'could not read: why'): missing, permission, too large, a directory..."""
+    from ..safeio import NotRegularFileError, read_regular
+
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        data = read_regular(path, MAX_FILE_BYTES)  # never blocks on a FIFO or device named like the file
+    except NotRegularFileError as exc:
+        return None, f"could not read: it {exc.strerror}"
     except FileNotFoundError:
         return None, "could not read: the file does not exist"
     except PermissionError:
         return None, "could not read: permission denied"
     except OSError as exc:
         return None, f"could not read: {exc.strerror or exc}"
-    if len(data) > MAX_FILE_BYTES:
-        return None, f"could not read: larger than {MAX_FILE_BYTES} bytes"
     return data.decode("utf-8-sig", errors="replace"), None
 
 

@@ -28,6 +28,10 @@ MAX_PAC_BYTES = 1_000_000
 FETCH_TIMEOUT_S = 2.0
 EVAL_TIMEOUT_S = 3.0  # the evaluation in its own process, killed when the time is up
 MAX_REDIRECTS = 3  # a PAC behind a redirect or two is common (http -> https); more is a loop
+# Starting the evaluator (a new interpreter, or the frozen app started again, importing pypac and dukpy) is not the
+# PAC's fault: it has its own, larger bound. On a busy laptop it took over 3 s, and the whole budget used to count
+# it, so a healthy PAC file was reported as "did not answer (endless loop?)".
+START_TIMEOUT_S = 20.0
 
 
 @dataclass
@@ -134,10 +138,12 @@ def _fetch_http(url: str, deadline: float) -> bytes:
 
 
 def _child(pac_text: str, url: str, host: str, conn: Connection) -> None:
-    """Runs in the child process: evaluate and send ("ok", result) or ("error", why)."""
+    """Runs in the child process: say ("ready", "") once the engine is loaded, then evaluate and send
+    ("ok", result) or ("error", why)."""
     try:
         from pypac.parser import PACFile
 
+        conn.send(("ready", ""))
         result = PACFile(pac_text).find_proxy_for_url(url, host)
         conn.send(("ok", str(result)))
     except Exception as exc:
@@ -146,8 +152,10 @@ def _child(pac_text: str, url: str, host: str, conn: Connection) -> None:
         conn.close()
 
 
-def evaluate_pac(pac_text: str, url: str, timeout_s: float = EVAL_TIMEOUT_S) -> tuple[str | None, str | None]:
-    """(FindProxyForURL result, None) or (None, 'could not read: why'). Never blocks longer than ~timeout_s."""
+def evaluate_pac(pac_text: str, url: str, timeout_s: float = EVAL_TIMEOUT_S,
+                 start_timeout_s: float = START_TIMEOUT_S) -> tuple[str | None, str | None]:
+    """(FindProxyForURL result, None) or (None, 'could not read: why'). Never blocks longer than ~start_timeout_s
+    (the evaluator starting) + timeout_s (the PAC file's own evaluation)."""
     host = urlsplit(url).hostname or ""
     ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
@@ -159,9 +167,13 @@ def evaluate_pac(pac_text: str, url: str, timeout_s: float = EVAL_TIMEOUT_S) -> 
     finally:
         sender.close()
     try:
-        if not receiver.poll(timeout_s):
-            return None, f"could not read: the PAC file did not answer within {timeout_s:g} s (endless loop?)"
+        if not receiver.poll(start_timeout_s):
+            return None, f"could not read: the PAC evaluator did not start within {start_timeout_s:g} s"
         kind, value = receiver.recv()
+        if kind == "ready":
+            if not receiver.poll(timeout_s):
+                return None, f"could not read: the PAC file did not answer within {timeout_s:g} s (endless loop?)"
+            kind, value = receiver.recv()
     except (EOFError, OSError) as exc:
         return None, f"could not read: the PAC evaluator stopped ({type(exc).__name__})"
     finally:

@@ -68,15 +68,27 @@ def parse_ip_route(text: str) -> list[dict[str, Any]]:
     return routes
 
 
+_IP_ADDR_RE = re.compile(r"\b(inet6?)\s+([0-9a-fA-F:.]+)(?:/(\d+))?(?:\s+peer\s+([0-9a-fA-F:.]+)(?:/(\d+))?)?")
+
+
 def parse_ip_addr_oneline(text: str) -> list[dict[str, Any]]:
-    """`ip -o addr` lines -> [{"index", "interface", "family", "address", "prefix"}]."""
+    """`ip -o addr` lines, or the multi-line `ip addr show` layout -> [{"index", "interface", "family",
+    "address", "prefix", "peer"}]. Point-to-point links (OpenVPN tun, PPPoE, WireGuard with a peer address)
+    print "inet 10.9.8.66 peer 10.9.8.65/32": the local address has no prefix of its own, the prefix belongs
+    to the peer, and `peer` keeps the far end."""
     out = []
+    index, interface = None, None
     for line in (text or "").splitlines():
-        m = re.match(r"^\s*(\d+):\s+(\S+?)(?:@\S+)?\s+(inet6?)\s+([0-9a-fA-F:.]+)/(\d+)", line)
-        if not m:
+        head = re.match(r"^\s*(\d+):\s+([^\s:]+?)(?:@\S+?)?:?\s", line)
+        if head:  # "36: tun0: <POINTOPOINT,...>" or, with -o, "4: tun0    inet ..."
+            index, interface = int(head.group(1)), head.group(2)
+        m = _IP_ADDR_RE.search(line)
+        if not m or interface is None or (not head and not line[:1].isspace()):
             continue
-        out.append({"index": int(m.group(1)), "interface": m.group(2), "family": m.group(3),
-                    "address": m.group(4), "prefix": int(m.group(5))})
+        prefix = m.group(5) or m.group(3)
+        out.append({"index": index, "interface": interface, "family": m.group(1), "address": m.group(2),
+                    "prefix": int(prefix) if prefix else (32 if m.group(1) == "inet" else 128),
+                    "peer": m.group(4)})
     return out
 
 

@@ -286,7 +286,10 @@ def parse_gsettings_proxy(text: str) -> SystemProxy:
             http = http.replace("://", f"://{user}{':' + password if password else ''}@", 1)
         sp.http = http
         sp.https = host_port(values.get("https.host"), values.get("https.port"))
-        if not sp.https and values.get("proxy.use-same-proxy", False):
+        if not sp.https:
+            # GNOME differs from macOS and Windows here: glib-networking's resolver uses the http proxy for
+            # https when no https proxy is set (libproxy/libproxy#270 quotes the schema: "If an http proxy is
+            # configured, but an https proxy is not, then the http proxy is also used for https.")
             sp.https = http
         sp.socks = host_port(values.get("socks.host"), values.get("socks.port"), "socks5")
     elif mode != "none":
@@ -494,17 +497,24 @@ def bypass_matches(host: str, bypass: list[str]) -> bool:
     return False
 
 
-def static_proxy_for(sp: SystemProxy, url: str) -> str | None:
-    """Which static proxy `sp` names for `url` (ignores PAC), honouring its bypass list."""
+def static_proxy_for(sp: SystemProxy, url: str, use_socks: bool = True) -> str | None:
+    """Which static proxy `sp` names for `url` (ignores PAC), honouring its bypass list.
+
+    An http proxy never carries https: macOS with only "Web Proxy (HTTP)" on (HTTPEnable without HTTPSEnable),
+    Windows with ProxyServer "http=host:port", and Python's urllib reading either, all send https:// direct.
+    (A single "host:port" on Windows is for every protocol: parse_proxy_server_list fills https from it, and
+    GNOME's own http-for-https fallback is applied when its settings are read.) A SOCKS proxy carries what has
+    no proxy of its own, for the OS; `use_socks=False` for clients that ignore SOCKS settings (urllib on macOS)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return None
     if bypass_matches(parts.hostname or "", sp.bypass):
         return None
+    socks = sp.socks if use_socks else None
     if parts.scheme == "https":
-        return sp.https or sp.http or sp.socks
-    return sp.http or sp.socks
+        return sp.https or socks
+    return sp.http or socks
 
 
 # --- PAC ----------------------------------------------------------------------------------------------------

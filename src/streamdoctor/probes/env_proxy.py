@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..cancel import CancelToken
 from ..model import Evidence, ProbeResult, Status
@@ -19,6 +20,7 @@ from ..platform import current
 from ..platform.base import SystemProxy
 from ..platform.pac import pac_for_url
 from ..platform.parse_proxy import (
+    bypass_matches,
     env_proxies,
     env_proxy_for,
     pac_first_choice,
@@ -76,7 +78,12 @@ def system_answer(sources: list[SystemProxy], url: str, env: dict[str, str],
         return answer
     answer["proxy"] = static_proxy_for(sp, url)
     if answer["proxy"] is None and (sp.http or sp.https):
-        answer["source"] = f"{sp.source}: the API host is in its bypass list"
+        host = urlsplit(url).hostname or ""
+        if bypass_matches(host, sp.bypass):
+            answer["source"] = f"{sp.source}: the API host is in its bypass list"
+        else:
+            answer["source"] = (f"{sp.source}: only an HTTP proxy is set ({redact_proxy(sp.http)}); "
+                                "https:// goes direct")
     return answer
 
 
@@ -85,12 +92,15 @@ def client_choices(url: str, env: dict[str, str], sources: list[SystemProxy], pl
     """Which proxy each client really uses for `url`, and why, following each client's own rules."""
     clients: dict[str, dict[str, Any]] = {}
     # Python SDK (httpx2): urllib's getproxies(): env if any proxy variable is set; otherwise the static
-    # settings of the Windows registry / macOS (never PAC, never WPAD); on Linux only env.
+    # settings of the Windows registry / macOS (never PAC, never WPAD); on Linux only env. urllib keys them by
+    # scheme ("http=h:p" alone gives no https entry; macOS HTTPEnable without HTTPSEnable neither), and its
+    # macOS reader has no SOCKS entry, so an http-only or SOCKS-only setting leaves https:// direct.
     proxy, why = env_proxy_for(url, env)
     if proxy is None and not env_proxies(env) and platform_name in ("windows", "macos"):
         static = next((sp for sp in sources if (sp.http or sp.https) and "WinHTTP" not in sp.source), None)
-        if static is not None and static_proxy_for(static, url):
-            proxy, why = static_proxy_for(static, url), f"static proxy from {static.source}"
+        chosen = static_proxy_for(static, url, use_socks=False) if static is not None else None
+        if static is not None and chosen:
+            proxy, why = chosen, f"static proxy from {static.source}"
     clients[PYTHON_SDK] = {"proxy": proxy, "source": why, "reads": "environment variables and static system "
                            "settings (Windows/macOS); never PAC"}
     # Claude Code: its process env overlaid by settings.json env blocks; no PAC, no system settings, no SOCKS.

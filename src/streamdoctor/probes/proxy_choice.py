@@ -21,7 +21,10 @@ CLIENTS = (PYTHON_SDK, CLAUDE_CODE, NODE_SDK)
 
 
 def client_proxy(ctx: ProbeContext, client: str = PYTHON_SDK) -> str | None:
-    """The proxy URL `client` would use to reach ctx.base_url, or None for a direct connection."""
+    """The proxy URL `client` would use to reach ctx.base_url, or None for a direct connection. A lab run goes
+    direct, always: lab traffic never leaves loopback, so no proxy may see it (issue 14 item 1)."""
+    if is_lab_run(ctx):
+        return None
     if ctx.proxy:
         return ctx.proxy
     scan = ctx.results.get("env.proxy")
@@ -34,6 +37,8 @@ def client_proxy(ctx: ProbeContext, client: str = PYTHON_SDK) -> str | None:
 
 def client_proxy_reason(ctx: ProbeContext, client: str = PYTHON_SDK) -> str:
     """Why client_proxy() answered what it did, in words for evidence ("HTTPS_PROXY environment variable")."""
+    if is_lab_run(ctx):
+        return "the lab runs on loopback: no proxy ever sees lab traffic"
     if ctx.proxy:
         return "set explicitly for this check"
     scan = ctx.results.get("env.proxy")
@@ -42,6 +47,14 @@ def client_proxy_reason(ctx: ProbeContext, client: str = PYTHON_SDK) -> str:
         if isinstance(entry, dict) and "source" in entry:
             return str(entry["source"])
     return _env_proxy_for(ctx.base_url, os.environ)[1]
+
+
+def is_lab_run(ctx: ProbeContext) -> bool:
+    """A lab run on loopback: direct, with the lab's own key (the same rule as lab/isolation.py's lab_run; asked
+    of urls.py here because no probe imports the lab)."""
+    from ..urls import is_loopback
+
+    return bool(ctx.lab_profile) and is_loopback(ctx.base_url)
 
 
 def system_proxy(ctx: ProbeContext) -> str | None:

@@ -8,7 +8,6 @@ first import, and a failed attempt caused by a foreign thread's concurrent impor
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from types import ModuleType
@@ -21,7 +20,10 @@ def load_anthropic() -> ModuleType:
     with _LOCK:
         for attempt in range(_ATTEMPTS):
             try:
-                return importlib.import_module("anthropic")
+                # A plain import statement (not importlib): the freezer sees it and collects the SDK.
+                import anthropic
+
+                return anthropic
             except ImportError as exc:
                 # A half-imported module from another thread: wait for it to finish, then try again. A missing
                 # package ("No module named") is final.

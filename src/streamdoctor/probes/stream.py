@@ -26,7 +26,7 @@ from ..errors import NETWORK, chain_kind
 from ..model import Evidence, ProbeResult, Status
 from ..protocol.sse import FrameTooLarge, SSEParser
 from .base import ProbeContext, Progress, ProgressCallback
-from .proxy_choice import client_proxy
+from .proxy_choice import client_proxy, is_lab_run
 from .sdk_import import load_anthropic
 from .stress_plan import StressPlan, plan_for, stress_prompt
 
@@ -294,8 +294,8 @@ class StreamProbe:
 
             verify = ssl.create_default_context(cafile=ctx.ca_file)
         extra: dict[str, Any] = {"http2": True} if http2 else {}
-        if direct:
-            extra["trust_env"] = False  # no proxy from the environment: straight to the API
+        if direct or is_lab_run(ctx):
+            extra["trust_env"] = False  # no proxy from the environment: straight to the API (or the lab)
         http_client = anthropic.DefaultHttpxClient(verify=verify, event_hooks={"request": [add_trace]}, **extra)
         read_limit = max(ctx.first_byte_timeout_s, ctx.stall_timeout_s) + 5  # the watchdog acts first
         client = anthropic.Anthropic(

@@ -1,5 +1,6 @@
-"""The app's icon, compiled into the package as PNG bytes (icon_data.py, generated from streamdoctor.svg by
-build.py): it loads the same from source, a wheel or a PyInstaller bundle, with no _MEIPASS path juggling."""
+"""The app's icon, compiled into the package as PNG bytes (icon_data.py, generated at build time from
+resources/icons/streamdoctor.svg by packaging/build_resources.py): it loads the same from source, a wheel or a
+PyInstaller bundle, with no _MEIPASS path juggling."""
 
 from __future__ import annotations
 
