@@ -82,6 +82,12 @@ EXCLUDED_MODULES = [
     "PySide6.QtCharts",
     "PySide6.QtDataVisualization",
     "PySide6.QtGraphs",
+    # X.509 is pure Python (streamdoctor/x509); cryptography is a dev-only dependency (the tests' oracle), so it
+    # sits in the build venv, and requests would reach it through urllib3.contrib.pyopenssl, a fallback for a
+    # Python without SNI (never ours). On Linux keyring's Secret Service backend (SecretStorage) still imports
+    # cryptography, so it stays in the Linux build; on Windows and macOS nothing the app runs needs it.
+    "urllib3.contrib.pyopenssl",
+    *([] if IS_LINUX else ["cryptography"]),
 ]
 
 # Qt plugins the wizard needs, per OS, as "type/name" without the file extension and "lib" prefix. Everything

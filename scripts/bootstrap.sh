@@ -14,7 +14,7 @@ RUN_PKGS="libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 l
 # The network lab (namespaces, netfilter, nginx, squid with ssl_bump), ping for path MTU, Xvfb for screenshots;
 # binutils (objdump, strip) for PyInstaller in `make dist`; tsc (node-typescript) compiles the generated
 # TypeScript snippet of the sdk-snippet fix.
-TEST_PKGS="iproute2 iptables iputils-ping nginx-light squid-openssl openssl xvfb xauth chromium libglib2.0-bin binutils node-typescript"
+TEST_PKGS="iproute2 iptables iputils-ping nginx-light squid-openssl openssl xvfb xauth chromium libglib2.0-bin binutils node-typescript tshark"
 
 pkgs=$RUN_PKGS
 [ "$what" = test ] && pkgs="$RUN_PKGS $TEST_PKGS"

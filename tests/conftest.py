@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# `from support.npm_clients import ...` from any test folder (tests/support is a package of shared helpers).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "claude_code: runs a real Claude Code from the npm registry against the lab (CI runs these)")
 
 
 @pytest.fixture(autouse=True, scope="session")

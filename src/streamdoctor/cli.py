@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the full report as JSON")
     c.add_argument("--quick", action="store_true", help="only the fast checks")
     c.add_argument("--model", help="model for the streaming test")
+    c.add_argument("--capture", action="store_true", help="also capture our own test connections' packet "
+                   "headers (needs administrator rights; asks for them) to tell who sent a reset")
     c.add_argument("--ca-file", metavar="PEM", help="also trust this CA as the API's genuine root (a test or "
                    "gateway CA); used for this run only, never installed")
     # Advanced, not in --help: probe limits scaled down for tests against real networks (the netlab), e.g.
@@ -65,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "in, or a file name ending in .zip")
     c.add_argument("--allow-plain-http", action="store_true", help="send the API key to an http:// (not https) "
                    "endpoint on another machine without asking")
+    c.add_argument("--user-clients", action="store_true",
+                   help="also run your installed Claude Code, Node SDK and curl once each with a short prompt "
+                        "(they use their own sign-in and may use your quota)")
+    c.add_argument("--read-client-logs", action="store_true",
+                   help="with your consent: read Claude Code's recent debug logs and session errors on this computer "
+                        "(only redacted network lines go into the report)")
+    c.add_argument("--error", metavar="TEXT", type=_error_text,
+                   help="the error you saw (e.g. \"API Error: Connection closed mid-response\"): the verdict says "
+                        "whether what was measured explains it")
     c.set_defaults(func=cmd_check)
 
     i = sub.add_parser("idle", help="measure after how long silent connections to the API are cut, and how")
@@ -97,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bundle)
 
     _add_fix_parser(sub)
+    from .watch.cli import add_watch_parser  # the watch registers its own subcommand
+
+    add_watch_parser(sub)
 
     lab = sub.add_parser("lab", help="the built-in simulated API")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
@@ -123,6 +137,16 @@ def _add_target_args(p: argparse.ArgumentParser) -> None:
                    help=argparse.SUPPRESS)  # as for check: scaled-down limits for the netlab
     p.add_argument("--allow-plain-http", action="store_true", help="send the API key to an http:// (not https) "
                    "endpoint on another machine without asking")
+
+
+def _error_text(text: str) -> str:
+    from .error_texts import MAX_TEXT, clean
+
+    if not clean(text):
+        raise argparse.ArgumentTypeError("give the error text you saw, e.g. --error \"Request timed out\"")
+    if len(text) > 4 * MAX_TEXT:
+        raise argparse.ArgumentTypeError(f"that is more than {4 * MAX_TEXT} characters: paste the error line only")
+    return text
 
 
 def _probe_option(text: str) -> tuple[str, float]:
@@ -219,6 +243,10 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
         else:
             ctx.options[name] = value
     ctx.options.update(getattr(args, "extra_options", None) or {})  # set by the idle/stress subcommands
+    if getattr(args, "user_clients", False):
+        ctx.options["user_clients"] = True  # the user's consent: their own clients may use their quota
+    if getattr(args, "capture", False):
+        ctx.options["whocut_capture"] = 1.0  # the user's consent to the privileged capture (probes/path/)
     for name, value in getattr(args, "probe_option", None) or []:
         if hasattr(ctx, name):
             setattr(ctx, name, type(getattr(ctx, name))(value))
@@ -230,7 +258,9 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
 def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Sequence[Any] | None = None) -> int:
     """Run `probes` (default: the check's list, quick or not) and print the report; returns the exit code."""
     out = out or sys.stdout  # looked up at call time, so a redirected or captured stdout is honoured
+    from .capture.window import capture_window
     from .probes import select
+    from .probes.path.whocut import finish_window
     from .runner import run_probes
 
     cancel = CancelToken()
@@ -241,12 +271,18 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
         ctx = make_context(base_url, overrides, args, ca_file)
         live = _LiveLine(sys.stderr) if not args.json and sys.stderr is not None and sys.stderr.isatty() else None
         chosen = list(probes) if probes is not None else select(args.quick)
-        results = run_probes(chosen, ctx, progress=live.update if live else _ignore, cancel=cancel)
+        with capture_window(ctx) as window:  # only with --capture: our test connections' headers (probes/path/)
+            results = run_probes(chosen, ctx, progress=live.update if live else _ignore, cancel=cancel)
+        results = finish_window(window, results)
         if live:
             live.clear()
     if cancel.cancelled:
         print("Cancelled.", file=sys.stderr)
         return EXIT_UNTESTED
+    if getattr(args, "read_client_logs", False):
+        from .probes.claude_logs import read_claude_logs
+
+        results = [*results, read_claude_logs()]
     verdict = diagnose(results, base_url)
     report = Report(
         target={"base_url": base_url, "lab_profile": args.lab or "", "quick": bool(args.quick)},
@@ -254,8 +290,17 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
         verdict=verdict,
         app_version=__version__,
     )
+    if getattr(args, "error", None):
+        from .error_texts import relate
+
+        clients = next((r.data for r in results if r.probe == "env.clients" and isinstance(r.data, dict)), None)
+        report.target["user_error"] = relate(args.error, verdict, clients)
     if args.json:
-        out.write(safeout.json_text(to_jsonable(report)) + "\n")
+        from . import matrix
+
+        doc = to_jsonable(report)
+        doc["matrix"] = matrix.to_json(matrix.build(report.results))  # derived, for readers of the JSON
+        out.write(safeout.json_text(doc) + "\n")
     else:
         buf = io.StringIO()
         print_report(report, buf)
@@ -382,8 +427,12 @@ def print_report(report: Report, out: TextIO) -> None:
     print(f"Stream Doctor {report.app_version}: {target}\n", file=out)
     for r in report.results:
         print(f"  [{_MARK[r.status]}] {titles.get(r.probe, r.probe):<24} {r.summary}", file=out)
+    print_matrix(report, out)
     v = report.verdict
     print(f"\nVerdict: {v.overall.value.upper()}: {v.headline}", file=out)
+    seen = report.target.get("user_error")
+    if isinstance(seen, dict) and seen.get("sentence"):
+        print(f"\n  What you saw: {seen['sentence']}", file=out)
     for f in v.findings:
         if f.severity is Severity.INFO and v.overall.value != "healthy":
             continue
@@ -395,6 +444,26 @@ def print_report(report: Report, out: TextIO) -> None:
             print(f"    Ask IT: {f.ask_it}", file=out)
         if f.fix_ids:
             print(f"    Fixes: {', '.join(f.fix_ids)}", file=out)
+
+
+def print_matrix(report: Report, out: TextIO) -> None:
+    """The experiment matrix as a small table; a variable whose variants disagree is marked as the one that
+    flips the outcome."""
+    from . import matrix
+
+    rows = matrix.build(report.results)
+    if not rows:
+        return
+    flipped = matrix.flips(rows)
+    print("\nWhat changes the outcome (each variable tried both ways):", file=out)
+    for variable in dict.fromkeys(r.variable for r in rows):
+        mark = "  <- flips the outcome" if variable in flipped else ""
+        print(f"  {variable}{mark}", file=out)
+        for r in (r for r in rows if r.variable == variable):
+            print(f"    [{_MATRIX_MARK.get(r.outcome, '?')}] {r.variant:<34} {r.number}", file=out)
+
+
+_MATRIX_MARK = {"ok": " ok ", "fail": "FAIL", "untested": " -- "}
 
 
 class _LiveLine:
@@ -594,6 +663,11 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr, flush=True)
     stop = threading.Event()
+    # Before anything is served or printed: a SIGTERM or SIGHUP (a closed terminal) right after the "Try:" line
+    # must stop the lab cleanly through the ExitStack (its CA folder goes away), not by the default exit.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: stop.set())
     with contextlib.ExitStack() as stack:
         ssl_context, url_host, ca_file = None, "", ""
         if getattr(args, "tls", False):
@@ -608,11 +682,6 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
                 url_host = "localhost"  # the certificate's name, so clients verify it by name
         lab = stack.enter_context(LabRuntime(profile, host=args.host, port=args.port, ssl_context=ssl_context,
                                              url_host=url_host))
-        # Handlers first: a caller may signal as soon as it reads the lines below (a SIGHUP that arrived between
-        # the "Try:" line and the handler killed the lab with 129 and left its CA behind).
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        if hasattr(signal, "SIGHUP"):  # a closed terminal stops the lab cleanly too (its CA folder goes away)
-            signal.signal(signal.SIGHUP, lambda *_: stop.set())
         print(f"Lab profile '{profile.name}' at {lab.url}", flush=True)
         if ca_file:
             print(f"  CA for this run (deleted when the lab stops): {ca_file}", flush=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .model import Finding, Overall, ProbeResult, Severity, Status, Verdict
@@ -17,8 +18,64 @@ log = logging.getLogger(__name__)
 
 Results = Mapping[str, ProbeResult]
 Rule = Callable[[Results], Finding | list[Finding] | None]
+Condition = Callable[[Finding, Finding, Results], bool]
 
 _RULES: dict[str, Rule] = {}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """`cause` explains `explained` (both Finding.cause values) when `when(explaining, explained, results)`
+    holds: one root cause often shows up in several probes (an MTU black hole also kills the large TLS hello
+    and large uploads), and the user must be sent to the root, not to its symptoms."""
+
+    cause: str
+    explained: str
+    why: str
+    when: Condition
+
+
+_EXPLANATIONS: list[Explanation] = []
+
+
+def explains(cause: str, explained: str, why: str, when: Condition | None = None) -> None:
+    """Register that a finding with `cause` explains one with `explained` (under `when`, default always).
+    `why` is the half-sentence the explained finding gets ("large hellos die in the same black hole")."""
+    _EXPLANATIONS.append(Explanation(cause, explained, why, when or (lambda a, b, r: True)))
+
+
+def apply_explanations(findings: list[Finding], results: Results) -> None:
+    """Mark each finding explained by another present, unexplained finding: it stands down to INFO, says
+    what explains it, and the explaining finding leads. A finding never explains the one explaining it."""
+    registered_rules()  # the rule modules register their explanations on import
+    for e in _EXPLANATIONS:
+        for a in [f for f in findings if f.cause == e.cause and not f.explained_by]:
+            for b in [f for f in findings if f.cause == e.explained and f is not a and not f.explained_by]:
+                if a.explained_by == b.cause:
+                    continue
+                try:
+                    holds = e.when(a, b, results)
+                except Exception:  # a broken condition must not hide findings: leave both standing
+                    log.exception("explanation %s -> %s failed", e.cause, e.explained)
+                    continue
+                if holds:
+                    b.explained_by = a.cause
+                    b.severity = Severity.INFO
+                    b.plain = f"{b.plain} This follows from another finding ({a.title}): {e.why}."
+
+
+def _order(findings: list[Finding]) -> list[Finding]:
+    """Most severe first; among equals, findings that explain others (causes) before the rest; then by rule
+    name for a stable order. Explained findings sit right after the finding that explains them."""
+    explaining = {f.explained_by for f in findings if f.explained_by}
+    leaders = sorted((f for f in findings if not f.explained_by),
+                     key=lambda f: (-f.severity.rank, f.cause not in explaining, f.rule))
+    out: list[Finding] = []
+    for f in leaders:
+        out.append(f)
+        out += sorted((g for g in findings if g.explained_by == f.cause), key=lambda g: g.rule)
+    out += [f for f in findings if f not in out]  # explained by a finding that is itself explained
+    return out
 
 
 def rule(rule_id: str) -> Callable[[Rule], Rule]:
@@ -58,7 +115,8 @@ def diagnose(results: Iterable[ProbeResult], target_url: str = "") -> Verdict:
             f.rule = f.rule or rule_id
             f.ask_it = _name_the_tested_host(f.ask_it, target_url)
             findings.append(f)
-    findings.sort(key=lambda f: (-f.severity.rank, f.rule))
+    apply_explanations(findings, by_name)
+    findings = _order(findings)
     serious = [f for f in findings if f.severity is not Severity.INFO]
     if serious:
         return Verdict(Overall.PROBLEM, serious[0].plain, findings)

@@ -102,6 +102,7 @@ class Finding:
     fix_ids: list[str] = field(default_factory=list)
     ask_it: str = ""
     failure_mode: int = 0  # row of the failure-mode table in DESIGN.md, 0 when none applies
+    explained_by: str = ""  # the cause of another finding that explains this one (diagnosis sets it)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QWidget
 
 from streamdoctor.gui.pages import PageId
 
@@ -87,3 +87,23 @@ def test_pages_after_the_first_are_built_after_the_first_paint(qtbot: Any) -> No
     qtbot.keyClick(wizard, Qt.Key.Key_Return)
     assert wizard.currentId() == PageId.SETUP
     assert wizard.shutdown(3000)
+
+
+@pytest.mark.parametrize("test_page", [PageId.STRESS, PageId.IDLE])
+def test_after_a_live_test_enter_means_next(qtbot: Any, make_wizard: Any, test_page: PageId) -> None:
+    """Issue 15 item 8: when a test finished, focus landed on Back, so Enter went back and ran the previous step
+    again. After a test, Enter (a real key press) must go on to the next page."""
+    from conftest import advance
+
+    wizard = make_wizard("clean", quick=False)
+    wizard.activateWindow()
+    while wizard.currentId() != test_page:
+        assert advance(qtbot, wizard) != PageId.RESULTS, f"never reached {test_page.name}"
+    page = wizard.currentPage()
+    qtbot.waitUntil(page.isComplete, timeout=60_000)
+    expected = wizard.nextId()
+    target = QApplication.focusWidget() or wizard
+    qtbot.keyClick(target, Qt.Key.Key_Return)
+    assert wizard.currentId() == expected, (
+        f"Enter after the {test_page.name} test went to page {wizard.currentId()}, not {expected}; "
+        f"focus was on {type(target).__name__} {target.accessibleName()!r}")

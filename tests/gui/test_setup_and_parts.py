@@ -249,10 +249,11 @@ def test_fix_it_applies_and_undoes_a_real_fix(qtbot: Any, make_wizard: Any, monk
     monkeypatch.setattr("streamdoctor.gui.pages.results.FixDialog.exec", lambda self: QDialog.DialogCode.Accepted)
     wizard = make_wizard("clean")
     wizard.state.results["stream"] = ProbeResult("stream", Status.OK, "completed", {
-        "outcome": "completed", "time_to_first_byte_s": 5.0, "limits": {"slow_first_byte_s": 2.0}})
+        "outcome": "completed", "time_to_first_byte_s": 250.0, "limits": {"slow_first_byte_s": 2.0}})
+    # 250 s: 3 x that is above Claude Code's 600 s default, so the fix has something real to write (issue 17).
     finding = Finding("stream.first-byte", "slow-first-byte", Severity.WARNING, Confidence.MEDIUM,
-                      "Answers are slow to start", "The first byte of the answer took 5.0 s.",
-                      [Evidence("Time to first byte", 5.0, "s")], ["claude-code-timeouts"], failure_mode=9)
+                      "Answers are slow to start", "The first byte of the answer took 250.0 s.",
+                      [Evidence("Time to first byte", 250.0, "s")], ["claude-code-timeouts"], failure_mode=9)
     monkeypatch.setattr(wizard.state, "verdict", lambda: Verdict(Overall.PROBLEM, finding.plain, [finding]))
     page = wizard.page(PageId.RESULTS)
     page.initializePage()

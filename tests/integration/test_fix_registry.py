@@ -88,8 +88,13 @@ def test_every_fix_id_check_reports_on_the_lab_exists(lab_reports):
                 get_fix(fid).applies(rep)  # every named fix can judge the report it is named in
 
 
-@pytest.mark.parametrize(("profile", "fix_id"), [("idle-reset", "sdk-snippet"), ("slow-first-byte", "sdk-snippet"),
-                                                 ("slow-first-byte", "claude-code-timeouts")])
+def test_a_5_s_first_byte_gets_no_claude_code_timeout_change(lab_reports):
+    """5 s is far inside Claude Code's 600 s default: writing API_TIMEOUT_MS=600000 changed nothing but the
+    non-streaming retry limit (issue 17), so the fix stands down."""
+    assert not get_fix("claude-code-timeouts").applies(lab_reports["slow-first-byte"])
+
+
+@pytest.mark.parametrize(("profile", "fix_id"), [("idle-reset", "sdk-snippet"), ("slow-first-byte", "sdk-snippet")])
 def test_lab_findings_round_trip_apply_verify_undo(lab_reports, profile, fix_id, tmp_path, monkeypatch):
     monkeypatch.setenv("STREAMDOCTOR_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
@@ -120,18 +125,25 @@ def test_cli_show_apply_list_undo_from_a_saved_report(lab_reports, tmp_path, mon
     saved = tmp_path / "report.json"
     saved.write_text(json.dumps(to_jsonable(lab_reports["slow-first-byte"])))
     settings = tmp_path / "claude" / "settings.json"
+    settings.parent.mkdir()
+    # A user limit (3 s) shorter than the lab's 5 s first byte: the fix takes it out (back to the 600 s default)
+    # rather than writing the default's value (issue 17).
+    original = b'{"env": {"API_TIMEOUT_MS": "3000", "FOO": "bar"}}\n'
+    settings.write_bytes(original)
 
     assert main(["fix", "show", "claude-code-timeouts", "--report", str(saved)]) == 0
-    assert '+    "API_TIMEOUT_MS": "600000"' in capsys.readouterr().out and not settings.exists()
+    shown = capsys.readouterr().out
+    assert 'removes API_TIMEOUT_MS' in shown and '+{"env": {"FOO": "bar"}}' in shown
+    assert settings.read_bytes() == original
     assert main(["fix", "apply", "claude-code-timeouts", "--report", str(saved)]) == 2  # not a TTY: needs --yes
-    assert "add --yes" in capsys.readouterr().err and not settings.exists()
+    assert "add --yes" in capsys.readouterr().err and settings.read_bytes() == original
     assert main(["fix", "apply", "claude-code-timeouts", "--report", str(saved), "--yes"]) == 0
     out = capsys.readouterr().out
-    assert "Verified:" in out and json.loads(settings.read_text())["env"]["API_TIMEOUT_MS"] == "600000"
+    assert "Verified:" in out and json.loads(settings.read_text())["env"] == {"FOO": "bar"}
     assert main(["fix", "list"]) == 0
     assert "applied" in capsys.readouterr().out
     assert main(["fix", "undo", "claude-code-timeouts"]) == 0
-    assert not settings.exists()
+    assert settings.read_bytes() == original
     assert main(["fix", "undo", "claude-code-timeouts"]) == 2
     assert "nothing of 'claude-code-timeouts' is applied" in capsys.readouterr().err
     assert main(["fix", "apply", "no-such-fix", "--report", str(saved)]) == 2

@@ -58,6 +58,17 @@ def test_a_drop_quotes_claude_codes_own_watchdog():
     assert "claude-code-timeouts" in cut.fix_ids
 
 
+def test_a_drop_quotes_the_watchdog_as_the_installed_version_applies_it():
+    """2.1.197 raises CLAUDE_STREAM_IDLE_TIMEOUT_MS below 5 min to 5 min and has no first-byte variable."""
+    results = scan(claude_env={"CLAUDE_STREAM_IDLE_TIMEOUT_MS": "90000",
+                               "CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS": "20000"})
+    for r in results:
+        if r.probe == "env.clients":
+            r.data["claude_code"]["version"] = "2.1.197"
+    plain = findings(idle(45.0, "drop"), *results)["idle-drop"].plain
+    assert "CLAUDE_STREAM_IDLE_TIMEOUT_MS=300 s" in plain and "FIRST_BYTE" not in plain
+
+
 def test_the_api_edge_close_after_400_s_is_normal():
     verdict = diagnose([idle(400.0, "fin")])
     assert verdict.overall is Overall.HEALTHY

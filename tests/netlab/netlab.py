@@ -1346,3 +1346,236 @@ def probe_result(report: Mapping[str, Any], name: str) -> dict[str, Any]:
 def findings(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The verdict's findings by cause."""
     return {f["cause"]: f for f in report.get("verdict", {}).get("findings", [])}
+
+
+# --- experiment-matrix scenarios (issue 16) ---------------------------------------------------------------
+
+
+def _v6_prefix(sc: Scenario, j: int) -> str:
+    """2001:db8:X:j:: for link j: the documentation prefix, unique per scenario within the run. A global-looking
+    prefix (not fd00::/8) so the client's resolver orders IPv6 before IPv4 (RFC 6724), as on a real dual-stack
+    network; the addresses exist only in this run's namespaces."""
+    return f"2001:db8:{(_SUBNET_BASE * 64 + sc.index) & 0xffff:x}:{j}::"
+
+
+def _add_ipv6(sc: Scenario, names: Sequence[str]) -> tuple[str, str]:
+    """IPv6 on every link of a chain built by Scenario.chain (same device names), routes end to end through a
+    single router; returns (client address, server address)."""
+    if len(names) != 3:
+        raise NetlabError("IPv6 is wired for client / router / server chains only")
+    for j in range(2):
+        left, right = f"v{RUN_ID[2:]}{sc.index}{j}a", f"v{RUN_ID[2:]}{sc.index}{j}b"
+        for ns, dev, host in ((names[j], left, 1), (names[j + 1], right, 2)):
+            ns_exec(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0")
+            sh("ip", "-n", ns, "-6", "addr", "add", f"{_v6_prefix(sc, j)}{host}/64", "dev", dev, "nodad")
+    ns_exec(names[1], "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+    sh("ip", "-n", names[0], "-6", "route", "add", "default", "via", f"{_v6_prefix(sc, 0)}2")
+    sh("ip", "-n", names[2], "-6", "route", "add", "default", "via", f"{_v6_prefix(sc, 1)}1")
+    return f"{_v6_prefix(sc, 0)}1", f"{_v6_prefix(sc, 1)}2"
+
+
+def build_dual_stack(v6_blackhole: bool = True, profile: str = "clean") -> Scenario:
+    """Scenario 8: client / router / server with IPv4 and IPv6; the lab API listens on both families and
+    api.lab.test resolves to both (client hosts file). v6_blackhole: the router silently drops every forwarded
+    IPv6 packet (ip6tables DROP) while IPv4 works, the broken-IPv6 network Claude Code does not fall back from.
+    .server_ip6, .info["v6_blackhole"]; api_url = http://api.lab.test:8080."""
+    sc = Scenario(f"dual-stack-{'v6-blackhole' if v6_blackhole else 'clean'}")
+
+    def build() -> None:
+        names = sc.chain(["c", "r", "s"])
+        _, server6 = _add_ipv6(sc, names)
+        sc.server_ip6 = server6  # type: ignore[attr-defined]
+        if v6_blackhole:
+            sh("ip", "netns", "exec", names[1], "ip6tables", "-w", "-A", "FORWARD", "-j", "DROP")
+        # host "" = every address of the server namespace, IPv4 and IPv6 (asyncio binds one socket each)
+        sc.start_lab("", LAB_PORT, profile, url_host=API_NAME)
+        sc.isolate_client_names({API_NAME: sc.server_ip})
+        with (Path("/etc/netns") / sc.client_ns / "hosts").open("a") as f:
+            f.write(f"{server6} {API_NAME}\n")
+        sc.api_url = f"http://{API_NAME}:{LAB_PORT}"
+        sc.info.update(v6_blackhole=v6_blackhole, router_ns=names[1], server_ip6=server6)
+
+    _built(sc, build)
+    return sc
+
+
+def build_upload_cut(limit_kb: int = 150, profile: str = "clean") -> Scenario:
+    """Scenario 9: a box that resets a flow once `limit_kb` KB have been sent upstream (client to server):
+    netfilter's connbytes match on the router (--connbytes-dir original, bytes of IP packets) with REJECT
+    --reject-with tcp-reset, the way upload policing and DLP appliances cut large requests. Smaller requests
+    pass untouched. .info["limit_bytes"]; api_url = http://SERVER_IP:8080."""
+    sc = Scenario(f"upload-cut-{limit_kb}k")
+
+    def build() -> None:
+        _, router, _ = sc.chain(["c", "r", "s"])
+        limit = limit_kb * 1024
+        sh("ip", "netns", "exec", router, "iptables", "-w", "-A", "FORWARD", "-p", "tcp", "--dport", str(LAB_PORT),
+           "-m", "connbytes", "--connbytes", f"{limit}:", "--connbytes-dir", "original", "--connbytes-mode",
+           "bytes", "-j", "REJECT", "--reject-with", "tcp-reset")
+        sc.info.update(limit_bytes=limit, router_ns=router)
+# --- the background watch (issue 18): two uplinks and a firewall cut that can be switched on and off ---------
+
+
+class UplinksScenario(Scenario):
+    """client with two uplinks to the router: "a" (eth0, the home network) and "b" (gpd0: named like
+    GlobalProtect's adapter, so the product sees "a VPN is up" while it is), router, server with the lab API."""
+
+    def _ip(self, *args: str) -> None:
+        sh("ip", "-n", self.client_ns, *args)
+
+    def use_uplink(self, which: str, drop_other: bool = False) -> None:
+        """Move the client's default route to uplink `which`. The VPN adapter (b) is up only while it is used
+        or kept; drop_other also takes the other uplink down (the old network is gone: its flows die)."""
+        dev, gw = self.info["uplinks"][which]
+        other = "b" if which == "a" else "a"
+        odev, _ = self.info["uplinks"][other]
+        self._ip("link", "set", dev, "up")
+        self._ip("addr", "replace", self.info["client_addr"][which], "dev", dev)
+        self._ip("route", "replace", "default", "via", gw, "dev", dev)
+        if drop_other or other == "b":
+            self._ip("link", "set", odev, "down")
+        self.info["active"] = which
+
+    def set_cut(self, mode: str | None) -> None:
+        """A firewall cut on the router for every TCP packet forwarded: "reset" (REJECT tcp-reset), "drop", or
+        None (switched off). Existing flows resume once it is off; their conntrack entries were kept."""
+        if mode not in (None, "reset", "drop"):
+            raise ValueError(f"cut mode must be reset, drop or None, not {mode!r}")
+        router = self.info["router_ns"]
+        ipt = ["ip", "netns", "exec", router, "iptables", "-w"]
+        for old in ("reset", "drop"):
+            rule = ["-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"] if old == "reset" else \
+                ["-p", "tcp", "-j", "DROP"]
+            while sh(*ipt, "-C", "FORWARD", *rule, check=False).returncode == 0:
+                sh(*ipt, "-D", "FORWARD", *rule)
+        if mode == "reset":
+            sh(*ipt, "-I", "FORWARD", "1", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset")
+        elif mode == "drop":
+            sh(*ipt, "-I", "FORWARD", "1", "-p", "tcp", "-j", "DROP")
+        self.info["cut"] = mode
+
+
+def build_uplinks(profile: str = "clean") -> UplinksScenario:
+    """Scenario: client --a-- router --- server, and client --b (gpd0)-- router; default route via a."""
+    sc = UplinksScenario("uplinks")
+
+    def build() -> None:
+        c, r, s = sc.add_ns("c"), sc.add_ns("r"), sc.add_ns("s")
+        sc.client_ns, sc.server_ns = c, s
+        tag = f"{RUN_ID[2:]}{sc.index}"
+        plan = (("a", c, "eth0", 0), ("b", c, "gpd0", 1), ("s", s, "eth0", 2))
+        uplinks: dict[str, tuple[str, str]] = {}
+        addrs: dict[str, str] = {}
+        for role, ns, final, j in plan:
+            left, right = f"w{tag}{j}x", f"w{tag}{j}y"
+            net = sc.subnet(j)
+            sh("ip", "link", "add", left, "netns", ns, "type", "veth", "peer", "name", right, "netns", r)
+            sh("ip", "-n", ns, "link", "set", left, "name", final)
+            sh("ip", "-n", ns, "addr", "add", f"{net}1/24", "dev", final)
+            sh("ip", "-n", r, "addr", "add", f"{net}2/24", "dev", right)
+            sh("ip", "-n", ns, "link", "set", final, "up")
+            sh("ip", "-n", r, "link", "set", right, "up")
+            if role in ("a", "b"):
+                uplinks[role] = (final, f"{net}2")
+                addrs[role] = f"{net}1/24"
+        ns_exec(r, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        for key in ("all", "default"):  # the uplinks are asymmetric after a move; a strict check would drop them
+            ns_exec(r, "sysctl", "-qw", f"net.ipv4.conf.{key}.rp_filter=0")
+        sh("ip", "-n", s, "route", "add", "default", "via", f"{sc.subnet(2)}2")
+        sc.server_ip = f"{sc.subnet(2)}1"
+        sc.client_ip = f"{sc.subnet(0)}1"
+        sc.info.update(router_ns=r, uplinks=uplinks, client_addr=addrs)
+        sh("ip", "-n", c, "route", "add", "default", "via", uplinks["a"][1], "dev", "eth0")
+        sh("ip", "-n", c, "link", "set", "gpd0", "down")
+        sc.info["active"] = "a"
+        sc.isolate_client_names()
+        sc.api_url = sc.start_lab(sc.server_ip, LAB_PORT, profile)
+
+    _built(sc, build)
+    return sc
+
+
+def build_mtu_tls(blackhole: bool = True) -> MtuScenario:
+    """Scenario 3 over TLS: the same 1500/1400/1500 chain with the black hole, the lab API at
+    https://api.lab.test:8443 with a test CA (.ca_pem), so the large TLS hello meets the black hole too."""
+    sc = MtuScenario(f"mtu-tls-{'blackhole' if blackhole else 'healthy'}")
+
+    def build() -> None:
+        names = sc.chain(["c", "r1", "r2", "s"], mtus=[1500, 1400, 1500])
+        sc.routers = names[1:3]
+        for ns in (sc.client_ns, sc.server_ns):
+            ns_exec(ns, "sysctl", "-qw", "net.ipv4.tcp_mtu_probing=0")
+        sc.info.update(path_mtu=1400, interface_mtu=1500)
+        sc.set_blackhole(blackhole)
+        ca = make_ca(sc.workdir / "lab-ca", "NetLab Test CA")
+        leaf = make_leaf(sc.workdir / "api", ca, [API_NAME])
+        sc.ca_pem = ca[0]
+        sc.start_lab(sc.server_ip, TLS_PORT, tls=leaf, url_host=API_NAME)
+        sc.isolate_client_names({API_NAME: sc.server_ip})
+        sc.api_url = f"https://{API_NAME}:{TLS_PORT}"
+# --- who cut it: resets and interception at a known hop (issue 19) -------------------------------------------
+
+WHOCUT_MODES = ("clean", "router-reset", "client-reset", "server-reset", "intercept", "idle-reset", "stream-reset")
+WHOCUT_STREAM_BYTES = 8000  # stream-reset: r1 resets a connection once the server sent this many bytes
+WHOCUT_IDLE_S = 3  # idle-reset: r1's conntrack forgets a flow silent this long, then REJECTs its next packet
+RELAY = HERE / "tcp_relay.py"
+RELAY_PORT = 8090
+# Only segments that carry a request (>= 100 bytes of IP packet) are reset, so handshakes complete and the
+# reset answers the ClientHello or request, as a DPI box's does; SYNs (60 B) and bare ACKs (52 B) pass.
+_DATA_ONLY = ["-m", "length", "--length", "100:65535"]
+
+
+def build_whocut(mode: str = "router-reset") -> Scenario:
+    """client -- r1 -- r2 -- server (the server 3 hops away), the lab API on server:8080 over plain HTTP.
+
+    router-reset: r1 (hop 1) REJECTs requests to the API with tcp-reset in FORWARD.
+    client-reset: the client's own OUTPUT chain does (a local security agent's stand-in).
+    server-reset: the server's INPUT chain does (the server's own stack resets).
+    intercept:    r1 REDIRECTs connections to the API to a TCP relay on r1 (a transparent proxy at hop 1).
+    idle-reset:   r1 is build_firewall's conntrack firewall (flows silent WHOCUT_IDLE_S forgotten, their next
+                  packet REJECTed with tcp-reset), one hop from the client and two from the server.
+    stream-reset: r1 REJECTs (tcp-reset, to the client) the client's packets of a connection whose server already
+                  sent WHOCUT_STREAM_BYTES (conntrack byte accounting): a DPI box cutting a streamed answer.
+    .info: r1_ns, r2_ns, hop_addresses {1: r1's address toward the client, 2: r2's, 3: the server}.
+    """
+    if mode not in WHOCUT_MODES:
+        raise ValueError(f"whocut mode must be one of {WHOCUT_MODES}, not {mode!r}")
+    sc = Scenario(f"whocut-{mode}")
+
+    def build() -> None:
+        c, r1, r2, s = sc.chain(["c", "r1", "r2", "s"])
+        sc.info.update(r1_ns=r1, r2_ns=r2, mode=mode,
+                       hop_addresses={1: f"{sc.subnet(0)}2", 2: f"{sc.subnet(1)}2", 3: sc.server_ip})
+        api = ["-p", "tcp", "-d", sc.server_ip, "--dport", str(LAB_PORT)]
+        if mode == "router-reset":
+            ns_exec(r1, "iptables", "-w", "-A", "FORWARD", *api, *_DATA_ONLY, "-j", "REJECT",
+                    "--reject-with", "tcp-reset")
+        elif mode == "client-reset":
+            ns_exec(c, "iptables", "-w", "-A", "OUTPUT", *api, *_DATA_ONLY, "-j", "REJECT",
+                    "--reject-with", "tcp-reset")
+        elif mode == "server-reset":
+            ns_exec(s, "iptables", "-w", "-A", "INPUT", *api, *_DATA_ONLY, "-j", "REJECT",
+                    "--reject-with", "tcp-reset")
+        elif mode == "idle-reset":
+            ipt = ["ip", "netns", "exec", r1, "iptables", "-w"]
+            sh(*ipt, "-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT")
+            sh(*ipt, "-A", "FORWARD", "-p", "tcp", "--syn", "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT")
+            sh(*ipt, "-A", "FORWARD", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset")
+            ns_exec(r1, "sysctl", "-qw", f"net.netfilter.nf_conntrack_tcp_timeout_established={WHOCUT_IDLE_S}")
+            ns_exec(r1, "sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_loose=0")
+        elif mode == "stream-reset":
+            ns_exec(r1, "iptables", "-w", "-A", "FORWARD", *api, "-m", "connbytes", "--connbytes",
+                    f"{WHOCUT_STREAM_BYTES}:", "--connbytes-dir", "reply", "--connbytes-mode", "bytes",
+                    "-j", "REJECT", "--reject-with", "tcp-reset")
+            # Byte counters per flow; the sysctl exists once the rule above has loaded conntrack in r1.
+            ns_exec(r1, "sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1")
+        elif mode == "intercept":
+            relay = sc.spawn(r1, [PY, str(RELAY), "--listen", str(RELAY_PORT), "--to",
+                                  f"{sc.server_ip}:{LAB_PORT}"], "relay")
+            relay.wait_for(r"^relay listening", timeout=15)
+            ns_exec(r1, "iptables", "-w", "-t", "nat", "-A", "PREROUTING", *api, "-j", "REDIRECT",
+                    "--to-ports", str(RELAY_PORT))
+        sc.api_url = sc.start_lab(sc.server_ip, LAB_PORT, "clean")
+
+    _built(sc, build)
+    return sc

@@ -73,6 +73,7 @@ def test_squid_bump_is_named_as_the_inspector(netlab_squid):
     assert (tls["verify_mozilla"], tls["verify_os"], tls["verify_ca_file"]) == (False, True, False)
     kept = x509.load_pem_x509_certificate(tls["root_pem"].encode())
     assert kept == x509.load_pem_x509_certificate(sc.ca_pem.read_bytes())  # the root for the CA fixes
+    assert tls["root_pem"].encode() == sc.ca_pem.read_bytes()  # byte for byte what the bump CA file holds
     assert proc.returncode == 1 and causes(report)[0] == "tls-inspection"
     f = finding(report, "tls-inspection")
     assert "NetLab Squid Bump CA" in f["plain"] and f["fix_ids"] == ["claude-code-ca", "env-ca"]

@@ -62,17 +62,46 @@ def test_a_missing_settings_file_is_created_and_undo_removes_it(claude_dir):
     assert not settings.exists()
 
 
+def _clients(version: str | None, base_url: str | None = None) -> dict:
+    env = {"ANTHROPIC_BASE_URL": base_url} if base_url else {}
+    return {"claude_code": {"installed": True, "version": version, "env": env, "env_origin": {}}}
+
+
 def test_timeouts_for_a_silent_drop_and_a_short_custom_limit(claude_dir):
     (claude_dir / "settings.json").write_text('{"env": {"API_TIMEOUT_MS": "30000", '
                                               '"CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS": "5000"}}')
     rep = report({"stream": {"outcome": "completed", "time_to_first_byte_s": 4.0},
-                  "idle": {"cut_s": 30.0, "ending": "drop", "bracket": [25, 35]}})
+                  "idle": {"cut_s": 30.0, "ending": "drop", "bracket": [25, 35]},
+                  "env.clients": _clients("2.1.332")})
     fix = get_fix("claude-code-timeouts")
     assert fix.applies(rep)
     fix.apply(rep)
     env = json.loads((claude_dir / "settings.json").read_text())["env"]
-    assert env == {"API_TIMEOUT_MS": "600000", "CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS": "12000",
-                   "CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS": "45000"}
+    # The user's 30 s limit is removed (600 s default is enough; writing 600000 would also double the
+    # non-streaming retry limit); 2.1.332 reads the first-byte limit; its byte watchdog runs on api.anthropic.com.
+    assert env == {"CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS": "12000", "CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS": "45000"}
+
+
+def test_timeouts_never_write_what_claude_code_2_1_197_ignores_behind_a_gateway(claude_dir):
+    """Issue 17: 2.1.197 has no first-byte variable, and its byte watchdog runs only on api.anthropic.com."""
+    rep = report({"stream": {"outcome": "completed", "time_to_first_byte_s": 12.0},
+                  "idle": {"cut_s": 5.0, "ending": "drop", "bracket": [4, 6]},
+                  "env.clients": _clients("2.1.197", "https://gateway.corp.example")},
+                 {"slow-first-byte": []}, base_url="https://gateway.corp.example")
+    fix = get_fix("claude-code-timeouts")
+    assert not fix.applies(rep)  # 3 x 12 s is under the default 600 s; nothing it could write would work
+    assert fix.updates(rep, {}) == {}
+    assert "applies only to api.anthropic.com" in fix.describe(rep)
+
+
+def test_byte_watchdog_value_is_raised_to_its_floor(claude_dir):
+    rep = report({"idle": {"cut_s": 3.0, "ending": "drop", "bracket": [2, 4]},
+                  "env.clients": _clients("2.1.197")})
+    fix = get_fix("claude-code-timeouts")
+    assert fix.applies(rep)
+    fix.apply(rep)
+    env = json.loads((claude_dir / "settings.json").read_text())["env"]
+    assert env == {"CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS": "10000"}  # 8 s wanted, 10 s is the floor (code 2.1.197)
 
 
 def test_ca_fix_writes_the_root_next_to_settings_and_keeps_an_earlier_extra_ca(claude_dir, tmp_path):

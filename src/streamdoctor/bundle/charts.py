@@ -243,9 +243,11 @@ def bytes_over_time_svg(report: Report) -> str | None:
 
 def all_charts(report: Report) -> dict[str, str]:
     """name -> SVG text, only for the charts this run has data for."""
+    from ..watch.svg import watch_timeline_svg  # the background watch draws its own, in this style
+
     out = {}
     for name, fn in (("idle-ladder", idle_ladder_svg), ("stream-timeline", stream_timeline_svg),
-                     ("bytes-over-time", bytes_over_time_svg)):
+                     ("bytes-over-time", bytes_over_time_svg), ("watch-timeline", watch_timeline_svg)):
         svg = fn(report)
         if svg:
             out[name] = svg

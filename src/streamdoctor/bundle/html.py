@@ -13,6 +13,8 @@ from . import facts
 from .summary import BundleInfo, redaction_lines, utc
 
 CHART_CAPTIONS = {
+    "watch-timeline": "The background watch: coloured bands are the network and VPN in effect, ✕ a cut connection, "
+                      "grey bars times the API was unreachable, triangles wake-ups, dashed lines network changes.",
     "idle-ladder": "Each bar is one connection held silent for the time on the left. Green survived; red was cut. "
                    "The dashed line is the measured cut-off.",
     "stream-timeline": "Every tick is an event of the streamed answer (text, keep-alive pings, others). Shaded "
@@ -93,6 +95,27 @@ def _rows(rows: list[tuple[str, str]]) -> str:
     return "<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows) + "</table>"
 
 
+def _matrix_section(report: Report) -> str:
+    """The experiment matrix for IT: each variable tried both ways, green/red with its number; a variable
+    whose variants disagree is marked as the one that flips the outcome."""
+    from .. import matrix
+
+    rows = matrix.build(report.results)
+    if not rows:
+        return ""
+    flipped = matrix.flips(rows)
+    badge = {"ok": "ok", "fail": "fail", "untested": "skipped"}
+    out = ['<h2 id="matrix">What changes the outcome</h2><p class="muted">Each variable was tried both ways on '
+           'this network; a variable marked "flips the outcome" works one way and fails the other.</p>'
+           '<table class="checks matrix"><tr><th>variable</th><th>variant</th><th>result</th><th>measured</th></tr>']
+    for r in rows:
+        flag = ' <span class="badge problem">flips the outcome</span>' if r.variable in flipped else ""
+        out.append(f"<tr><td>{e(r.variable)}{flag}</td><td>{e(r.variant)}</td><td><span class=\"badge "
+                   f"{badge.get(r.outcome, 'skipped')}\">{e(r.outcome)}</span></td><td>{e(r.number)}</td></tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
 def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str:
     v = report.verdict
     host, port = facts.api_endpoint(report)
@@ -103,6 +126,10 @@ def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str
     parts.append(f'<section class="verdict {e(v.overall.value)}" id="verdict"><div class="label">'
                  f"{e(VERDICT_LABEL.get(v.overall, v.overall.value))}</div>"
                  f'<p class="headline">{e(v.headline)}</p></section>')
+    seen = report.target.get("user_error")
+    if isinstance(seen, dict) and seen.get("sentence"):  # check --error / the wizard's "What did you see?"
+        parts.append(f'<p class="seen"><b>The user saw:</b> {e(str(seen.get("text", "")))}<br>'
+                     f'{e(str(seen["sentence"]))}</p>')
 
     changes = facts.network_changes(report)
     items = "".join(f'<li><div class="what">{e(c.title)}</div><div>{e(c.detail)}</div></li>' for c in changes)
@@ -125,6 +152,8 @@ def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str
                      f'<p><span class="badge {e(sev)}">{e(sev)}</span><span class="badge">confidence '
                      f"{e(f.confidence.value)}</span><span class=\"muted\">{e(f.cause)}{mode}</span></p>"
                      f"<p>{e(f.plain)}</p>{_evidence_table(f.evidence)}{ask}{fixes}</div>")
+
+    parts.append(_matrix_section(report))
 
     if charts:
         parts.append("<h2>Pictures</h2>")

@@ -87,7 +87,7 @@ _HEADER_HINTS = ("authorization", "api-key", "cookie", "auth-token", "subscripti
 _NAME_HINTS = ("key", "token", "secret", "passw", "pwd", "header", "cookie")
 # Substrings (lower-case) without which none of the patterns can match: a line with none of them skips them all.
 GATE_HINTS = ("://", "@", "authoriz", "cookie", "key", "token", "secret", "passw", "pwd", "header", "bearer",
-              "basic", "digest", "negotiate", "ntlm", "aws4", "private", "=")
+              "basic", "digest", "negotiate", "ntlm", "aws4", "private", "=", "sk-ant-")
 _DIGIT_DOT_RE = re.compile(r"\d\.\d")
 LINE_WISE_MIN = 4096
 CLEAN_CACHE_MAX_LEN = 200

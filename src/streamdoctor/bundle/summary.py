@@ -52,6 +52,9 @@ def render_summary(report: Report, info: BundleInfo) -> str:
     if report.target.get("lab_profile"):
         out[0] += f" (simulated lab: {report.target['lab_profile']})"
     out += ["", f"VERDICT: {v.overall.value.upper()}", v.headline, ""]
+    seen = report.target.get("user_error")
+    if isinstance(seen, dict) and seen.get("sentence"):  # check --error / the wizard's "What did you see?"
+        out += [f"The user saw: {seen.get('text', '')}", f"  {seen['sentence']}", ""]
     changes = facts.network_changes(report)
     if changes:
         out.append("What to change on the network (for IT):")

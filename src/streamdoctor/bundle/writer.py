@@ -27,7 +27,10 @@ from typing import Any
 
 from .. import __version__, paths
 from ..buildinfo import build_info
+from ..capture.bundle_files import capture_files
 from ..errors import UserError
+from ..matrix import build as build_matrix
+from ..matrix import to_json as matrix_json
 from ..model import Report, report_from, to_jsonable
 from . import charts, facts
 from .har import har_from_report
@@ -160,14 +163,16 @@ def prepare(
     texts: dict[str, str] = {name: redactor.text(text) for name, text in logs.items()}
     report_dict = redactor.obj(plain)
     redacted = report_from(report_dict)
+    report_dict["matrix"] = matrix_json(build_matrix(redacted.results))  # from the redacted results
     if fixes is not None:
         fixes = redactor.obj(fixes)
     if with_files:
         texts.update(_raw_outputs(report_dict))
     svgs = charts.all_charts(redacted) if with_files else {}
     har = har_from_report(redacted)
+    captured = capture_files(report_dict, pseudonymize_hosts) if with_files else {}  # probes/path/ pcapng
     files = ["report.html", "summary.txt", "report.json", "report.schema.json", "requests.har",
-             *(f"charts/{n}.svg" for n in svgs), *sorted(texts), "manifest.json"]
+             *(f"charts/{n}.svg" for n in svgs), *sorted(texts), *sorted(captured), "manifest.json"]
     info = BundleInfo(dict(redactor.counts), redact_user, pseudonymize_hosts, fixes, files)
     summary = render_summary(redacted, info)
     prepared = Prepared(redacted, info, redactor, summary, host_label=_host_label(redactor))
@@ -187,6 +192,7 @@ def prepare(
         members[f"charts/{name}.svg"] = ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg).encode("utf-8")
     for name, text in sorted(texts.items()):
         members[name] = text.encode("utf-8")
+    members.update(captured)
     for name in list(members):  # the last line of defence, over the final bytes of every file
         members[name], n = redactor.scrub_bytes(members[name])
         prepared.late_scrubs += n

@@ -17,6 +17,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .. import claude_versions as cv
+from ..claude_advice import (
+    BYTE_IDLE_VAR,
+    FIRST_BYTE_VAR,
+    ClaudeCodeHere,
+    api_timeout_note,
+    from_clients,
+    setting_effect,
+    trust_advice,
+)
 from ..model import FixPlan, Report
 from ..safeio import NotRegularFileError, read_regular
 from . import journal
@@ -117,43 +127,89 @@ class ClaudeSettingsFix(Fix):
 
 
 class ClaudeCodeTimeoutsFix(ClaudeSettingsFix):
+    """Time limits for the installed Claude Code version, from the version table (data/claude_code.json).
+
+    Writes only what changes that version's behaviour: API_TIMEOUT_MS only above its 600 s default (written
+    explicitly it also doubles the non-streaming retry limit), CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS only where the
+    version reads it, CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS only where its watchdog runs (api.anthropic.com) and
+    never below its 10 s floor. A user's own lower limit that is too short is removed (back to the default)
+    rather than overwritten with the default's value.
+    """
+
     id = "claude-code-timeouts"
     title = "Give Claude Code time limits that fit this network"
     probes = ("env.clients", "stream", "idle")
 
     def applies(self, report: Report) -> bool:
         causes = finding_causes(report)
-        if causes & {"first-byte-timeout", "slow-first-byte"}:
-            return True
         idle = probe_data(report, "idle")
-        if idle.get("ending") == "drop" and idle.get("cut_s"):
-            return True
-        current = _int((probe_data(report, "env.clients").get("claude_code") or {}).get("env", {}), "API_TIMEOUT_MS")
-        return current is not None and current < DEFAULT_API_TIMEOUT_MS
+        wanted = bool(causes & {"first-byte-timeout", "slow-first-byte"}) or bool(
+            idle.get("ending") == "drop" and idle.get("cut_s"))
+        try:
+            env = env_of(_read(settings_path()))
+        except Exception:
+            env = self._cc(report).env  # unreadable file: preview() explains; decide from the scan
+        current = _int(env, "API_TIMEOUT_MS")
+        wanted = wanted or (current is not None and current < DEFAULT_API_TIMEOUT_MS)
+        return wanted and bool(self.updates(report, env))
+
+    @staticmethod
+    def _cc(report: Report) -> ClaudeCodeHere:
+        cc = from_clients(probe_data(report, "env.clients") or None, str(report.target.get("base_url") or ""))
+        return cc or ClaudeCodeHere(False, None)
 
     def updates(self, report: Report, current_env: dict[str, Any]) -> dict[str, str | None]:
+        cc = self._cc(report)
+        cc.env = {str(k): str(v) for k, v in current_env.items()}
         stream = probe_data(report, "stream")
         ttfb = stream.get("time_to_first_byte_s") or 0.0
         if stream.get("outcome") == "first_byte_timeout":
             ttfb = max(ttfb, float((stream.get("limits") or {}).get("first_byte_timeout_s", 0.0)))
+        # Three times the slowest first byte seen leaves room for bad days.
+        needed_ms = math.ceil(3 * ttfb) * 1000
         out: dict[str, str | None] = {}
-        # Never lower a limit the user set; three times the slowest first byte seen leaves room for bad days.
-        needed_ms = max(DEFAULT_API_TIMEOUT_MS, math.ceil(3 * ttfb) * 1000)
-        out["API_TIMEOUT_MS"] = str(max(needed_ms, _int(current_env, "API_TIMEOUT_MS") or 0))
-        first_byte = _int(current_env, "CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS")
-        if first_byte is not None and first_byte < math.ceil(3 * ttfb) * 1000:
-            out["CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS"] = str(math.ceil(3 * ttfb) * 1000)
+        current = _int(current_env, "API_TIMEOUT_MS")
+        if needed_ms > max(current or 0, DEFAULT_API_TIMEOUT_MS):
+            out["API_TIMEOUT_MS"] = str(needed_ms)
+        elif current is not None and current < max(needed_ms, DEFAULT_API_TIMEOUT_MS):
+            out["API_TIMEOUT_MS"] = None  # the user's shorter limit goes; the default is long enough
+        first_byte = _int(current_env, FIRST_BYTE_VAR)
+        if first_byte is not None and first_byte < needed_ms and cv.reads(FIRST_BYTE_VAR, cc.version) is not False:
+            eff, _ = cv.effective_ms(FIRST_BYTE_VAR, cc.version, needed_ms)
+            out[FIRST_BYTE_VAR] = str(eff)
         idle = probe_data(report, "idle")
-        if idle.get("ending") == "drop" and idle.get("cut_s"):
+        if idle.get("ending") == "drop" and idle.get("cut_s") and cv.applies_here(BYTE_IDLE_VAR, cc.version,
+                                                                                   cc.base_url):
             # A silent drop leaves the stream hanging with no error. Once the silence is longer than the measured
             # cut the connection is certainly dead: give up a little after that and let Claude Code retry.
             cut = float(idle["cut_s"])
-            out["CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS"] = str(math.ceil(cut + max(5.0, cut / 2)) * 1000)
+            wanted = math.ceil(cut + max(5.0, cut / 2)) * 1000
+            eff, _ = cv.effective_ms(BYTE_IDLE_VAR, cc.version, wanted)
+            if eff != _int(current_env, BYTE_IDLE_VAR):
+                out[BYTE_IDLE_VAR] = str(eff)
         return out
 
     def describe(self, report: Report) -> str:
-        return ("Sets API_TIMEOUT_MS (and the stream time limits the measurements call for) in Claude Code's "
-                "settings, so a slow start or a silently dropped stream ends in a retry instead of a hang.")
+        cc = self._cc(report)
+        try:
+            updates = self.updates(report, env_of(_read(settings_path())))
+        except Exception:  # describe() must not fail where preview() will explain
+            updates = {}
+        parts = [f"For {cc.label}: " + ", ".join(
+            f"removes {k} (back to its default)" if v is None else f"sets {k}={v}" for k, v in updates.items()) + "."]
+        if updates.get("API_TIMEOUT_MS"):
+            parts.append(api_timeout_note())
+        for k, v in updates.items():
+            if v is not None and k != "API_TIMEOUT_MS":
+                _, why = setting_effect(cc, k, int(v))
+                if why:
+                    parts.append(why)
+        idle = probe_data(report, "idle")
+        if idle.get("ending") == "drop" and BYTE_IDLE_VAR not in updates:
+            _, why = setting_effect(cc, BYTE_IDLE_VAR, 10_000)
+            if why:
+                parts.append(f"Not set: {why}")
+        return " ".join(p for p in parts if p)
 
 
 class ClaudeCodeProxyFix(ClaudeSettingsFix):
@@ -202,9 +258,10 @@ class ClaudeCodeCAFix(ClaudeSettingsFix):
 
     def describe(self, report: Report) -> str:
         who = probe_data(report, "tls").get("inspector") or "a TLS-inspecting product"
-        return (f"{who} re-signs the API's certificate with the company's own root, which Claude Code (Node.js) "
-                f"does not trust. Saves that root next to the settings as {CA_FILE_NAME} and points "
-                "NODE_EXTRA_CA_CERTS at it.")
+        cc = ClaudeCodeTimeoutsFix._cc(report)
+        return (f"{who} re-signs the API's certificate with the company's own root. {trust_advice(cc)} Saves that "
+                f"root next to the settings as {CA_FILE_NAME} and points NODE_EXTRA_CA_CERTS at it, which every "
+                "version reads.")
 
 
 def system_proxy_unused(report: Report, client: str) -> str | None:

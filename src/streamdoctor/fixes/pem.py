@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..x509 import X509Error, load_pem
 from .journal import FixError
 
 _PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
@@ -18,13 +19,10 @@ def pem_is_certificate(text: str) -> bool:
     blocks = pem_blocks(text)
     if not blocks:
         return False
-    from cryptography import x509
-
     try:
-        x509.load_pem_x509_certificate(blocks[0].encode())
-    except ValueError:
+        return bool(load_pem(blocks[0]))
+    except X509Error:
         return False
-    return True
 
 
 def combined_pem(root_pem: str, keep: Path | None = None, base_bundle: Path | None = None) -> bytes:

@@ -2,6 +2,10 @@
 
     python -m streamdoctor.fixes.privhelper set-mtu IFACE N
     python -m streamdoctor.fixes.privhelper revert-mtu IFACE N [--nm-value auto|N]
+    python -m streamdoctor.fixes.privhelper capture-tcp IPV4 PORT SECONDS
+
+capture-tcp (Linux) captures only TCP packets to or from IPV4:PORT (a kernel BPF filter), headers only, until
+its stdin closes or SECONDS (1..900) pass; it prints a 'ready' line first, then the packets as JSON.
 
 It trusts nothing it is given: the interface must be one of the names the OS enumerates right now
 (psutil.net_if_stats(), exact match, so `eth0; rm -rf /`, `../x` and look-alikes such as a Cyrillic 'е' are
@@ -246,7 +250,42 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+CAPTURE_MAX_S = 900  # the longest idle test (420 s) plus the stream test, with room to spare
+
+
+def valid_ipv4(text: str) -> str:
+    """A unicast IPv4 address in dotted ASCII digits (no names, no ranges, no 0.0.0.0 or multicast)."""
+    import ipaddress
+
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,3}){3}", text):
+        raise HelperError(f"refused address {text!r}: give an IPv4 address")
+    try:
+        addr = ipaddress.IPv4Address(text)
+    except ValueError:
+        raise HelperError(f"refused address {text!r}: give an IPv4 address") from None
+    if addr.is_unspecified or addr.is_multicast or str(addr) == "255.255.255.255":
+        raise HelperError(f"refused address {text!r}: not a single host")
+    return str(addr)
+
+
+def valid_int(text: str, low: int, high: int, what: str) -> int:
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,5}", text) or not low <= int(text) <= high:
+        raise HelperError(f"refused {what} {text!r}: give a whole number from {low} to {high}")
+    return int(text)
+
+
+def capture_tcp(address: str, port: int, seconds: int) -> dict[str, Any]:
+    if not sys.platform.startswith("linux"):
+        raise HelperError("packet capture is implemented for Linux only in this version")
+    from ..capture.linux import capture
+
+    return capture(address, port, seconds)
+
+
 def _dispatch(args: list[str]) -> dict[str, Any]:
+    if len(args) == 4 and args[0] == "capture-tcp":
+        return capture_tcp(valid_ipv4(args[1]), valid_int(args[2], 1, 65535, "port"),
+                           valid_int(args[3], 1, CAPTURE_MAX_S, "duration"))
     if len(args) == 3 and args[0] == "set-mtu":
         return set_mtu(valid_interface(args[1]), valid_mtu(args[2]))
     if args[:1] == ["revert-mtu"] and len(args) in (3, 5):
@@ -256,7 +295,8 @@ def _dispatch(args: list[str]) -> dict[str, Any]:
                 raise HelperError("usage: revert-mtu IFACE N [--nm-value auto|N]")
             nm_value = "auto" if args[4] in ("auto", "0") else str(valid_mtu(args[4]))
         return set_mtu(valid_interface(args[1]), valid_mtu(args[2]), nm_value)
-    raise HelperError("usage: set-mtu IFACE N | revert-mtu IFACE N [--nm-value auto|N]")
+    raise HelperError("usage: set-mtu IFACE N | revert-mtu IFACE N [--nm-value auto|N] | "
+                      "capture-tcp IPV4 PORT SECONDS")
 
 
 if __name__ == "__main__":

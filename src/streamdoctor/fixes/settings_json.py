@@ -15,6 +15,9 @@ from typing import Any
 from .journal import FixError
 
 BOM = "\ufeff"
+# JSON's own white space (RFC 8259): str.strip() would also take a vertical tab, a form feed or a no-break space,
+# and a file of only those would then be "empty" and rewritten although it is not JSON.
+JSON_SPACE = " \t\r\n"
 
 
 class SettingsUnreadableError(FixError):
@@ -24,7 +27,7 @@ class SettingsUnreadableError(FixError):
 def parse_settings(text: str, name: str = "settings.json") -> dict[str, Any]:
     """The settings object; {} for an empty file. Refuses anything that is not a JSON object with an object env."""
     body = text[1:] if text.startswith(BOM) else text
-    if not body.strip():
+    if not body.strip(JSON_SPACE):
         return {}
     try:
         obj = json.loads(body)

@@ -35,6 +35,8 @@ class WizardState:
     ctx: Any = None  # the ProbeContext of the current run (built when the scan starts)
     report: Report | None = None
     bundle_path: Path | None = None
+    user_error: str = ""  # the error text the user picked or pasted on the Setup page ("" = none)
+    read_client_logs: bool = False  # consent to read Claude Code's own debug logs (Setup page)
 
     @property
     def is_lab(self) -> bool:
@@ -111,6 +113,11 @@ class WizardState:
 
     def build_report(self) -> Report:
         if self.report is None:
+            if self.read_client_logs and "claude.logs" not in self.results:
+                from ..probes.claude_logs import read_claude_logs
+
+                # Local files only (bounded: a few files, their last 512 KB), read with the user's consent.
+                self.results["claude.logs"] = read_claude_logs()
             self.report = Report(
                 target={"base_url": self.lab_url or self.base_url, "lab_profile": self.lab_profile,
                         "quick": self.quick},
@@ -118,4 +125,10 @@ class WizardState:
                 verdict=self.verdict(),
                 app_version=__version__,
             )
+            if self.user_error:
+                from ..error_texts import relate
+
+                clients = self.results.get("env.clients")
+                self.report.target["user_error"] = relate(
+                    self.user_error, self.report.verdict, clients.data if clients is not None else None)
         return self.report

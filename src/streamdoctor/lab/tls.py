@@ -34,10 +34,7 @@ import threading
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from ..x509 import X509Error, certgen, load_pem
 
 if TYPE_CHECKING:
     from .profiles import LabProfile
@@ -132,38 +129,12 @@ class LabTLS:
                  ca_name: str = LAB_CA_NAME, ca_org: str = "Stream Doctor lab") -> None:
         now = dt.datetime.now(dt.UTC)
         not_before, not_after = now - dt.timedelta(minutes=5), now + dt.timedelta(days=2)
-        # ECDSA P-256: generated in milliseconds, so a fresh CA per run costs nothing.
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_name),
-                                x509.NameAttribute(NameOID.ORGANIZATION_NAME, ca_org)])
-        ca_cert = (
-            x509.CertificateBuilder()
-            .subject_name(ca_subject).issuer_name(ca_subject).public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(not_before).not_valid_after(not_after)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
-        leaf_key = ec.generate_private_key(ec.SECP256R1())
-        sans: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
-        sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
-        leaf_cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0] if names else addresses[0])]))
-            .issuer_name(ca_subject).public_key(leaf_key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(not_before).not_valid_after(not_after)
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
-        self.ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM).decode()
-        self._leaf_pem = leaf_cert.public_bytes(serialization.Encoding.PEM)
-        self._leaf_key_pem = leaf_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        # ECDSA P-256 in pure Python (x509/ec.py): a fresh CA per run costs tens of milliseconds.
+        ca, ca_key, ca_subject = certgen.make_ca(ca_name, ca_org, not_before, not_after)
+        leaf = certgen.make_leaf(ca_subject, ca_key, names, addresses, not_before, not_after)
+        self.ca_pem = ca.cert_pem
+        self._leaf_pem = leaf.cert_pem.encode()
+        self._leaf_key_pem = leaf.key_pem.encode()
         sweep_stale_run_dirs()
         self.run_dir = tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-")  # mode 700
         self.ca_file = os.path.join(self.run_dir, "lab-ca.pem")
@@ -225,8 +196,8 @@ def load_ca_file(path: str) -> str:
 
     try:
         with open(path, "rb") as f:
-            certs = x509.load_pem_x509_certificates(f.read())
-    except (OSError, ValueError) as exc:
+            certs = load_pem(f.read())
+    except (OSError, X509Error) as exc:
         raise UserError(f"--ca-file {path}: not a readable PEM certificate file ({exc}); give the CA's .pem") from None
     if not certs:
         raise UserError(f"--ca-file {path}: no certificate in it; give the CA's .pem")

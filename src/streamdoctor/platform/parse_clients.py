@@ -15,6 +15,9 @@ CLAUDE_CODE_NETWORK_KEYS = (
     "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS",
     "CLAUDE_CODE_CERT_STORE", "API_TIMEOUT_MS", "CLAUDE_CODE_MAX_RETRIES", "CLAUDE_STREAM_IDLE_TIMEOUT_MS",
     "CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS", "CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS", "ANTHROPIC_BASE_URL",
+    # Judged against the installed version (data/claude_code.json): removed, runtime-specific or watchdog switches.
+    "CLAUDE_CODE_CONNECT_TIMEOUT_MS", "NODE_OPTIONS", "BUN_FEATURE_FLAG_DISABLE_IPV6", "CLAUDE_ENABLE_STREAM_WATCHDOG",
+    "CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK", "API_FORCE_IDLE_TIMEOUT", "CLAUDE_CODE_RETRY_WATCHDOG",
 )
 
 # (first bad version, first good version, what goes wrong). Versions compare as integer tuples.

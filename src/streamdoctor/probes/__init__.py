@@ -11,7 +11,9 @@ from .env_proxy import EnvProxyProbe
 from .env_vpn import EnvVpnProbe
 from .http import HTTPProbe
 from .idle import IdleProbe
+from .matrix import AddressFamilyProbe, ClientsProbe, EdgeProbe, RequestSizeProbe
 from .mtu import MTUProbe
+from .path import WhoCutProbe
 from .stream import StreamProbe
 from .tcp import TCPProbe
 from .tls import TLSProbe
@@ -21,7 +23,8 @@ def all_probes() -> list[Probe]:
     """Fresh probe instances (probes may keep per-run state)."""
     return [EnvInterfacesProbe(), EnvVpnProbe(), EnvProxyProbe(), EnvClientsProbe(),
             DNSProbe(), TCPProbe(), TLSProbe(), ClientHelloProbe(), HTTPProbe(), MTUProbe(),
-            StreamProbe(), IdleProbe()]
+            AddressFamilyProbe(), RequestSizeProbe(), EdgeProbe(), StreamProbe(), ClientsProbe(), IdleProbe(),
+            WhoCutProbe()]
 
 
 def select(quick: bool) -> list[Probe]:

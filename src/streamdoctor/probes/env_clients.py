@@ -126,9 +126,93 @@ def claude_code_version(binary: str) -> tuple[str | None, str]:
     return None, f"could not read: no {CLAUDE_CODE_PACKAGE} package.json near {real}"
 
 
+MAX_PARENTS = 8  # how far up from the working folder to look for a project's node_modules (npx claude)
+
+
+def _desktop_dirs() -> list[Path]:
+    """Where the Claude desktop app keeps its own Claude Code, one folder per version (CLAUDE-CODE/<version>/):
+    Windows %APPDATA%\\Claude\\claude-code\\<version>\\claude.exe (reported with `--version` output in
+    open-webui/computer#157); the macOS folder is the same under Application Support (same report, unconfirmed)."""
+    out = []
+    appdata = os.environ.get("APPDATA")
+    if appdata:
+        out.append(Path(appdata) / "Claude" / "claude-code")
+    out.append(Path.home() / "Library" / "Application Support" / "Claude" / "claude-code")
+    return out
+
+
+def _version_dirs(folder: Path, kind: str) -> list[dict[str, Any]]:
+    """Version-named entries of a folder (~/.local/share/claude/versions/2.0.64, the desktop app's folder)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [{"kind": kind, "path": str(folder / n), "version": n, "version_source": f"folder name {folder / n}"}
+            for n in names if re.fullmatch(r"\d+\.\d+\.\d+\S*", n)]
+
+
+def _package_at(pkg_dir: Path, kind: str) -> dict[str, Any] | None:
+    text, _ = read_text(pkg_dir / "package.json")
+    if text is None:
+        return None
+    name, version, _ = parse_package_json(text)
+    if not version:
+        return None
+    return {"kind": kind, "path": str(pkg_dir), "version": version, "version_source": f"package.json at {pkg_dir}",
+            "name": name}
+
+
+def local_node_packages(package: str, start: Path | None = None) -> list[dict[str, Any]]:
+    """`package` in node_modules of the working folder and its parents (what `npx claude` or a script runs)."""
+    here = start or Path.cwd()
+    found = []
+    for d in [here, *here.parents][:MAX_PARENTS]:
+        entry = _package_at(d / "node_modules" / package, "local node_modules")
+        if entry is not None:
+            found.append(entry)
+    return found
+
+
+def claude_code_installs(npm_roots: list[Path], start: Path | None = None) -> list[dict[str, Any]]:
+    """Every Claude Code on this computer we can see without running one: on PATH, native installer
+    (~/.local/bin/claude -> ~/.local/share/claude/versions/X), the old local install (~/.claude/local), npm
+    global, a project's node_modules (npx claude), and the desktop app's own copy."""
+    home = Path.home()
+    installs: list[dict[str, Any]] = []
+    on_path = shutil.which("claude")
+    if on_path:
+        version, source = claude_code_version(on_path)
+        installs.append({"kind": "on PATH", "path": on_path, "version": version, "version_source": source})
+    native = home / ".local" / "bin" / "claude"
+    if native.exists() and (not on_path or os.path.realpath(on_path) != os.path.realpath(native)):
+        version, source = claude_code_version(str(native))
+        installs.append({"kind": "native installer", "path": str(native), "version": version,
+                         "version_source": source})
+    installs += _version_dirs(home / ".local" / "share" / "claude" / "versions", "native installer (kept version)")
+    local = _package_at(home / ".claude" / "local" / "node_modules" / CLAUDE_CODE_PACKAGE, "local install")
+    if local is not None:
+        installs.append(local)
+    for root in npm_roots:
+        entry = _package_at(root / CLAUDE_CODE_PACKAGE, "npm global")
+        if entry is not None:
+            installs.append(entry)
+    installs += local_node_packages(CLAUDE_CODE_PACKAGE, start)
+    for d in _desktop_dirs():
+        installs += _version_dirs(d, "Claude desktop app")
+    seen: set[str] = set()
+    unique = []
+    for entry in installs:
+        key = os.path.realpath(entry["path"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(entry)
+    return unique
+
+
 def scan_claude_code(npm_roots: list[Path]) -> dict[str, Any]:
     binary = shutil.which("claude")
     info: dict[str, Any] = {"installed": False, "path": binary, "version": None, "version_source": ""}
+    info["installs"] = claude_code_installs(npm_roots)
     if binary:
         info["installed"] = True
         info["version"], info["version_source"] = claude_code_version(binary)
@@ -141,6 +225,10 @@ def scan_claude_code(npm_roots: list[Path]) -> dict[str, Any]:
                 if not binary:
                     info["note"] = "installed with npm but not on PATH"
                 break
+    if not info["version"] and info["installs"]:
+        first = info["installs"][0]  # not on PATH: the one a user most likely runs (native, then npm, npx, app)
+        info.update(installed=True, version=first["version"], version_source=f"{first['kind']}: "
+                    f"{first['version_source']}")
     files = read_claude_settings()
     env, origin = claude_code_env(files, {})
     info["settings"] = [f.as_dict() for f in files]
@@ -204,8 +292,12 @@ def find_python_interpreters(path_env: str | None = None) -> list[str]:
                         continue
                 except OSError:
                     continue
-                if real not in seen:
-                    seen.add(real)
+                # A venv's python is a link to its base Python but has its own packages: the venv (pyvenv.cfg
+                # next to its bin/ folder) is part of what makes an interpreter distinct (issue 15 item 11).
+                venv = Path(c).parent.parent
+                key = real + ("|" + str(venv.resolve()) if (venv / "pyvenv.cfg").is_file() else "")
+                if key not in seen:
+                    seen.add(key)
                     found.append(str(c))
     return found[:MAX_INTERPRETERS]
 
@@ -243,6 +335,10 @@ def scan_node(npm_roots: list[Path]) -> dict[str, Any]:
         _, version, error = parse_package_json(text)
         info.update(installed=True, version=version, path=str(pkg.parent), error=error)
         break
+    info["local"] = local_node_packages(NODE_SDK_PACKAGE)  # a project's own node_modules (issue 15 item 11)
+    if not info["installed"] and info["local"]:
+        first = info["local"][0]
+        info.update(installed=True, version=first["version"], path=first["path"])
     return info
 
 
@@ -278,14 +374,19 @@ class EnvClientsProbe:
         cc, node = data["claude_code"], data["node_sdk"]
         with_sdk = [p for p in data["python_sdks"] if p.get("version")]
         parts = []
-        parts.append(f"Claude Code {cc['version'] or '(version unknown)'}" if cc["installed"]
-                     else "Claude Code not found")
+        others = len(cc.get("installs") or []) - 1
+        parts.append((f"Claude Code {cc['version'] or '(version unknown)'}"
+                      + (f" (+{others} other install{'s' if others > 1 else ''})" if others > 0 else ""))
+                     if cc["installed"] else "Claude Code not found")
         parts.append(", ".join(f"anthropic {p['version']} in Python {p['python_version']}" for p in with_sdk)
                      or f"no anthropic Python package ({len(data['python_sdks'])} Python interpreters checked)")
         if node["installed"]:
             parts.append(f"@anthropic-ai/sdk {node['version']}")
         evidence = [Evidence("Claude Code", cc["version"] or ("installed" if cc["installed"] else "not found"),
                              raw=cc["version_source"])]
+        for inst in cc.get("installs") or []:
+            evidence.append(Evidence(f"Claude Code ({inst['kind']})", inst["version"] or "version unknown",
+                                     raw=inst["path"]))
         for key, value in cc["env"].items():
             evidence.append(Evidence(f"Claude Code setting {key}", value, raw=cc["env_origin"].get(key, "")))
         for p in data["python_sdks"]:

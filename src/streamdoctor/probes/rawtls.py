@@ -54,9 +54,11 @@ class RawConnection:
     @classmethod
     def open(
         cls, base_url: str, *, proxy: str | None, ca_file: str = "", timeout: float = 10.0,
-        cancel: CancelToken | None = None, verify: bool = True,
+        cancel: CancelToken | None = None, verify: bool = True, family: int = 0,
     ) -> RawConnection:
-        """Connect (via `proxy` if given), run the TLS handshake for https, and return the connection."""
+        """Connect (via `proxy` if given), run the TLS handshake for https, and return the connection.
+        `family` (socket.AF_INET / AF_INET6) pins a direct connection to one address family (the watch compares
+        both after a network change); 0 lets the resolver choose."""
         parts = urlsplit(base_url)
         host = parts.hostname or ""
         tls = parts.scheme == "https"
@@ -68,8 +70,11 @@ class RawConnection:
             p = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
             target = (p.hostname or "", p.port or 8080)
         try:
+            if family and not proxy:
+                infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+                target = (str(infos[0][4][0]), port)
             sock = socket.create_connection(target, timeout=timeout)
-        except OSError as exc:
+        except (OSError, IndexError) as exc:
             raise ConnectError(f"cannot connect to {target[0]}:{target[1]}: {exc}") from exc
         unregister = cancel.on_cancel(sock.close) if cancel is not None else (lambda: None)
         try:

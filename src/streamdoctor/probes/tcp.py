@@ -62,8 +62,8 @@ class TCPProbe:
         if used and used.get("ok"):
             how = "through the proxy" if proxy else "directly"
             return ProbeResult(self.name, Status.OK,
-                               f"Connected {how} to {ctx.host}:{ctx.port} in {used['time_s'] * 1000:.0f} ms",
-                               data, evidence)
+                               f"Connected {how} to {ctx.host}:{ctx.port} in {used['time_s'] * 1000:.0f} ms"
+                               + _failed_first(used), data, evidence)
         what = (used or {}).get("error") or "no connection"
         return ProbeResult(self.name, Status.FAIL, f"Could not connect: {what}", data, evidence, error=what)
 
@@ -102,7 +102,9 @@ def _direct(ctx: ProbeContext, cancel: CancelToken) -> dict[str, Any]:
                              "time_s": time.monotonic() - t1})
     good = next((a for a in attempts if a["ok"]), None)
     if good:
-        return {"ok": True, "address": good["address"], "time_s": good["time_s"], "attempts": attempts}
+        # time_s is the wait a client that tries the addresses in this order has: the failed attempts count.
+        return {"ok": True, "address": good["address"], "time_s": time.monotonic() - t0,
+                "connect_s": good["time_s"], "attempts": attempts}
     last = attempts[-1] if attempts else {"kind": "dns", "error": "no address"}
     return {"ok": False, "kind": last["kind"], "error": last["error"], "time_s": time.monotonic() - t0,
             "attempts": attempts}
@@ -129,9 +131,20 @@ def _middlebox(reply: dict[str, Any] | None) -> dict[str, str]:
     return {k: v for k, v in reply.get("headers", []) if k.lower() in MIDDLEBOX_HEADERS}
 
 
+def _failed_first(used: dict[str, Any]) -> str:
+    """The attempts that failed before the one that worked, so the summary never hides a 5 s timeout."""
+    failed = [a for a in used.get("attempts") or [] if not a.get("ok")]
+    if not failed:
+        return ""
+    words = "; ".join(f"{a['address']} failed first ({a.get('kind', 'error')} after {a['time_s']:.1f} s)"
+                      for a in failed)
+    return f" ({words}; {used.get('address')} connected in {float(used.get('connect_s') or 0) * 1000:.0f} ms)"
+
+
 def _describe(d: dict[str, Any] | None) -> str:
     if not d:
         return "not tried"
     if d.get("ok"):
-        return f"connected in {d['time_s'] * 1000:.0f} ms" + (f" to {d['address']}" if d.get("address") else "")
+        return (f"connected in {d['time_s'] * 1000:.0f} ms" + (f" to {d['address']}" if d.get("address") else "")
+                + _failed_first(d))
     return f"failed: {d.get('error', '?')}"

@@ -20,19 +20,16 @@ import ssl
 import subprocess
 import sys
 import threading
-import warnings
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
 
 from ..cancel import CancelToken
 from ..errors import Cancelled
 from ..model import Evidence, ProbeResult, Status
 from ..urls import is_loopback
+from ..x509 import Certificate, X509Error, load_der, load_pem
+from ..x509.cert import OID_COMMON_NAME, OID_ORGANIZATION
 from .base import ProbeContext, Progress, ProgressCallback, run_threads
 from .netpath import PathError, open_route
 
@@ -226,51 +223,36 @@ def _chain(tls: ssl.SSLSocket, verified: bool) -> list[dict[str, Any]]:
     the private _sslobj only, so both are tried and the leaf alone is the last resort."""
     name = "get_verified_chain" if verified else "get_unverified_chain"
     getter = getattr(tls, name, None) or getattr(getattr(tls, "_sslobj", None), name, None)
-    certs: list[x509.Certificate] = []
+    certs: list[Certificate] = []
     try:
         if getter is not None:
             for c in getter() or []:
-                certs.append(x509.load_pem_x509_certificate(c.public_bytes().encode()))  # PEM by default
-    except (ssl.SSLError, ValueError, AttributeError, TypeError):
+                certs.extend(load_pem(c.public_bytes()))  # PEM by default
+    except (ssl.SSLError, X509Error, AttributeError, TypeError):
         certs = []
     if not certs and not verified:
         leaf = tls.getpeercert(binary_form=True)
-        certs = [x509.load_der_x509_certificate(leaf)] if leaf else []
+        certs = [load_der(leaf)] if leaf else []
     return [describe_cert(c) for c in certs[:MAX_CHAIN]]
 
 
-def describe_cert(cert: x509.Certificate) -> dict[str, Any]:
+def describe_cert(cert: Certificate) -> dict[str, Any]:
     """The parts of a certificate an IT person checks, plus its PEM."""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = [str(n) for n in san.get_values_for_type(x509.DNSName)]
-        names += [str(a) for a in san.get_values_for_type(x509.IPAddress)]
-    except x509.ExtensionNotFound:
-        names = []
-    try:
-        is_ca = bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        is_ca = False
     return {
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "subject_cn": _attr(cert.subject, NameOID.COMMON_NAME),
-        "subject_org": _attr(cert.subject, NameOID.ORGANIZATION_NAME),
-        "issuer_cn": _attr(cert.issuer, NameOID.COMMON_NAME),
-        "issuer_org": _attr(cert.issuer, NameOID.ORGANIZATION_NAME),
-        "names": names,
-        "not_before": cert.not_valid_before_utc.isoformat(),
-        "not_after": cert.not_valid_after_utc.isoformat(),
-        "sha256": hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest(),
-        "is_ca": is_ca,
-        "self_signed": cert.subject == cert.issuer,
-        "pem": cert.public_bytes(serialization.Encoding.PEM).decode(),
+        "subject": cert.subject.rfc4514(),
+        "issuer": cert.issuer.rfc4514(),
+        "subject_cn": cert.subject.get(OID_COMMON_NAME),
+        "subject_org": cert.subject.get(OID_ORGANIZATION),
+        "issuer_cn": cert.issuer.get(OID_COMMON_NAME),
+        "issuer_org": cert.issuer.get(OID_ORGANIZATION),
+        "names": list(cert.san_dns) + [str(a) for a in cert.san_ip],
+        "not_before": cert.not_before.isoformat(),
+        "not_after": cert.not_after.isoformat(),
+        "sha256": hashlib.sha256(cert.der).hexdigest(),
+        "is_ca": cert.is_ca,
+        "self_signed": cert.self_signed,
+        "pem": cert.pem(),
     }
-
-
-def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
-    values = name.get_attributes_for_oid(oid)
-    return str(values[0].value) if values else ""
 
 
 def _display_name(cert: dict[str, Any] | None) -> str:
@@ -333,12 +315,12 @@ def find_in_stores(child: dict[str, Any], ca_file: str = "") -> dict[str, Any] |
     """Look for the certificate that issued `child` in the places the OS and the clients trust."""
     want = child.get("issuer")
     for cert in _store_certificates(ca_file):
-        if cert.subject.rfc4514_string() == want:
+        if cert.subject.rfc4514() == want:
             return describe_cert(cert)
     return None
 
 
-def _store_certificates(ca_file: str) -> list[x509.Certificate]:
+def _store_certificates(ca_file: str) -> list[Certificate]:
     pems: list[bytes] = []
     paths = ssl.get_default_verify_paths()
     files = [ca_file, os.environ.get("SSL_CERT_FILE", ""), paths.cafile or "", paths.openssl_cafile or ""]
@@ -348,21 +330,16 @@ def _store_certificates(ca_file: str) -> list[x509.Certificate]:
                 pems.append(f.read())
         except OSError:
             continue
-    certs: list[x509.Certificate] = []
+    certs: list[Certificate] = []
     for blob in pems:
-        try:
-            with warnings.catch_warnings():  # a system bundle may hold a legacy root with a negative serial
-                warnings.simplefilter("ignore")
-                certs.extend(x509.load_pem_x509_certificates(blob))
-        except ValueError:
-            continue
+        certs.extend(load_pem(blob, skip_bad=True))  # one odd legacy root must not hide the rest of the store
     if sys.platform == "win32":
         for store in ("ROOT", "CA"):
             for der, encoding, _trust in ssl.enum_certificates(store):  # type: ignore[attr-defined]
                 if encoding == "x509_asn":
                     try:
-                        certs.append(x509.load_der_x509_certificate(der))
-                    except ValueError:
+                        certs.append(load_der(der))
+                    except X509Error:
                         continue
     elif sys.platform == "darwin":
         try:
@@ -371,7 +348,7 @@ def _store_certificates(ca_file: str) -> list[x509.Certificate]:
                  "/Library/Keychains/System.keychain",
                  "/System/Library/Keychains/SystemRootCertificates.keychain"],
                 capture_output=True, timeout=5, check=False)
-            certs.extend(x509.load_pem_x509_certificates(proc.stdout))
-        except (OSError, subprocess.TimeoutExpired, ValueError):
+            certs.extend(load_pem(proc.stdout, skip_bad=True))
+        except (OSError, subprocess.TimeoutExpired, X509Error):
             pass
     return certs

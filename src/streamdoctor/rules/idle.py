@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import claude_versions as cv
+from ..claude_advice import from_clients, setting_effect
 from ..diagnosis import Results, rule
 from ..model import Confidence, Evidence, Finding, Severity, Status
 from ..probes.idle import is_api_edge
@@ -95,12 +97,19 @@ def _keepalive_sentence(d: dict[str, Any], cut: float) -> str:
 
 def _client_sentence(d: dict[str, Any], cut: float, results: Results) -> str:
     env = _claude_code_env(results)
+    r = results.get("env.clients")
+    cc = from_clients(r.data if r is not None and isinstance(r.data, dict) else None)
     limits = []
     for name in CLAUDE_CODE_WATCHDOGS:
         try:
             ms = float(env[name])
         except (KeyError, ValueError):
             continue
+        if cc is not None and cc.version is not None:  # unknown version: quote the setting as written
+            effect, _ = setting_effect(cc, name, int(ms))
+            if effect is False:
+                continue  # a variable this version ignores (or a first-party-only watchdog) limits nothing
+            ms = float(cv.effective_ms(name, cc.version, int(ms))[0])  # floors and clamps as the version applies
         limits.append((name, ms / 1000))
     if d.get("ending") == DROP:
         if limits:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..claude_advice import from_clients, trust_advice
 from ..diagnosis import Results, rule
 from ..model import Confidence, Evidence, Finding, Severity, Status
 
@@ -214,10 +215,12 @@ def tls_inspection(results: Results) -> Finding | None:
         trusted = d.get("verify_os")
         plain = (f"Your connection to {host} is decrypted and re-encrypted by {inspector}: the certificate was "
                  f"issued by '{issuer}', not by a public authority. ")
-        plain += ("This computer trusts that company CA, but Claude Code and Node use their own list and fail or "
-                  "get cut unless the CA is given to them (NODE_EXTRA_CA_CERTS), and such proxies often cut "
-                  "long streams." if trusted else
-                  "Not even this computer trusts that CA yet, so every client fails its certificate check.")
+        cc = from_clients(_clients_data(results))
+        if trusted:
+            plain += ("This computer trusts that company CA. " + trust_advice(cc) + " Such proxies also often cut "
+                      "long streams.")
+        else:
+            plain += "Not even this computer trusts that CA yet, so every client fails its certificate check."
         # A product from the table is certain; an unnamed CA could also be a public root that certifi lacks.
         confidence = Confidence.HIGH if d.get("inspector_kind") else Confidence.MEDIUM
         return Finding(
@@ -466,3 +469,8 @@ def _cn(rfc4514: str) -> str:
         if part.strip().upper().startswith("CN="):
             return part.strip()[3:]
     return rfc4514
+
+
+def _clients_data(results: Results) -> dict[str, Any] | None:
+    r = results.get("env.clients")
+    return r.data if r is not None and isinstance(r.data, dict) and r.data else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import claude_versions as cv
+from ..claude_advice import ClaudeCodeHere, first_byte_variable, from_clients
 from ..diagnosis import Results, rule
 from ..model import Confidence, Evidence, Finding, Severity, Status
 from ..probes import stream as sp
@@ -204,7 +206,8 @@ def stream_first_byte(results: Results) -> Finding | None:
         "stream.first-byte", "slow-first-byte", Severity.PROBLEM if too_short else Severity.WARNING,
         Confidence.MEDIUM, "Answers are slow to start",
         f"The first byte of the answer took {ttfb:.1f} s. Clients with a shorter first-byte or request timeout "
-        "(CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS, a custom SDK timeout) report a timeout, not a reset." + mine,
+        f"(in Claude Code {first_byte_variable(_claude_code(results))}, a custom SDK timeout) report a timeout, "
+        "not a reset." + mine,
         _ev(d, "time_to_first_byte_s", "total_s"), ["claude-code-timeouts", "sdk-snippet"],
         failure_mode=9,
     )
@@ -216,7 +219,10 @@ def first_byte_limits(results: Results) -> list[tuple[str, float]]:
     cc = r.data.get("claude_code") if r is not None and isinstance(r.data, dict) else None
     env = cc.get("env") if isinstance(cc, dict) and cc.get("installed") else None
     out = []
+    version = (_claude_code(results) or ClaudeCodeHere(False, None)).version
     for name in ("CLAUDE_STREAM_FIRST_BYTE_TIMEOUT_MS", "API_TIMEOUT_MS"):
+        if cv.reads(name, version) is False:
+            continue  # set, but this version does not read it: it limits nothing (issue 17)
         try:
             out.append((name, float(env[name]) / 1000))  # type: ignore[index]
         except (KeyError, TypeError, ValueError):
@@ -310,3 +316,8 @@ def stream_compare(results: Results) -> Finding | None:
                     "Please raise the proxy's idle/read timeout for this host to 600 s or let it bypass the proxy."),
         failure_mode=2,
     )
+
+
+def _claude_code(results: Results) -> ClaudeCodeHere | None:
+    r = results.get("env.clients")
+    return from_clients(r.data if r is not None and isinstance(r.data, dict) else None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWizardPage
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWizard, QWizardPage
 
 from ...model import ProbeResult
 from ..words import error_text
@@ -139,6 +139,18 @@ class RunPage(QWizardPage):
             self.status.setText(error_text(run.error))
         self.after_run(results)
         self.completeChanged.emit()
+        self.focus_next()
+
+    def focus_next(self) -> None:
+        """After a test, Enter means Next: the Stop button that had focus is disabled now, and Qt would hand the
+        focus to Back, so Enter went back and ran the previous step again (issue 15 item 8)."""
+        wizard = self.wizard()
+        if wizard is None or wizard.currentPage() is not self:
+            return
+        nxt = wizard.button(QWizard.WizardButton.NextButton)
+        if nxt.isVisible() and nxt.isEnabled():
+            nxt.setDefault(True)
+            nxt.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def all_runs(self) -> list[ProbeRun]:
         return [r for r in [self.run, *self.retired] if r is not None]

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QVBoxLayout, QWidget, QWizardPage
 
+from ... import matrix
 from ...model import Overall, Severity
 from .. import fixes_bridge
 from ..dialogs.fix_dialog import FixDialog
 from ..state import WizardState
 from ..widgets.finding_card import FindingCard
+from ..widgets.matrix_table import MatrixTable
 from ..widgets.traffic_light import TrafficLight
 from ..words import AMBER, GREEN, GREY, RED, error_text
 from ..workers import Task
@@ -39,6 +41,12 @@ class ResultsPage(QWizardPage):
         self.headline.setFont(font)
         layout.addWidget(self.light)
         layout.addWidget(self.headline)
+        self.matrix = MatrixTable()  # each variable tried both ways; hidden when nothing was varied
+        layout.addWidget(self.matrix)
+        self.seen_label = wrapped_label()
+        self.seen_label.setAccessibleName(self.tr("Does this explain what you saw"))
+        self.seen_label.setVisible(False)
+        layout.addWidget(self.seen_label)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setAccessibleName(self.tr("Findings"))
@@ -66,6 +74,16 @@ class ResultsPage(QWizardPage):
                                       n=len(serious)))
         else:
             self.headline.setText(verdict.headline)
+        rows = matrix.build(report.results)
+        self.matrix.set_rows(rows)
+        flipped = matrix.flips(rows)
+        if flipped and verdict.overall is Overall.PROBLEM:  # the headline names the variable that decides it
+            self.headline.setText(self.headline.text() + " " + self.tr("What changes the outcome here: {v}.").format(
+                v=", ".join(flipped)))
+        seen = report.target.get("user_error")
+        self.seen_label.setText(self.tr("What you saw: {sentence}").format(sentence=seen["sentence"])
+                                if isinstance(seen, dict) and seen.get("sentence") else "")
+        self.seen_label.setVisible(bool(self.seen_label.text()))
         container = QWidget()
         box = QVBoxLayout(container)
         self.cards = []

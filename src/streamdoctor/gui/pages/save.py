@@ -110,7 +110,13 @@ class SavePage(QWizardPage):
         self.mail_button = QPushButton(self.tr("&E-mail IT…"))
         self.mail_button.setAccessibleName(self.tr("Write an e-mail to IT"))
         self.mail_button.clicked.connect(self.email_it)
-        for b in (self.save_button, self.open_button, self.copy_button, self.mail_button):
+        self.watch_button = QPushButton(self.tr("Keep &watching…"))
+        self.watch_button.setAccessibleName(self.tr("Keep watching in the background for cuts that come and go"))
+        self.watch_button.setToolTip(self.tr("A small background watch records every cut with the time and the "
+                                             "network you were on; its icon sits next to the clock."))
+        self.watch_button.clicked.connect(self.keep_watching)
+        self.watch_tray: Any = None
+        for b in (self.save_button, self.open_button, self.copy_button, self.mail_button, self.watch_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -120,6 +126,19 @@ class SavePage(QWizardPage):
         layout.addStretch(1)
         layout.addWidget(wrapped_label(self.tr("Press <b>Finish</b> when you are done. You can run Stream Doctor "
                                                "again at any time to check that a fix worked.")))
+
+    @Slot()
+    def keep_watching(self) -> None:
+        from ..watch_tray import WatchTray  # only when asked: the wizard's start pays nothing for it
+
+        if self.watch_tray is None:
+            idle = self.state.results.get("idle")  # hold the watch's connections around the measured cut
+            cut = idle.data.get("cut_s") if idle is not None and isinstance(idle.data, dict) else None
+            self.watch_tray = WatchTray(self.state.base_url, self.state.lab_profile, icon=self.windowIcon(),
+                                        parent=self, cut_s=float(cut) if isinstance(cut, int | float) else None)
+        self.watch_tray.start()
+        self.watch_tray.show_window()
+        self.watch_button.setText(self.tr("Watching in the background"))
 
     def owner(self) -> StreamDoctorWizard:
         return self.wizard()  # type: ignore[return-value]

@@ -1,4 +1,8 @@
-"""Setup: the API key (optional), where Claude is reached, and how thorough the check is."""
+"""Setup: the API key (optional), where Claude is reached, how thorough the check is, and what the user saw.
+
+"What did you see?" (issue 17) lets the user pick or paste the error text; the Results page then says whether
+what was measured explains it. Matching is a table lookup (error_texts), done when the report is built.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
@@ -17,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...cli import validate_base_url
+from ...error_texts import clean, examples
 from ...errors import UserError
 from .. import keystore
 from ..state import DEFAULT_BASE_URL, WizardState
@@ -93,6 +99,25 @@ class SetupPage(QWizardPage):
         depth_layout.addWidget(self.quick)
         depth_layout.addWidget(self.thorough)
         layout.addWidget(depth_box)
+
+        seen_box = QGroupBox(self.tr("What did you see? (optional)"))
+        seen_layout = QVBoxLayout(seen_box)
+        self.error_edit = QComboBox()
+        self.error_edit.setEditable(True)
+        self.error_edit.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.error_edit.addItem("")
+        self.error_edit.addItems(examples())
+        self.error_edit.setCurrentIndex(0)
+        self.error_edit.lineEdit().setPlaceholderText(self.tr("Pick the error message, or paste it here"))
+        self.error_edit.setAccessibleName(self.tr("The error message you saw"))
+        self.error_edit.lineEdit().setAccessibleName(self.tr("The error message you saw"))
+        seen_layout.addWidget(self.error_edit)
+        self.read_logs = QCheckBox(self.tr("Also read Claude Code's own recent logs on this computer (only "
+                                           "redacted network lines go into the report)"))
+        self.read_logs.setAccessibleName(self.tr("Read Claude Code's logs"))
+        self.read_logs.setChecked(state.read_client_logs)
+        seen_layout.addWidget(self.read_logs)
+        layout.addWidget(seen_box)
         layout.addStretch(1)
 
         self.quick.setChecked(state.quick)
@@ -162,6 +187,9 @@ class SetupPage(QWizardPage):
     def validatePage(self) -> bool:  # noqa: N802 (Qt API)
         state = self.state
         state.quick = self.quick.isChecked()
+        state.user_error = clean(self.error_edit.currentText())
+        state.read_client_logs = self.read_logs.isChecked()
+        state.report = None
         if state.is_lab:
             return True
         state.base_url = validate_base_url(self.url_edit.text()) if self.custom.isChecked() else DEFAULT_BASE_URL

@@ -1,0 +1,58 @@
+"""The Wi-Fi network name (SSID), where the OS gives it: cuts that happen "only in the office" show up as
+"only on network X". Parsers are pure; `wifi_name()` runs one short command with a time limit and returns
+None when there is no Wi-Fi, no tool, or the OS withholds the name (macOS 14+ hides it from apps without
+location permission and prints "You are not associated with an AirPort network.").
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+
+from .command import run_command
+
+TIMEOUT_S = 2.0  # the commands answer in milliseconds; a hung one must not stall the watch
+
+
+def parse_nmcli_active(text: str) -> str | None:
+    """`nmcli -t -f active,ssid dev wifi`: lines 'yes:NAME' / 'no:OTHER' (colons in NAME escaped as '\\:')."""
+    for line in text.splitlines():
+        active, sep, ssid = line.partition(":")
+        if sep and active == "yes" and ssid:
+            return ssid.replace("\\:", ":")
+    return None
+
+
+def parse_iwgetid(text: str) -> str | None:
+    """`iwgetid -r`: just the name, or nothing when not associated."""
+    name = text.strip()
+    return name or None
+
+
+def parse_networksetup(text: str) -> str | None:
+    """macOS `networksetup -getairportnetwork en0`: 'Current Wi-Fi Network: NAME'."""
+    m = re.search(r"^Current Wi-Fi Network: (.+)$", text, re.MULTILINE)
+    return m.group(1).strip() if m else None
+
+
+def parse_netsh_wlan(text: str) -> str | None:
+    """Windows `netsh wlan show interfaces`: the 'SSID : NAME' line (the label is not translated; 'BSSID' is
+    a different line and must not match)."""
+    m = re.search(r"^\s*SSID\s*:\s*(.+?)\s*$", text, re.MULTILINE)
+    return m.group(1) if m else None
+
+
+def wifi_name() -> str | None:
+    if sys.platform == "win32":
+        argv, parse = ["netsh", "wlan", "show", "interfaces"], parse_netsh_wlan
+    elif sys.platform == "darwin":
+        argv, parse = ["/usr/sbin/networksetup", "-getairportnetwork", "en0"], parse_networksetup
+    elif shutil.which("nmcli"):
+        argv, parse = ["nmcli", "-t", "-f", "active,ssid", "dev", "wifi"], parse_nmcli_active
+    elif shutil.which("iwgetid"):
+        argv, parse = ["iwgetid", "-r"], parse_iwgetid
+    else:
+        return None
+    result = run_command(argv, timeout_s=TIMEOUT_S)
+    return parse(result.stdout) if result.ok else None

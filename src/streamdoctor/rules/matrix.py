@@ -1,0 +1,203 @@
+"""Rules over the experiment matrix: the variable that flips the outcome, named with the numbers on both sides.
+
+Each verdict says which client it applies to, because the same network hurts clients differently: a broken
+IPv6 path stops Claude Code's native build (Bun does not fall back) while curl, browsers and the Python SDK
+fall back to IPv4 after a delay; an upload limit hurts every client on exactly its largest requests.
+
+Sources for the per-client switches (re-check before relying on them):
+- Bun's DNS lookup (oven-sh/bun, the internal getaddrinfo's getHints): BUN_FEATURE_FLAG_DISABLE_IPV6 makes it
+  ask for IPv4 addresses only (POSIX builds; the Windows lookup path passes AF_UNSPEC and ignores the flag).
+- Claude Code's native builds are Bun executables that ignore NODE_OPTIONS (DESIGN.md facts), so
+  NODE_OPTIONS=--dns-result-order=ipv4first helps only Node installs (npm) and Node SDK scripts.
+- Reports of the symptom: anthropics/claude-code issues #20240 ("fails on networks with broken IPv6
+  (ECONNRESET)", curl and browsers fall back, Bun does not) and #69104 (Bun tries IPv6 with no IPv4 fallback).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..diagnosis import Results, rule
+from ..matrix import describe_family as describe
+from ..model import Confidence, Evidence, Finding, Severity, Status
+
+
+def _data(results: Results, name: str) -> dict[str, Any] | None:
+    r = results.get(name)
+    if r is None or r.status in (Status.SKIPPED, Status.CANCELLED, Status.ERROR) or not r.data:
+        return None
+    return r.data
+
+
+def _fallback_delay(results: Results) -> float | None:
+    """How long a client that tries the broken family first waits before IPv4 works (the TCP probe's failed
+    attempt), or None when the TCP probe did not try it first."""
+    tcp = _data(results, "tcp") or {}
+    failed = [a for a in (tcp.get("direct") or {}).get("attempts") or [] if not a.get("ok")]
+    return float(failed[0]["time_s"]) if failed else None
+
+
+@rule("matrix.family")
+def address_family(results: Results) -> Finding | None:
+    d = _data(results, "matrix.family")
+    fams = (d or {}).get("families") or {}
+    v4, v6 = fams.get("ipv4") or {}, fams.get("ipv6") or {}
+    if not v4 or not v6 or bool(v4.get("ok")) == bool(v6.get("ok")):
+        return None
+    host = (d or {}).get("host", "the API host")
+    ev = [Evidence(f"IPv6 ({v6.get('address')})", describe(v6)), Evidence(f"IPv4 ({v4.get('address')})", describe(v4))]
+    delay = _fallback_delay(results)
+    if delay is not None:
+        ev.append(Evidence("Wait before falling back to IPv4 (clients that fall back)", round(delay, 1), "s"))
+    if v4.get("ok"):
+        cc = user_client(results, "Claude Code")
+        curl = user_client(results, "curl")
+        others = ("curl" + (f" ({curl['time_s']:.1f} s here)" if curl and curl["outcome"] == "ok" else "")
+                  + ", browsers and Node: work (they try IPv4 a fraction of a second after IPv6); the Python "
+                  "SDK: works once its IPv6 attempt has timed out"
+                  + (f" ({delay:.1f} s)" if delay is not None else ""))
+        if cc is None:
+            cc_words = ("Claude Code's native build has been reported not to fall back to IPv4 (anthropics/"
+                        "claude-code #20240, #69104), so it can fail on every request ('Unable to connect to "
+                        "API') while curl, browsers and the Python SDK fall back to IPv4 and work.")
+            applies = ("Claude Code (native build): reported to fail, it does not fall back to IPv4 (not run "
+                       f"here). {others}")
+        elif cc["outcome"] == "ok":
+            cc_words = (f"Your Claude Code {cc.get('version') or ''} was run here and worked (answered in "
+                        f"{cc['time_s']:.1f} s), so it gets past the broken IPv6 on this computer; other "
+                        "Claude Code versions and builds have been reported not to fall back.")
+            applies = f"Claude Code {cc.get('version') or ''}: works here ({cc['time_s']:.1f} s). {others}"
+        else:
+            cc_words = (f"Your Claude Code {cc.get('version') or ''} was run here and failed after "
+                        f"{cc['time_s']:.1f} s (exit {cc.get('exit_code')}: {str(cc.get('error', ''))[:120]}), "
+                        "while curl, browsers and the Python SDK fall back to IPv4 and work.")
+            applies = f"Claude Code {cc.get('version') or ''}: fails here (exit {cc.get('exit_code')}). {others}"
+        ev.append(Evidence("Applies to", applies))
+        survived = cc is not None and cc["outcome"] == "ok"
+        return Finding(
+            "matrix.family", "ipv6-broken", Severity.WARNING if survived else Severity.PROBLEM, Confidence.HIGH,
+            "IPv6 to the API is broken here; IPv4 works",
+            f"Over IPv6, {host} fails ({describe(v6)}); over IPv4 it works ({describe(v4)}). {cc_words} "
+            "For Claude Code "
+            "(macOS, Linux): start it with BUN_FEATURE_FLAG_DISABLE_IPV6=1 in its environment (its runtime then "
+            "looks up IPv4 addresses only); NODE_OPTIONS=--dns-result-order=ipv4first helps only a Claude Code "
+            "installed with npm and Node scripts, the native build ignores NODE_OPTIONS. On Windows the flag is "
+            "not applied by the runtime: turn IPv6 off on the network adapter until IT fixes the route.",
+            ev,
+            ask_it=(f"IPv6 connections from this network to {host} fail ({describe(v6)}) while IPv4 works "
+                    f"({describe(v4)}). Clients without IPv4 fallback (Claude Code) cannot connect. Please fix "
+                    "the IPv6 route/firewall to api.anthropic.com, or stop advertising IPv6 on this network."),
+            failure_mode=13,
+        )
+    ev.append(Evidence("Applies to", "clients that try IPv4 first (Node with ipv4first, old runtimes)"))
+    return Finding(
+        "matrix.family", "ipv4-broken", Severity.WARNING, Confidence.HIGH, "IPv4 to the API is broken here; IPv6 works",
+        f"Over IPv4, {host} fails ({describe(v4)}); over IPv6 it works ({describe(v6)}). Clients that prefer "
+        "IPv6 work; a client told to prefer IPv4 (NODE_OPTIONS=--dns-result-order=ipv4first, "
+        "BUN_FEATURE_FLAG_DISABLE_IPV6) fails: remove that setting.",
+        ev, ask_it=f"IPv4 connections from this network to {host} fail ({describe(v4)}) while IPv6 works.",
+        failure_mode=13,
+    )
+
+
+def user_client(results: Results, name: str) -> dict[str, Any] | None:
+    """The run of one of the user's own clients (matrix.clients), or None when it did not run."""
+    d = _data(results, "matrix.clients") or {}
+    return next((c for c in d.get("clients", []) if c.get("name") == name
+                 and c.get("outcome") in ("ok", "failed")), None)
+
+
+@rule("matrix.clients")
+def client_problem(results: Results) -> Finding | None:
+    """The network carries the API (our stack, curl or another client work) but one of the user's clients
+    fails: a client problem (its HTTP stack, its version), not the network."""
+    d = _data(results, "matrix.clients")
+    ran = [c for c in (d or {}).get("clients", []) if c.get("outcome") in ("ok", "failed")]
+    failed = [c for c in ran if c["outcome"] == "failed"]
+    stream = _data(results, "stream") or {}
+    ours_ok = stream.get("outcome") == "completed" or bool((_data(results, "http") or {}).get("reached_api"))
+    working = [c["name"] for c in ran if c["outcome"] == "ok"] + (["Stream Doctor's own test"] if ours_ok else [])
+    if not failed or not working:
+        return None
+    c = failed[0]
+    name = f"{c['name']} {c.get('version') or ''}".strip()
+    ev = [Evidence(f"{x['name']} {x.get('version') or ''}".strip(),
+                   "works" if x["outcome"] == "ok" else f"fails: exit {x.get('exit_code')}, {x.get('error', '')}")
+          for x in ran]
+    ev.append(Evidence("Applies to", f"{name} only"))
+    return Finding(
+        "matrix.clients", "client-problem", Severity.PROBLEM, Confidence.MEDIUM,
+        f"{name} fails where other clients work",
+        f"Your network carries the API: {', '.join(working)} worked. {name} failed after {c['time_s']:.1f} s "
+        f"(exit {c.get('exit_code')}: {str(c.get('error', ''))[:160]}). That points at the client, not the "
+        "network: update it, or go back to the last version that worked for you.",
+        ev, failure_mode=15,
+    )
+
+
+CUT_OUTCOMES = ("reset", "closed", "stalled")  # the stream probe's endings that are a cut, not an API answer
+
+
+@rule("matrix.clients.stream")
+def what_claude_code_does_with_a_cut(results: Results) -> Finding | None:
+    """Our stream was cut; say what the user's own Claude Code did on the same network. It retries a failed
+    stream without streaming, so it may get its answer anyway (slowly), or fail with its own words."""
+    stream = _data(results, "stream") or {}
+    cc = user_client(results, "Claude Code")
+    if stream.get("outcome") not in CUT_OUTCOMES or cc is None:
+        return None
+    name = f"Claude Code {cc.get('version') or ''}".strip()
+    ev = [Evidence("Stream Doctor's stream", str(stream.get("outcome"))),
+          Evidence(name, f"answered in {cc['time_s']:.1f} s" if cc["outcome"] == "ok" else
+                   f"failed after {cc['time_s']:.1f} s: exit {cc.get('exit_code')}, {cc.get('error', '')}"),
+          Evidence("Applies to", name)]
+    if cc.get("retries"):
+        ev.append(Evidence(f"{name} retries", cc["retries"]))
+    if cc["outcome"] == "ok":
+        return Finding(
+            "matrix.clients.stream", "client-survives-cut", Severity.INFO, Confidence.HIGH,
+            f"{name} got its answer anyway",
+            f"The network cut our streamed answer ({stream.get('outcome')}), but your {name} got its answer in "
+            f"{cc['time_s']:.1f} s: when a stream fails it asks again without streaming. Long answers still "
+            "break or arrive late, so the cut is worth fixing.", ev, failure_mode=15)
+    return Finding(
+        "matrix.clients.stream", "client-hit-by-cut", Severity.INFO, Confidence.HIGH,
+        f"{name} fails on the same cut",
+        f"The network cut our streamed answer ({stream.get('outcome')}), and your {name} failed too, after "
+        f"{cc['time_s']:.1f} s: \"{str(cc.get('error', ''))[:160]}\" (exit {cc.get('exit_code')})."
+        + (f" It retried {cc['retries']} times and no attempt got through before it was stopped."
+           if cc.get("retries") else ""), ev,
+        failure_mode=15)
+
+
+@rule("matrix.upload")
+def upload_cut(results: Results) -> Finding | None:
+    d = _data(results, "matrix.upload")
+    if not d or "cut_estimate_bytes" not in d:
+        return None
+    lo, hi, n = d["passed_max_bytes"] // 1024, d["cut_min_bytes"] // 1024, d["cut_estimate_bytes"] // 1024
+    large = d.get("large") or {}
+    kind = d.get("cut_kind") or large.get("kind")
+    how = {"reset": "reset", "closed": "closed", "stall": "stalled"}.get(str(kind), str(kind))
+    ev = [Evidence("Largest request that got through", lo, "KB"),
+          Evidence("Smallest request that was cut", hi, "KB"),
+          Evidence(f"The {large.get('bytes', 0) // 1024} KB request",
+                   f"{how} after {float(large.get('time_s') or 0):.1f} s"),
+          Evidence("Uploaded by this test", d.get("sent_bytes", 0) // 1024, "KB"),
+          Evidence("Applies to", "every client (Claude Code, the Claude app, the SDKs, curl): only on large "
+                   "requests")]
+    return Finding(
+        "matrix.upload", "upload-cut", Severity.PROBLEM,
+        Confidence.HIGH if kind in ("reset", "closed") else Confidence.MEDIUM,
+        f"Requests above ~{n} KB are cut on this network",
+        f"Requests above ~{n} KB are cut on this network: a {lo} KB request was answered, a {hi} KB one was "
+        f"{how}. Long conversations, pasted files, images and /compact make such requests, so exactly those "
+        "fail (Claude Code: 'Unable to connect to API (ECONNRESET)' after its retries), while short prompts "
+        "work. Nothing on the laptop changes that limit: until IT lifts it, keep conversations short (/compact "
+        "early, /clear) and attach smaller files.",
+        ev,
+        ask_it=(f"Uploads from this network to api.anthropic.com larger than ~{n} KB are {how} (between {lo} "
+                f"and {hi} KB), smaller ones pass. An upload limit, DLP or inspection policy is the usual cause. "
+                "Please exempt api.anthropic.com or raise the limit."),
+        failure_mode=14,
+    )
