@@ -30,12 +30,12 @@ EVENTS_PER_S = 5000
 SECONDS = 8
 
 # A paced SSE server in its own process (so its CPU does not count against the GUI's interpreter): 50 text
-# events every 10 ms = 5,000 events/s for SECONDS, framed exactly like the Messages API (streamdoctor.lab.sse).
+# events every 10 ms = 5,000 events/s for SECONDS, framed exactly like the Messages API (streamdoctor.protocol.sse).
 FAST_SERVER = f"""
 import sys, time
 sys.path.insert(0, {str(ROOT / 'src')!r})
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from streamdoctor.lab import sse
+from streamdoctor.protocol import sse
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -28,11 +29,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(verbose_version())
         return 0
 
-    from . import cli
+    from . import cli, safeout
     from .logsetup import setup_logging
 
     parser = cli.build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "base_url", None):
+        safeout.remember_url(args.base_url)  # before the first log line, which records the arguments
     log_path = setup_logging(verbose=args.verbose)
     log.info("streamdoctor start: %s", argv)
     try:
@@ -41,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .errors import UserError
 
         cli.recover_interrupted_fixes()  # the wizard, like every command, first rolls back a fix a crash interrupted
+        missing = display_problem(dict(os.environ), sys.platform)
+        if missing:
+            raise UserError(f"the wizard cannot open a window: {missing}; run 'streamdoctor check' instead")
         try:
             from .gui.app import run_gui
         except ImportError as exc:  # a source checkout without the GUI's system libraries
@@ -53,12 +59,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .errors import UserError
 
         if isinstance(exc, UserError):
-            print(f"streamdoctor: error: {exc}", file=sys.stderr)
+            print(safeout.text(f"streamdoctor: error: {exc}"), file=sys.stderr)
             return 2
         log.exception("unexpected error")
         where = f" (details in {log_path})" if log_path else ""
-        print(f"streamdoctor: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        print(safeout.text(f"streamdoctor: unexpected error: {type(exc).__name__}: {exc}{where}"), file=sys.stderr)
         return 2
+
+
+# Qt platforms that need no display server (tests, screenshots, remote frame buffers).
+HEADLESS_QT_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
+
+
+def display_problem(env: dict[str, str], platform: str) -> str:
+    """What is missing for a window, in words, or "" (issue 15 item 12). Only Linux and the BSDs need a display
+    server named in the environment; Windows and macOS always have one in a user session."""
+    if not platform.startswith(("linux", "freebsd", "openbsd")):
+        return ""
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip().lower()
+    if qpa in HEADLESS_QT_PLATFORMS:
+        return ""
+    if qpa == "xcb" and not env.get("DISPLAY"):
+        return "QT_QPA_PLATFORM is xcb but DISPLAY is not set (no X server)"
+    if qpa.startswith("wayland") and not env.get("WAYLAND_DISPLAY"):
+        return "QT_QPA_PLATFORM is wayland but WAYLAND_DISPLAY is not set"
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        return "no display (DISPLAY and WAYLAND_DISPLAY are not set: an SSH session or a server?)"
+    return ""
 
 
 if __name__ == "__main__":

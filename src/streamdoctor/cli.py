@@ -8,38 +8,33 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import signal
+import stat
 import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
-from . import __version__
+from . import __version__, safeout
 from .cancel import CancelToken
 from .diagnosis import diagnose
-from .errors import BadURLError, UserError
+from .errors import UserError
 from .model import Report, Severity, Status, to_jsonable
+from .urls import sends_key_in_cleartext, validate_base_url
 
 EXIT_HEALTHY, EXIT_PROBLEM, EXIT_UNTESTED = 0, 1, 2
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
 
-def validate_base_url(url: str) -> str:
-    """Accept http(s)://host[:port][/path]; anything else is a one-line error saying what a good one is."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port  # raises ValueError on a bad port
-    except ValueError:
-        parts, port = None, None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadURLError(f"'{url}' is not a usable URL; give one like https://api.anthropic.com")
-    del port
-    return url.strip().rstrip("/")
+# The largest report `--report`/`--from` reads: a full check with 5,000 samples is ~2 MB; 64 MiB is far past any
+# real one and keeps /dev/zero or a huge file from being read for ever.
+MAX_REPORT_BYTES = 64 * 1024 * 1024
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     # --probe-option stall_timeout_s=8; the same names a lab profile's probe_overrides use.
     c.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)
-    c.add_argument("--bundle", metavar="FOLDER", help="also save the diagnostic bundle (zip) for IT in FOLDER")
+    c.add_argument("--bundle", metavar="PATH", help="also save the diagnostic bundle for IT: a folder to save it "
+                   "in, or a file name ending in .zip")
+    c.add_argument("--allow-plain-http", action="store_true", help="send the API key to an http:// (not https) "
+                   "endpoint on another machine without asking")
     c.add_argument("--user-clients", action="store_true",
                    help="also run your installed Claude Code, Node SDK and curl once each with a short prompt "
                         "(they use their own sign-in and may use your quota)")
@@ -137,6 +135,8 @@ def _add_target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ca-file", metavar="PEM", help="also trust this CA for this run (never installed)")
     p.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)  # as for check: scaled-down limits for the netlab
+    p.add_argument("--allow-plain-http", action="store_true", help="send the API key to an http:// (not https) "
+                   "endpoint on another machine without asking")
 
 
 def _error_text(text: str) -> str:
@@ -199,18 +199,41 @@ def lab_or_real(lab_profile: str | None, base_url: str | None,
         from .lab.tls import load_ca_file
 
         checked_ca = load_ca_file(ca_file)
-    yield validate_base_url(base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL), {}, checked_ca
+    url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+    safeout.remember_url(url)  # before validating: even the error line must not show its password
+    yield validate_base_url(url), {}, checked_ca
+
+
+def _plain_http_allowed(base_url: str, args: argparse.Namespace) -> bool:
+    """Ask before the key goes to an http:// endpoint on another machine (issue 14 item 9). Non-interactive
+    runs need --allow-plain-http; without it they stop with one line. (--yes is consent to spend tokens or to
+    change a file, not to send a key in cleartext, so it does not count.)"""
+    if getattr(args, "allow_plain_http", False):
+        return True
+    shown = safeout.text(base_url)
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise UserError(f"not sent: {shown} is plain HTTP, so your API key would travel in cleartext; use its "
+                        "https:// address, or add --allow-plain-http to send it anyway")
+    answer = input(f"{shown} is plain HTTP: your API key would travel in cleartext. Send it anyway? [y/N] ")
+    if answer.strip().lower() in ("y", "yes"):
+        return True
+    print("Key not sent: only the checks that need no key will run.", file=sys.stderr)
+    return False
 
 
 def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namespace, ca_file: str = "") -> Any:
+    from .lab.reference import midstream_reset_server
     from .probes import ProbeContext
 
-    ctx = ProbeContext(base_url=base_url, quick=bool(args.quick), ca_file=ca_file, lab_profile=args.lab or "")
+    ctx = ProbeContext(base_url=base_url, quick=bool(args.quick), ca_file=ca_file, lab_profile=args.lab or "",
+                       reference_server=midstream_reset_server)
     key = os.environ.get("ANTHROPIC_API_KEY", "")
     if args.lab:
         from .lab.isolation import lab_key
 
         key = lab_key(key)  # the user's real key never goes to the lab
+    if key and not args.lab and sends_key_in_cleartext(base_url) and not _plain_http_allowed(base_url, args):
+        key = ""  # declined at the prompt: the key-free checks still run
     ctx.api_key = key
     if getattr(args, "model", None):
         ctx.model = args.model
@@ -241,6 +264,8 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
     from .runner import run_probes
 
     cancel = CancelToken()
+    if getattr(args, "bundle", None):
+        _bundle_target(args.bundle)  # a bundle name that cannot be used stops here, not after the whole check
     with lab_or_real(args.lab, args.base_url, getattr(args, "ca_file", None)) as (base_url, overrides, ca_file), \
             _cancel_on_sigint(cancel):
         ctx = make_context(base_url, overrides, args, ca_file)
@@ -275,10 +300,11 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
 
         doc = to_jsonable(report)
         doc["matrix"] = matrix.to_json(matrix.build(report.results))  # derived, for readers of the JSON
-        json.dump(doc, out, indent=2)
-        out.write("\n")
+        out.write(safeout.json_text(doc) + "\n")
     else:
-        print_report(report, out)
+        buf = io.StringIO()
+        print_report(report, buf)
+        out.write(safeout.text(buf.getvalue()))
     if getattr(args, "bundle", None):
         _save_bundle(report, args, sys.stderr if args.json else out)
     return verdict.exit_code
@@ -298,13 +324,27 @@ def load_saved_report(path: str) -> Report:
     """A report saved by `check --json`, or a one-line UserError that says how to make one."""
     from .model import report_from
 
+    how = "give a report saved with 'streamdoctor check --json > report.json'"
+    shown = repr(path[:200])[1:-1]
     try:
-        with open(path, encoding="utf-8") as f:
-            return report_from(json.load(f))
+        info = os.stat(path)  # follows symlinks; a loop is ELOOP here, before anything is opened
+        if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO (would block), /dev/zero (would never end)
+            raise UserError(f"cannot read {shown}: it is not a regular file; {how}")
+        if info.st_size > MAX_REPORT_BYTES:
+            raise UserError(f"cannot read {shown}: larger than {MAX_REPORT_BYTES // 2**20} MiB; {how}")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_REPORT_BYTES + 1)
+        if len(raw) > MAX_REPORT_BYTES:
+            raise UserError(f"cannot read {shown}: larger than {MAX_REPORT_BYTES // 2**20} MiB; {how}")
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError(f"a JSON {type(data).__name__}, not an object")
+        return report_from(data)
     except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}; give a report saved with "
-                        "'streamdoctor check --json > report.json'") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"cannot read {shown}: {exc.strerror or exc}; {how}") from None
+    except RecursionError:
+        raise UserError(f"{shown} is not a Stream Doctor report (nested too deeply); {how}") from None
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise UserError(f"{path} is not a Stream Doctor report ({type(exc).__name__}: {str(exc)[:80]}); save one "
                         "with 'streamdoctor check --json > report.json'") from None
 
@@ -324,9 +364,28 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 def _save_bundle(report: Report, args: argparse.Namespace, out: TextIO) -> None:
     from .bundle import write_bundle
 
-    path = write_bundle(report, args.bundle, redact_user=not getattr(args, "keep_user_name", False),
-                        pseudonymize_hosts=bool(getattr(args, "pseudonymize_hosts", False)))
-    print(f"Bundle for IT: {path}", file=out)
+    folder, target = _bundle_target(args.bundle)
+    path = write_bundle(report, folder, redact_user=not getattr(args, "keep_user_name", False),
+                        pseudonymize_hosts=bool(getattr(args, "pseudonymize_hosts", False)),
+                        extra_secrets=safeout.remembered())
+    if target is not None:
+        if target.exists():  # checked before the run too; a file that appeared meanwhile is not overwritten
+            path.unlink()
+            raise UserError(f"{target} appeared while the check ran; nothing was overwritten")
+        os.replace(path, target)  # same folder: atomic, no half-written file under the asked name
+        path = target
+    print(f"Bundle for IT: {safeout.text(str(path))}", file=out)
+
+
+def _bundle_target(arg: str) -> tuple[Path, Path | None]:
+    """--bundle PATH: a name ending in .zip is the file to write (its folder must exist or is made); anything
+    else is the folder to save an automatically named zip in (issue 15 item 10)."""
+    p = Path(arg).expanduser()
+    if p.suffix.lower() != ".zip":
+        return p, None
+    if p.exists():
+        raise UserError(f"{p} already exists; give a new file name or a folder")
+    return p.parent if str(p.parent) else Path("."), p
 
 
 def cmd_idle(args: argparse.Namespace) -> int:
@@ -421,7 +480,7 @@ class _LiveLine:
             if now - self.last < 0.1 and p.fraction != 1.0:
                 return
             self.last = now
-            self.stream.write(f"\r\033[K{p.probe}: {p.detail}"[:120])
+            self.stream.write(safeout.text(f"\r\033[K{p.probe}: {p.detail}"[:120]))
             self.stream.flush()
 
     def clear(self) -> None:
@@ -651,5 +710,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UserError as exc:
-        print(f"streamdoctor: error: {exc}", file=sys.stderr)
+        print(safeout.text(f"streamdoctor: error: {exc}"), file=sys.stderr)
         return EXIT_UNTESTED

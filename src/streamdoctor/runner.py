@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from .cancel import CancelToken
-from .errors import Cancelled
+from .errors import Cancelled, describe, error_kind
 from .model import ProbeResult, Status
 from .probes.base import Probe, ProbeContext, Progress, ProgressCallback, no_progress
 
@@ -33,7 +33,10 @@ def run_probe(probe: Probe, ctx: ProbeContext, progress: ProgressCallback, cance
         result = ProbeResult(probe.name, Status.CANCELLED, "Cancelled")
     except Exception as exc:  # a probe bug must not take the whole check down; the log keeps the traceback
         log.exception("probe %s failed", probe.name)
-        result = ProbeResult(probe.name, Status.ERROR, f"Could not test: {exc}", error=f"{type(exc).__name__}: {exc}")
+        # errors.describe says which kind it was: an internal error or an unsupported client setting is never
+        # worded (or judged: no data, so no rule reads it) as a verdict about the network.
+        result = ProbeResult(probe.name, Status.ERROR, f"Could not test: {describe(exc)}",
+                             {"error_kind": error_kind(exc)}, error=f"{type(exc).__name__}: {exc}"[:300])
     if cancel.cancelled and result.status not in (Status.OK, Status.WARN, Status.FAIL):
         result.status = Status.CANCELLED
     result.started_at = started

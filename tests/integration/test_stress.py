@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import anthropic
 import pytest
 
 from streamdoctor.cancel import CancelToken
 from streamdoctor.errors import UserError
-from streamdoctor.lab import LabRuntime, get_profile
+from streamdoctor.lab import LAB_API_KEY, LabProfile, LabRuntime, get_profile
+from streamdoctor.lab.reference import midstream_reset_server
+from streamdoctor.lab.server import ServerBehaviour
 from streamdoctor.lab.tls import LabTLS
 from streamdoctor.probes.base import ProbeContext
 from streamdoctor.probes.sdk_retry import check_midstream_retry
@@ -42,14 +45,35 @@ def test_stress_on_a_healthy_lab_records_every_event():
     assert d["pings"] >= 1 and d["tokens_per_s"] > 0 and d["time_to_first_text_s"] > 0
 
 
-def test_the_sdk_does_not_retry_a_stream_cut_midway():
-    """The article's Fix 4, checked on the installed SDK (DESIGN.md: it does not retry after the stream began)."""
-    check = check_midstream_retry()
+def test_the_sdk_does_not_retry_a_stream_cut_midway(monkeypatch):
+    """The article's Fix 4, checked on the installed SDK (DESIGN.md: it does not retry after the stream began).
+    A proxy in the environment (here a dead one) is not used for the loopback reference server."""
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")
+    check = check_midstream_retry(midstream_reset_server)
     assert check["sdk_version"] == anthropic.__version__
     assert check["max_retries"] == 2  # the SDK's default retry setting was in force
     assert check["streams_started"] == 1 and check["retried"] is False
     assert "ReadError" in check["error"] or "RemoteProtocolError" in check["error"]
     assert 0 < check["text_chars"] < 4096  # some text arrived, then the cut
+
+
+def test_the_retry_check_counts_every_request_the_sdk_sends():
+    """The count comes from the SDK's own client, not from the lab: a 529 before headers is retried twice."""
+
+    @contextmanager
+    def overloaded():
+        with LabRuntime(LabProfile("overloaded", "", ServerBehaviour(status=529, retry_after_s=0))) as lab:
+            yield lab.url, LAB_API_KEY
+
+    check = check_midstream_retry(overloaded)
+    assert check["streams_started"] == 3 and check["retried"] is True  # 1 + the SDK's 2 retries
+    assert "529" in check["error"] or "Overloaded" in check["error"]
+
+
+def test_the_retry_check_without_a_server_says_it_did_not_run():
+    check = check_midstream_retry(None)
+    assert check["retried"] is None and "could not run" in check["error"]
 
 
 def test_a_cut_stream_points_to_the_resumable_snippet():

@@ -8,6 +8,7 @@ crash dialog on the GUI thread when there is one. Qt's warnings go to the log in
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import traceback
@@ -77,5 +78,11 @@ def install_qt_message_handler() -> None:
 
     def handler(mode: QtMsgType, context: object, message: str) -> None:
         qt_log.log(levels.get(mode, logging.WARNING), "%s", message)
+        if mode == QtMsgType.QtFatalMsg and "platform plugin" in message:
+            # Qt would abort (exit 134) with this only in the log: one line on the terminal and exit 2 instead.
+            print("streamdoctor: error: the wizard cannot open a window: Qt could not load a platform plugin "
+                  f"({message.splitlines()[0][:160]}); run 'streamdoctor check' instead", file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(2)
 
     qInstallMessageHandler(handler)

@@ -73,10 +73,11 @@ class WizardState:
 
     def new_context(self) -> Any:
         """A fresh ProbeContext for a new run, built the way cli.make_context builds it."""
+        from ..lab.reference import midstream_reset_server
         from ..probes import ProbeContext
 
         ctx = ProbeContext(base_url=self.lab_url or self.base_url, quick=self.quick, lab_profile=self.lab_profile,
-                           ca_file=self.ca_file)
+                           ca_file=self.ca_file, reference_server=midstream_reset_server)
         if self.lab_profile:
             from ..lab.isolation import lab_key
 

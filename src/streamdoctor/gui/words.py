@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor
 from .. import paths
 from ..errors import Cancelled, UserError
 from ..model import Severity, Status
+from ..probes.stream import STILL_ARRIVING_S
 
 # The only hard-coded colours in the app: traffic lights. Each always comes with a text label too.
 GREEN = QColor("#2e7d32")
@@ -108,8 +109,13 @@ def stream_outcome(data: dict[str, object], fallback: str) -> str:
     outcome = data.get("outcome")
     texts = {
         "completed": tr("The whole answer arrived, piece by piece, in {t}.").format(t=total),
-        "reset": tr("The connection was cut (a reset) after {t}, when nothing had arrived for {s}.").format(
-            t=total, s=silence),
+        "reset": (tr("The connection was cut (a reset) after {t}, when nothing had arrived for {s}.").format(
+            t=total, s=silence) if num("silence_before_end_s") >= STILL_ARRIVING_S else
+            tr("The connection was cut (a reset) after {t}, while data was still arriving.").format(t=total)),
+        "keepalive_only": tr("The server sent only keep-alives for {s} and no answer.").format(
+            s=seconds(num("keepalive_only_s"))),
+        "bad_data": tr("The server sent data that is not the Claude service's answer format."),
+        "budget_exceeded": tr("The test stopped at its time or size budget before the answer ended."),
         "closed": tr("The connection was closed before the answer was complete, after {t}.").format(t=total),
         "stalled": tr("The answer stopped arriving: nothing came for {s}.").format(s=silence),
         "first_byte_timeout": tr("No answer started within {t}.").format(t=total),

@@ -20,15 +20,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import sse
+from ..protocol import sse
+from ..protocol.constants import LAB_API_KEY as LAB_API_KEY  # re-exported: lab users import it from here
+from ..protocol.constants import LAB_MARKER_HEADER, REFUSED_API_KEY, SILENT_HOLD_HEADER
 
 log = logging.getLogger(__name__)
 
-REFUSED_API_KEY = "sk-ant-lab-refused"
-LAB_API_KEY = "sk-ant-lab-demo"
 LAB_MODELS = ("claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5")
-LAB_MARKER_HEADER = "x-streamdoctor-lab"  # on every answer: lets a probe know it talks to the lab
-SILENT_HOLD_HEADER = "x-streamdoctor-silent-s"  # request header: answer only after this many silent seconds
 MAX_SILENT_HOLD_S = 900.0
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 32 * 1024 * 1024

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -54,6 +55,9 @@ class ProbeContext:
     stall_timeout_s: float = 60.0
     max_tokens: int = 1024
     options: dict[str, Any] = field(default_factory=dict)
+    # A factory for a loopback server that cuts every stream mid-answer, yielding (base_url, api_key): the SDK
+    # retry check streams from it. Given by the caller (CLI, GUI: lab/reference.py) so no probe imports the lab.
+    reference_server: Callable[[], AbstractContextManager[tuple[str, str]]] | None = None
     results: dict[str, ProbeResult] = field(default_factory=dict)
 
     @property

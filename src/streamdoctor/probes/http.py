@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..cancel import CancelToken
-from ..errors import Cancelled
+from ..errors import CLIENT_UNSUPPORTED, Cancelled, describe, error_kind
 from ..model import Evidence, ProbeResult, Status
 from .base import ProbeContext, Progress, ProgressCallback, run_threads
 from .netpath import MIDDLEBOX_HEADERS, redact_url
@@ -27,7 +27,10 @@ from .sdk_import import load_anthropic
 
 API_VERSION = "2023-06-01"
 BODY_LIMIT = 64 * 1024
-HTTP_TIMEOUT_S = 10.0
+HTTP_TIMEOUT_S = 10.0  # per read (httpx): a silent server is given up after this long
+# A server can answer one byte at a time, each within the read timeout, for ever. One request as a whole (connect,
+# send, headers, body up to BODY_LIMIT) therefore also ends at read timeout + connect timeout: a real API answers
+# GET /v1/models in well under a second, a 1 MB upload on a 1 Mbit/s uplink takes ~8 s.
 
 
 class HTTPProbe:
@@ -152,13 +155,15 @@ def sdk_client(ctx: ProbeContext, *, http2: bool = False, verify: bool = True, t
 def request(ctx: ProbeContext, cancel: CancelToken, method: str, url: str, *, http2: bool = False,
             verify: bool = True, body: bytes | Iterable[bytes] | None = None, timeout: float | None = None,
             on_socket: Callable[[socket.socket], None] | None = None, read_socket_mtu: bool = False,
-            extra_headers: dict[str, str] | None = None) -> dict[str, Any]:
+            extra_headers: dict[str, str] | None = None, total_s: float | None = None) -> dict[str, Any]:
     """One request through the SDK's stack; never raises for network trouble. Returns the status, the
     verdict (api, html, redirect, proxy-auth, other, error), what the error was, and the exchange record."""
     import httpx2
 
     timeout = timeout or float(ctx.options.get("http_timeout_s", HTTP_TIMEOUT_S))
+    total_s = total_s or timeout + ctx.connect_timeout_s
     sockets: list[socket.socket] = []
+    over_budget = threading.Event()
 
     def remember(sock: socket.socket) -> None:
         sockets.append(sock)
@@ -177,10 +182,19 @@ def request(ctx: ProbeContext, cancel: CancelToken, method: str, url: str, *, ht
     out: dict[str, Any] = {"method": method, "url": url, "http2_requested": http2, "verified": verify}
     try:
         client = sdk_client(ctx, http2=http2, verify=verify, timeout=timeout, on_socket=remember)
-    except Exception as exc:  # a bad proxy URL or CA file: say so instead of crashing
-        return {**out, "verdict": "error", "kind": "setup", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    except Exception as exc:  # a bad proxy URL or CA file, or a SOCKS proxy without socksio: say so, no crash
+        kind = "client-unsupported" if error_kind(exc) == CLIENT_UNSUPPORTED else "setup"
+        return {**out, "verdict": "error", "kind": kind, "error": describe(exc)[:300]}
     started, t0 = time.time(), time.monotonic()  # after the client exists: the SDK's import is not the network
     unregister = cancel.on_cancel(shut)
+
+    def budget_spent() -> None:
+        over_budget.set()
+        shut()
+
+    budget = threading.Timer(total_s, budget_spent)
+    budget.daemon = True
+    budget.start()
     try:
         with client:
             with client.stream(method, url, headers=headers, content=body) as resp:
@@ -199,8 +213,12 @@ def request(ctx: ProbeContext, cancel: CancelToken, method: str, url: str, *, ht
         if cancel.cancelled:
             raise Cancelled() from exc
         out.update(verdict="error", time_s=time.monotonic() - t0, **_classify_error(exc))
+        if over_budget.is_set():
+            out.update(kind="total-timeout", error=f"no complete answer within {total_s:g} s: the server sent too "
+                       "slowly or never finished its headers (time budget exceeded)")
         out["exchanges"] = [_exchange(started, t0, method, url, "", 0, headers, [])]
     finally:
+        budget.cancel()
         unregister()
     return out
 

@@ -30,8 +30,8 @@ from urllib.parse import urlsplit
 
 from ..cancel import CancelToken
 from ..errors import Cancelled
-from ..lab.server import LAB_MARKER_HEADER, SILENT_HOLD_HEADER
 from ..model import Evidence, ProbeResult, Status
+from ..protocol.constants import LAB_MARKER_HEADER, SILENT_HOLD_HEADER
 from .base import ProbeContext, Progress, ProgressCallback, Stopwatch
 from .proxy_choice import client_proxy
 from .rawtls import DROP, FIN, RESET, TLS_CLOSE, ConnectError, RawConnection, http_status

@@ -45,6 +45,9 @@ LARGE_BODY_BYTES = 256 * 1024
 SMALL_BODY_BYTES = 1024
 PING_WIDTH = 8  # pings per round after the first
 UPLOAD_PIECE = 16 * 1024
+# The large request's whole budget grows with its size at this rate (128 kbit/s, a poor mobile uplink), so a slow
+# line that keeps taking bytes is not cut, while a server that drips its answer still ends.
+SLOWEST_UPLINK_BPS = 16 * 1024
 STALL_S = 4.0  # a large request that takes no byte for this long is stuck, not slow
 
 
@@ -288,7 +291,8 @@ def large_request_test(ctx: ProbeContext, cancel: CancelToken, size: int, timeou
         threading.Thread(target=watch, name="large-request-watch", daemon=True).start()
         try:
             out["large"] = request(ctx, cancel, "POST", url, body=pieces(), timeout=timeout, read_socket_mtu=True,
-                                   on_socket=connected, extra_headers={"content-length": str(len(payload))})
+                                   on_socket=connected, extra_headers={"content-length": str(len(payload))},
+                                   total_s=timeout + ctx.connect_timeout_s + len(payload) / SLOWEST_UPLINK_BPS)
         finally:
             finished.set()
         if stalled and out["large"].get("verdict") == "error":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import socket
 import ssl
 import threading
@@ -62,11 +63,14 @@ def redact_url(url: str | None) -> str | None:
     """The URL with its password replaced, safe for logs, reports and the bundle."""
     if not url:
         return url
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:<redacted>@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=netloc).geturl()
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = f"{parts.username}:<redacted>@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return parts._replace(netloc=netloc).geturl()
+    except ValueError:  # a malformed port or IPv6 part (found by the fuzz suite): redact by pattern instead
+        return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:<redacted>@", url)
 
 
 def resolve(host: str, port: int, timeout: float, cancel: CancelToken) -> list[tuple[int, str]]:

@@ -50,10 +50,11 @@ def client_proxy_reason(ctx: ProbeContext, client: str = PYTHON_SDK) -> str:
 
 
 def is_lab_run(ctx: ProbeContext) -> bool:
-    """A lab run on loopback: direct, with the lab's own key (see lab/isolation.py)."""
-    from ..lab.isolation import lab_run
+    """A lab run on loopback: direct, with the lab's own key (the same rule as lab/isolation.py's lab_run; asked
+    of urls.py here because no probe imports the lab)."""
+    from ..urls import is_loopback
 
-    return lab_run(ctx.lab_profile, ctx.base_url)
+    return bool(ctx.lab_profile) and is_loopback(ctx.base_url)
 
 
 def system_proxy(ctx: ProbeContext) -> str | None:

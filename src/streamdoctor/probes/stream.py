@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cancel import CancelToken
-from ..lab.sse import SSEParser
+from ..errors import NETWORK, chain_kind
 from ..model import Evidence, ProbeResult, Status
+from ..protocol.sse import FrameTooLarge, SSEParser
 from .base import ProbeContext, Progress, ProgressCallback
 from .proxy_choice import client_proxy, is_lab_run
 from .sdk_import import load_anthropic
@@ -38,6 +39,18 @@ LUMP_GAP_S = 0.002  # an event this soon after the previous one arrived in the s
 GAP_EDGES_S = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, float("inf"))
 
 PROMPT = stress_prompt(600)
+
+# Overall budgets (issue 14): whatever a server does, one streamed answer ends within these.
+# Bytes: the longest stress plan asks for 32k tokens, ~5 MB of SSE; 64 MiB is >10x that and bounds memory/time
+# against a server that never stops sending.
+MAX_STREAM_BYTES = 64 * 1024 * 1024
+# Time: the longest plan at the slowest rate we still call healthy (~30 tokens/s) takes ~18 min; 30 min caps a
+# server that trickles real events for ever (pings and comments alone are caught much sooner, below).
+MAX_STREAM_S = 1800.0
+# Events the Messages API sends; each carries a JSON object whose "type" is the event's name.
+API_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta", "content_block_stop",
+                        "message_delta", "message_stop", "ping", "error"})
+KEEPALIVE_EVENTS = frozenset({"ping"})  # no answer in them: a server sending only these is not answering
 
 # What the optional second runs (HTTP/2, direct) keep: enough to compare, not the samples.
 COMPARE_KEYS = ("outcome", "http_version", "via_proxy", "time_to_first_byte_s", "time_to_first_text_s", "total_s",
@@ -56,6 +69,9 @@ SSE_ERROR = "sse_error"
 NOT_API = "not_api"
 CONNECT_FAILED = "connect_failed"
 CANCELLED = "cancelled"
+KEEPALIVE_ONLY = "keepalive_only"  # bytes kept coming, but only pings or SSE comments, for the whole limit
+BAD_DATA = "bad_data"  # the server sent data that is not the Messages API (not JSON, not UTF-8, no end of line)
+BUDGET_EXCEEDED = "budget_exceeded"  # MAX_STREAM_BYTES or MAX_STREAM_S reached: stopped on purpose
 
 
 @dataclass
@@ -77,6 +93,23 @@ class _Timeline:
     chunks: list[tuple[float, int]] = field(default_factory=list)
     sse_error: dict[str, Any] | None = None
     stop_reason: str = ""
+    t_last_payload: float | None = None  # the last event that was not a keep-alive
+    bad_data: str = ""  # the first thing that was not the Messages API
+
+    def check_event(self, event: str, data: str) -> None:
+        """Note (once) an event that the Messages API would never send: data that is not a JSON object, or a
+        known event whose "type" is not its own name."""
+        if self.bad_data:
+            return
+        try:
+            obj = json.loads(data) if data else None
+        except ValueError:
+            self.bad_data = f"event '{event[:40]}' carries data that is not JSON: {data[:60]!r}"
+            return
+        if not isinstance(obj, dict):
+            self.bad_data = f"event '{event[:40]}' carries {type(obj).__name__} data, not a JSON object"
+        elif event in API_EVENTS and obj.get("type") != event:
+            self.bad_data = f"event '{event[:40]}' carries type {str(obj.get('type'))[:40]!r}"
 
     def on_bytes(self, t: float, n: int) -> None:
         if self.t_first_byte is None:
@@ -90,6 +123,9 @@ class _Timeline:
 
     def on_event(self, t: float, event: str, data: str) -> None:
         self.events[event] = self.events.get(event, 0) + 1
+        if event not in KEEPALIVE_EVENTS:
+            self.t_last_payload = t
+        self.check_event(event, data)
         if len(self.samples) < MAX_SAMPLES:
             self.samples.append((round(t, 4), len(data), event))
         if self.t_last_event is not None:
@@ -156,8 +192,21 @@ class _Watchdog:
                 self._trip(FIRST_BYTE_TIMEOUT)
             elif self.timeline.t_last_byte is not None and now - self.timeline.t_last_byte > self.ctx.stall_timeout_s:
                 self._trip(STALLED)
+            elif self._keepalive_only(now):
+                self._trip(KEEPALIVE_ONLY)
+            elif now > float(self.ctx.options.get("stream_max_s", MAX_STREAM_S)):
+                self._trip(BUDGET_EXCEEDED)
             if self.reason:
                 return
+
+    def _keepalive_only(self, now: float) -> bool:
+        """Bytes keep arriving but no answer: only pings or comments since the headers (or the last real event)
+        for longer than a silent first byte or a stall would be allowed (whichever limit is longer)."""
+        tl = self.timeline
+        if tl.t_headers is None or tl.t_last_byte is None:
+            return False
+        since = tl.t_last_payload if tl.t_last_payload is not None else tl.t_headers
+        return now - since > max(self.ctx.first_byte_timeout_s, self.ctx.stall_timeout_s)
 
     def _trip(self, reason: str) -> None:
         self.reason = reason
@@ -191,7 +240,7 @@ class StreamProbe:
         if ctx.options.get("sdk_retry_check", True) and outcome != CANCELLED:
             from .sdk_retry import check_midstream_retry
 
-            result_data["sdk_retry"] = check_midstream_retry(cancel)
+            result_data["sdk_retry"] = check_midstream_retry(ctx.reference_server, cancel)
         status = _status(outcome)
         summary = _summary(outcome, result_data)
         if outcome == HTTP_ERROR and http_status in (401, 403):
@@ -276,15 +325,30 @@ class StreamProbe:
                 http_version = response.http_response.http_version
                 request_id = response.http_response.headers.get("request-id", "")
                 content_type = response.http_response.headers.get("content-type", "")
+                max_bytes = int(ctx.options.get("stream_max_bytes", MAX_STREAM_BYTES))
                 for chunk in response.http_response.iter_bytes():
                     t = time.monotonic() - t0
                     timeline.on_bytes(t, len(chunk))
-                    for event, data in parser.feed(chunk):
+                    events = parser.feed(chunk)
+                    if parser.invalid_utf8 and not timeline.bad_data:
+                        timeline.bad_data = "an event that is not valid UTF-8"
+                    for event, data in events:
                         timeline.on_event(t, event, data)
+                    if timeline.bad_data:
+                        break
+                    if timeline.bytes_total > max_bytes:
+                        watchdog.reason = BUDGET_EXCEEDED
+                        break
                     if t - last_progress >= 0.05:
                         last_progress = t
                         progress(Progress(self.name, None, _live_line(timeline, t), _live_data(timeline, t)))
-            outcome = _ending_of_complete_body(timeline, content_type)
+            # The watchdog's shutdown can end a close-delimited body cleanly: its reason, not "closed", is the end.
+            outcome = (BAD_DATA if timeline.bad_data else
+                       watchdog.reason if watchdog.reason in (BUDGET_EXCEEDED, KEEPALIVE_ONLY, STALLED,
+                                                              FIRST_BYTE_TIMEOUT, CANCELLED) else
+                       _ending_of_complete_body(timeline, content_type))
+        except FrameTooLarge as exc:
+            outcome, timeline.bad_data = BAD_DATA, f"a line that never ends ({exc})"
         except anthropic.APIStatusError as exc:
             outcome, http_status = HTTP_ERROR, exc.status_code
             request_id = exc.response.headers.get("request-id", "")
@@ -295,9 +359,12 @@ class StreamProbe:
             if retry_after:
                 api_error = {**api_error, "retry_after": retry_after}
         except Exception as exc:  # transport failures: classify by what the watchdog did and the cause chain
+            if chain_kind(exc) != NETWORK and not watchdog.reason:
+                raise  # our own bug (or an unusable client setting) is never worded as a cut stream
             exc_chain = _chain(exc)
             detail = f"{type(exc).__name__}: {exc}"[:300]
-            outcome = _classify_transport_failure(watchdog.reason, exc_chain, timeline, ctx.is_tls)
+            outcome = (BAD_DATA if timeline.bad_data else
+                       _classify_transport_failure(watchdog.reason, exc_chain, timeline, ctx.is_tls))
             if outcome == CLOSED and watchdog.peer_ending == RESET:
                 outcome = RESET
         finally:
@@ -310,6 +377,9 @@ class StreamProbe:
         result_data = _result_data(timeline, total, outcome, http_status, api_error, request_id, content_type,
                                    detail, exc_chain, max_tokens, ctx)
         result_data["http_version"] = http_version
+        result_data["bad_data"] = timeline.bad_data
+        if outcome == BAD_DATA and not detail:
+            result_data["detail"] = timeline.bad_data
         result_data["via_proxy"] = None if direct else client_proxy(ctx) is not None
         progress(Progress(self.name, 1.0, _live_line(timeline, total), _live_data(timeline, total)))
         return result_data
@@ -345,7 +415,7 @@ def tcp_peer_ending(sock: socket.socket) -> str | None:
 
 
 def _classify_transport_failure(reason: str, chain: list[str], timeline: _Timeline, tls: bool) -> str:
-    if reason in (STALLED, FIRST_BYTE_TIMEOUT, CANCELLED):
+    if reason in (STALLED, FIRST_BYTE_TIMEOUT, CANCELLED, KEEPALIVE_ONLY, BUDGET_EXCEEDED):
         return reason
     names = " ".join(chain)
     if "ConnectionResetError" in names or "ReadError" in names and "Reset" in names:
@@ -394,6 +464,7 @@ def _result_data(
         "time_to_last_byte_s": tl.t_last_byte,
         "total_s": total,
         "silence_before_end_s": max(0.0, total - end) if outcome not in (COMPLETED, HTTP_ERROR) else 0.0,
+        "keepalive_only_s": total - (tl.t_last_payload if tl.t_last_payload is not None else (tl.t_headers or 0.0)),
         "max_gap_s": tl.max_gap_s,
         "bytes": tl.bytes_total,
         "events": dict(tl.events),
@@ -426,10 +497,14 @@ def _rate(count: int, start: float | None, end: float | None) -> float:
     return count / (end - start)
 
 
+# Below this much silence before a reset, data was still arriving (the rules' idle threshold says the same).
+STILL_ARRIVING_S = 1.0
+
+
 def _status(outcome: str) -> Status:
     if outcome == COMPLETED:
         return Status.OK
-    if outcome in (CONNECT_FAILED, NOT_API):
+    if outcome in (CONNECT_FAILED, NOT_API, BAD_DATA, BUDGET_EXCEEDED):
         return Status.ERROR
     if outcome == CANCELLED:
         return Status.CANCELLED
@@ -440,7 +515,14 @@ def _summary(outcome: str, d: dict[str, Any]) -> str:
     t = d["total_s"]
     return {
         COMPLETED: f"Completed: {d['text_events']} text events, {d['bytes']} bytes in {t:.1f} s",
-        RESET: f"Connection reset after {t:.1f} s ({d['silence_before_end_s']:.1f} s after the last byte)",
+        RESET: (f"Connection reset after {t:.1f} s ({d['silence_before_end_s']:.1f} s after the last byte)"
+                if d["silence_before_end_s"] >= STILL_ARRIVING_S else
+                f"Connection reset after {t:.1f} s, while data was still arriving"),
+        KEEPALIVE_ONLY: (f"The server sent only keep-alives (pings or comments) for {d['keepalive_only_s']:.0f} s, "
+                         "no answer: stopped"),
+        BAD_DATA: f"The server sent data that is not the Messages API: {d.get('bad_data') or d['detail']}"[:300],
+        BUDGET_EXCEEDED: (f"Stopped at the test's budget ({d['bytes']} bytes, {t:.0f} s): budget exceeded, the "
+                          "answer did not end"),
         CLOSED: f"Connection closed before the answer ended, after {t:.1f} s",
         STALLED: f"Stalled: nothing arrived for {d['silence_before_end_s']:.1f} s",
         FIRST_BYTE_TIMEOUT: f"No first byte within {d['limits']['first_byte_timeout_s']:.0f} s",

@@ -27,6 +27,7 @@ from typing import Any
 from ..cancel import CancelToken
 from ..errors import Cancelled
 from ..model import Evidence, ProbeResult, Status
+from ..urls import is_loopback
 from ..x509 import Certificate, X509Error, load_der, load_pem
 from ..x509.cert import OID_COMMON_NAME, OID_ORGANIZATION
 from .base import ProbeContext, Progress, ProgressCallback, run_threads
@@ -45,7 +46,8 @@ class TLSProbe:
         if not ctx.is_tls:
             return ProbeResult(self.name, Status.SKIPPED, f"{ctx.base_url} is plain HTTP: no TLS to check",
                                {"inspected": False, "inspector": None, "issuer": "", "root_pem": None,
-                                "verify_mozilla": None, "verify_os": None, "skipped": True})
+                                "verify_mozilla": None, "verify_os": None, "skipped": True, "plain_http": True,
+                                "loopback": is_loopback(ctx.base_url)})
         progress(Progress(self.name, None, f"TLS handshakes with {ctx.host}"))
         contexts: dict[str, Callable[[], ssl.SSLContext]] = {
             "inspect": _accept_anything_context, "mozilla": _mozilla_context, "os": _os_context,

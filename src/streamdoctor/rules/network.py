@@ -292,6 +292,8 @@ def api_not_reached(results: Results) -> Finding | None:
     if _captive_portal(results) or tls_inspection(results) is not None:
         return None
     h1 = d.get("h1") or {}
+    if h1.get("kind") in ("setup", "client-unsupported"):
+        return None  # our client could not be set up: nothing was sent, so nothing is known about the path
     if h1.get("verdict") == "html" and not d.get("proxy"):
         return None  # the server at the URL itself is not the API: "could not test" (the probe says so)
     if (_data(results, "tls") or {}).get("error_kind") == "not-tls":
@@ -311,6 +313,44 @@ def api_not_reached(results: Results) -> Finding | None:
         ask_it=f"HTTPS requests to {host} from this laptop get {what} instead of the API's answer. "
                "Please check the proxy/firewall policy for api.anthropic.com.",
         failure_mode=11,
+    )
+
+
+@rule("network.client-unsupported")
+def client_setting_unsupported(results: Results) -> Finding | None:
+    """A client setting the SDK's HTTP stack cannot use (a SOCKS proxy without socksio): say that plainly, as a
+    problem of the setting, not of the network (issue 14 item 7)."""
+    d = _data(results, "http") or {}
+    h1 = d.get("h1") or {}
+    if h1.get("kind") != "client-unsupported":
+        return None
+    proxy = d.get("proxy") or ""
+    return Finding(
+        "network.client-unsupported", "client-setting-unsupported", Severity.PROBLEM, Confidence.HIGH,
+        "A proxy setting your clients cannot use",
+        f"The proxy setting {proxy} is a SOCKS proxy. The anthropic Python SDK as installed cannot use it "
+        "(it needs the optional socksio package: pip install 'httpx2[socks]'), and Claude Code supports only "
+        "http:// proxies. Requests fail before they leave this computer, so the network was not tested "
+        "through it. Use an http:// proxy address if your company has one, or install socksio for Python.",
+        [Evidence("Client error", str(h1.get("error", ""))[:200])], [],
+    )
+
+
+@rule("network.plain-http")
+def plain_http(results: Results) -> Finding | None:
+    """An http:// endpoint on another machine: the API key crosses the network in cleartext (issue 14 item 9)."""
+    r = results.get("tls")
+    d = r.data if r is not None else None
+    if not d or not d.get("plain_http") or d.get("loopback"):
+        return None
+    return Finding(
+        "network.plain-http", "plain-http", Severity.WARNING, Confidence.HIGH,
+        "Plain HTTP: your key would travel in cleartext",
+        "The endpoint is plain http://, not https://: the API key in every request, and every question and "
+        "answer, cross the network readable by anyone on the path. Use the https:// address of the gateway.",
+        [Evidence("Endpoint scheme", "http (no TLS)")],
+        ask_it="Our Anthropic API gateway is reachable only over plain HTTP, so API keys cross the network in "
+               "cleartext. Please serve it over HTTPS.",
     )
 
 

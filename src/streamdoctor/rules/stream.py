@@ -116,6 +116,40 @@ def stream_stall(results: Results) -> Finding | None:
     )
 
 
+@rule("stream.data")
+def stream_not_the_api(results: Results) -> Finding | None:
+    """Data the Messages API never sends (not JSON, not UTF-8, a line without end), or only keep-alives: the
+    server at the URL (a gateway, a proxy's page) is at fault as far as we measured, never "the network"."""
+    d = _stream(results)
+    if d is None or d["outcome"] not in (sp.BAD_DATA, sp.KEEPALIVE_ONLY):
+        return None
+    if d["outcome"] == sp.KEEPALIVE_ONLY:
+        secs = float(d.get("keepalive_only_s") or 0.0)
+        return Finding(
+            "stream.data", "keepalive-only", Severity.PROBLEM, Confidence.MEDIUM,
+            "The server sent only keep-alives",
+            f"The server sent only keep-alives (pings or SSE comments) for {secs:.0f} s and no answer, so the "
+            "test stopped. The API sends the answer's events within seconds; a gateway or proxy that holds the "
+            "answer back while it keeps the connection open looks like this.",
+            _ev(d, "outcome", "total_s", "bytes"), [],
+            ask_it=(f"Streaming requests to api.anthropic.com through our gateway/proxy receive only keep-alive "
+                    f"events for {secs:.0f} s and never the answer. Please check whether it holds or buffers "
+                    "streamed answers (text/event-stream)."),
+            failure_mode=3,
+        )
+    what = str(d.get("bad_data") or d.get("detail") or "")[:200]
+    return Finding(
+        "stream.data", "not-messages-api", Severity.PROBLEM, Confidence.HIGH,
+        "The server sent data that is not the Messages API",
+        f"The server at this URL sent data that is not the Messages API ({what}). Anthropic's API never sends "
+        "this; the URL may point at something else, or a gateway in between rewrites the stream.",
+        _ev(d, "outcome", "total_s", "bytes"), [],
+        ask_it=(f"Streaming answers from the API endpoint we use arrive altered ({what}). Please check the "
+                "gateway or proxy in front of api.anthropic.com."),
+        failure_mode=0,
+    )
+
+
 @rule("stream.buffering")
 def stream_buffering(results: Results) -> Finding | None:
     d = _stream(results)
