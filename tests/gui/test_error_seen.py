@@ -78,3 +78,21 @@ def test_the_installed_clients_run_only_when_the_box_is_ticked(qtbot: Any, make_
     walk(wizard, PageId.RESULTS)
     assert wizard.state.run_user_clients is tick
     assert bool(wizard.state.ctx.options.get("user_clients")) is tick
+
+
+@pytest.mark.parametrize("agree", [True, False])
+def test_a_key_goes_to_a_plain_http_address_only_after_the_user_agrees(qtbot: Any, make_wizard: Any, walk: Any,
+                                                                        monkeypatch: Any, agree: bool) -> None:
+    """Issue 14 item 9 in the wizard: the Setup page asks before a key would travel in cleartext. Only the page's
+    validation runs here: nothing is sent anywhere."""
+    wizard = make_wizard(None, quick=True)
+    walk(wizard, PageId.SETUP)
+    setup = wizard.page(PageId.SETUP)
+    asked: list[bool] = []
+    monkeypatch.setattr(setup, "confirm_cleartext_key", lambda: asked.append(True) or agree)
+    setup.custom.setChecked(True)
+    setup.url_edit.setText("http://gateway.example.invalid:8080")
+    setup.key_edit.setText("sk-ant-test-cleartext")
+    assert setup.validatePage()
+    assert asked == [True]
+    assert wizard.state.api_key == ("sk-ant-test-cleartext" if agree else "")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ...cli import validate_base_url
 from ...error_texts import clean, examples
 from ...errors import UserError
+from ...urls import sends_key_in_cleartext
 from .. import keystore
 from ..state import DEFAULT_BASE_URL, WizardState
 from ..words import error_text
@@ -190,6 +191,22 @@ class SetupPage(QWizardPage):
     def isComplete(self) -> bool:  # noqa: N802 (Qt API)
         return not self.url_problem()
 
+    def confirm_cleartext_key(self) -> bool:
+        """Plain http:// to another machine: the key would cross the network readable (the CLI asks the same and
+        wants --allow-plain-http). No is the default."""
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.warning(
+            self,
+            self.tr("Send your key without encryption?"),
+            self.tr("This address uses plain HTTP, so your API key would travel across the network unencrypted, "
+                    "readable by anyone on the way. Send it anyway? Choose No to run only the checks that need no "
+                    "key."),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def validatePage(self) -> bool:  # noqa: N802 (Qt API)
         state = self.state
         state.quick = self.quick.isChecked()
@@ -201,6 +218,10 @@ class SetupPage(QWizardPage):
             return True
         state.base_url = validate_base_url(self.url_edit.text()) if self.custom.isChecked() else DEFAULT_BASE_URL
         state.api_key = self.key_edit.text().strip()
+        if state.api_key and sends_key_in_cleartext(state.base_url) and not self.confirm_cleartext_key():
+            state.api_key = ""  # the key-free checks still run; nothing is sent with the key
+            self.key_note.setText(self.tr("Your key is not sent to this address: only the checks that need no "
+                                          "key run."))
         state.remember_key = self.remember.isChecked() and bool(state.api_key)
         if state.remember_key:
             problem = keystore.save_key(state.api_key)
