@@ -14,6 +14,10 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
+# A stream result's silence_before_end_s below this: the cut came while data was still arriving (not after a
+# silence). The stream probe's summary and the wizard's words both say it this way (the rules' idle threshold agrees).
+STILL_ARRIVING_S = 1.0
+
 
 class Status(enum.StrEnum):
     """How a probe went: it measured something good, something bad, or could not measure."""

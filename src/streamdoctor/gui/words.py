@@ -11,8 +11,7 @@ from PySide6.QtGui import QColor
 
 from .. import paths
 from ..errors import Cancelled, UserError
-from ..model import Severity, Status
-from ..probes.stream import STILL_ARRIVING_S
+from ..model import STILL_ARRIVING_S, Severity, Status
 
 # The only hard-coded colours in the app: traffic lights. Each always comes with a text label too.
 GREEN = QColor("#2e7d32")

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..cancel import CancelToken
 from ..errors import NETWORK, chain_kind
-from ..model import Evidence, ProbeResult, Status
+from ..model import STILL_ARRIVING_S, Evidence, ProbeResult, Status
 from ..protocol.sse import FrameTooLarge, SSEParser
 from .base import ProbeContext, Progress, ProgressCallback
 from .proxy_choice import client_proxy, is_lab_run
@@ -495,10 +495,6 @@ def _rate(count: int, start: float | None, end: float | None) -> float:
     if start is None or end is None or end <= start:
         return 0.0
     return count / (end - start)
-
-
-# Below this much silence before a reset, data was still arriving (the rules' idle threshold says the same).
-STILL_ARRIVING_S = 1.0
 
 
 def _status(outcome: str) -> Status:
