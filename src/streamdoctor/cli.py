@@ -23,7 +23,6 @@ from typing import Any, TextIO
 
 from . import __version__, safeout
 from .cancel import CancelToken
-from .diagnosis import diagnose
 from .errors import UserError
 from .model import Report, Severity, Status, to_jsonable
 from .urls import sends_key_in_cleartext, validate_base_url
@@ -283,7 +282,7 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
         from .probes.claude_logs import read_claude_logs
 
         results = [*results, read_claude_logs()]
-    verdict = diagnose(results, base_url)
+    verdict = _diagnose(results, base_url)
     report = Report(
         target={"base_url": base_url, "lab_profile": args.lab or "", "quick": bool(args.quick)},
         results=results,
@@ -575,7 +574,7 @@ def _fix_report(args: argparse.Namespace, fix: Any) -> Iterator[Report]:
         if cancel.cancelled:
             raise UserError("cancelled before anything was changed")
         yield Report(target={"base_url": base_url, "lab_profile": args.lab or "", "ca_file": ca_file},
-                     results=results, verdict=diagnose(results, base_url), app_version=__version__)
+                     results=results, verdict=_diagnose(results, base_url), app_version=__version__)
 
 
 def cmd_fix_show(args: argparse.Namespace) -> int:
@@ -699,6 +698,12 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
 
 
 # --- entry -----------------------------------------------------------------------------------------------
+
+
+def _diagnose(results: Any, base_url: str) -> Any:
+    from .diagnosis import diagnose  # the rules (every rules/ module) are loaded only when a command needs them
+
+    return diagnose(results, base_url)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
