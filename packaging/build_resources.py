@@ -31,10 +31,13 @@ def render_png(svg: Path, size: int) -> bytes:
     from PySide6.QtGui import QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
+    renderer = QSvgRenderer(str(svg))
+    if not renderer.isValid():
+        raise SystemExit(f"build_resources: {svg} is not a valid SVG")
     image = QImage(size, size, QImage.Format.Format_ARGB32)
     image.fill(Qt.GlobalColor.transparent)
     painter = QPainter(image)
-    QSvgRenderer(str(svg)).render(painter)
+    renderer.render(painter)
     painter.end()
     data = QByteArray()
     buffer = QBuffer(data)

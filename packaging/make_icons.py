@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "resources" / "icons" / "streamdoctor.svg"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # build_resources, when run as a script or from a spec
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # iconutil's required names: icon_<size>x<size>[@2x].png
@@ -36,24 +37,10 @@ ICONSET = {
 
 
 def render_png(size: int) -> bytes:
-    """The SVG drawn at size x size, as PNG bytes."""
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-    from PySide6.QtGui import QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
+    """The SVG drawn at size x size, as PNG bytes (the same renderer that makes the window icon)."""
+    from build_resources import render_png as render
 
-    renderer = QSvgRenderer(str(SOURCE))
-    if not renderer.isValid():
-        raise SystemExit(f"make_icons: {SOURCE} is not a valid SVG")
-    image = QImage(size, size, QImage.Format.Format_ARGB32)
-    image.fill(0)
-    painter = QPainter(image)
-    renderer.render(painter)
-    painter.end()
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    return bytes(data.data())
+    return render(SOURCE, size)
 
 
 def write_ico(path: Path, pngs: dict[int, bytes]) -> None:
