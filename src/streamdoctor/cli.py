@@ -231,8 +231,11 @@ def make_context(base_url: str, overrides: dict[str, Any], args: argparse.Namesp
         from .lab.isolation import lab_key
 
         key = lab_key(key)  # the user's real key never goes to the lab
-    if key and not args.lab and sends_key_in_cleartext(base_url) and not _plain_http_allowed(base_url, args):
-        key = ""  # declined at the prompt: the key-free checks still run
+    if key and not args.lab and sends_key_in_cleartext(base_url):
+        if _plain_http_allowed(base_url, args):
+            ctx.options["plain_http_consented"] = True  # the user was told and chose: the finding informs IT
+        else:
+            key = ""  # declined at the prompt: the key-free checks still run
     ctx.api_key = key
     if getattr(args, "model", None):
         ctx.model = args.model

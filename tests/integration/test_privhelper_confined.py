@@ -41,7 +41,9 @@ needs_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 
 
 @pytest.fixture
 def dummy_netns():
-    name = f"sd{secrets.token_hex(2)}-priv"
+    # Not in the netlab's "sdXXXX-" pattern: a netlab session starting in another xdist worker sweeps namespaces
+    # of that pattern whose run it does not know, and killed this test's helper mid-undo (-9).
+    name = f"sdpriv{secrets.token_hex(3)}"
     subprocess.run(["ip", "netns", "add", name], check=True, timeout=10)
     try:
         subprocess.run(["ip", "netns", "exec", name, "ip", "link", "add", "sddummy0", "type", "veth", "peer", "name",

@@ -714,7 +714,15 @@ class Scenario:
 
     def product(self, args: Sequence[str], timeout: float = 120,
                 env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        """`python -m streamdoctor ARGS` inside the client namespace, with the lab key and a private home."""
+        """`python -m streamdoctor ARGS` inside the client namespace, with the lab key and a private home.
+
+        The scenarios' APIs are plain HTTP on this run's own namespace addresses and get the lab's key, so the
+        commands that send a key say --allow-plain-http (the product asks before a key goes out in cleartext)."""
+        args = list(args)
+        if args[:1] in (["check"], ["idle"], ["stress"], ["bundle"]) and "--allow-plain-http" not in args:
+            args.insert(1, "--allow-plain-http")
+        elif args[:1] == ["fix"] and len(args) > 1 and args[1] in ("show", "apply"):
+            args.insert(2, "--allow-plain-http")
         base = {"ANTHROPIC_API_KEY": LAB_API_KEY, "STREAMDOCTOR_HOME": str(self.workdir / "home")}
         return self.run_client([PY, "-m", "streamdoctor", *args], timeout=timeout, env={**base, **(env or {})})
 

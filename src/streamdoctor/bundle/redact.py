@@ -105,8 +105,13 @@ def placeholder(kind: str) -> str:
     return f"[redacted:{kind}]"
 
 
+# The advice's own example of where a proxy login goes (rules/network.py: HTTPS_PROXY=http://USER:PASSWORD@...):
+# words for the user, not a login; redacting it at the source left the advice unreadable.
+ADVICE_CREDENTIALS = "USER:PASSWORD"
+
+
 def _is_placeholder(text: str) -> bool:
-    return text.startswith("[redacted") or text.startswith(USER_PLACEHOLDER)
+    return text.startswith("[redacted") or text.startswith(USER_PLACEHOLDER) or text == ADVICE_CREDENTIALS
 
 
 class Redactor:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import __version__
 from ..model import Overall, ProbeResult, Report, Verdict
+from ..urls import sends_key_in_cleartext
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 # Probes that have a page of their own; every other probe belongs to the Scan page's checklist.
@@ -84,6 +85,8 @@ class WizardState:
             ctx.api_key = lab_key(self.api_key)  # whatever was typed: the real key never goes to the lab
         else:
             ctx.api_key = self.api_key
+            if self.api_key and sends_key_in_cleartext(ctx.base_url):
+                ctx.options["plain_http_consented"] = True  # the Setup page kept the key only after a Yes
         for name, value in self.lab_overrides.items():
             if hasattr(ctx, name):
                 setattr(ctx, name, value)

@@ -47,7 +47,8 @@ class TLSProbe:
             return ProbeResult(self.name, Status.SKIPPED, f"{ctx.base_url} is plain HTTP: no TLS to check",
                                {"inspected": False, "inspector": None, "issuer": "", "root_pem": None,
                                 "verify_mozilla": None, "verify_os": None, "skipped": True, "plain_http": True,
-                                "loopback": is_loopback(ctx.base_url)})
+                                "loopback": is_loopback(ctx.base_url), "key_sent": bool(ctx.api_key),
+                                "consented": bool(ctx.options.get("plain_http_consented"))})
         progress(Progress(self.name, None, f"TLS handshakes with {ctx.host}"))
         contexts: dict[str, Callable[[], ssl.SSLContext]] = {
             "inspect": _accept_anything_context, "mozilla": _mozilla_context, "os": _os_context,

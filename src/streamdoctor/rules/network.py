@@ -343,12 +343,16 @@ def plain_http(results: Results) -> Finding | None:
     d = r.data if r is not None else None
     if not d or not d.get("plain_http") or d.get("loopback"):
         return None
+    # Sent with the user's explicit consent (--allow-plain-http, or Yes when asked): they know, so it does not
+    # make the verdict a problem or lead the headline; the request to IT stays in the report.
+    consented = bool(d.get("consented"))
     return Finding(
-        "network.plain-http", "plain-http", Severity.WARNING, Confidence.HIGH,
-        "Plain HTTP: your key would travel in cleartext",
+        "network.plain-http", "plain-http", Severity.INFO if consented else Severity.WARNING, Confidence.HIGH,
+        "Plain HTTP: your key travels in cleartext" if consented else "Plain HTTP: your key would travel in cleartext",
         "The endpoint is plain http://, not https://: the API key in every request, and every question and "
         "answer, cross the network readable by anyone on the path. Use the https:// address of the gateway.",
-        [Evidence("Endpoint scheme", "http (no TLS)")],
+        [Evidence("Endpoint scheme", "http (no TLS)"),
+         Evidence("Key sent", "yes, you allowed it" if consented else "no: only the checks that need no key ran")],
         ask_it="Our Anthropic API gateway is reachable only over plain HTTP, so API keys cross the network in "
                "cleartext. Please serve it over HTTPS.",
     )
