@@ -29,6 +29,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     outcome = yield
     report = outcome.get_result()
     # In CI (CI=true) the network lab must really run: a skipped netlab test fails the run instead.
-    if report.skipped and item.get_closest_marker("netlab") and os.environ.get("CI") == "true":
+    # So must the frozen-build tests, which make test runs only once the build exists.
+    if report.skipped and (item.get_closest_marker("netlab") or item.get_closest_marker("frozen")) \
+            and os.environ.get("CI") == "true":
         report.outcome = "failed"
         report.longrepr = f"netlab test skipped in CI: {report.longrepr}"

@@ -438,6 +438,7 @@ print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in gone))
 """
 
 
+@pytest.mark.frozen
 @pytest.mark.skipif(not FROZEN.exists(), reason="needs the frozen build (make dist-build)")
 def test_the_frozen_app_uses_the_keychain_without_secretstorage(keychain: Keychain) -> None:
     stored = keychain.secret_tool(
