@@ -8,26 +8,13 @@ logs (issue 14 item 1). Every place that builds a probe context for the lab asks
 
 from __future__ import annotations
 
-import ipaddress
-from urllib.parse import urlsplit
-
+from ..urls import is_loopback
 from .server import LAB_API_KEY
-
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
 
 
 def is_loopback_url(url: str) -> bool:
-    """True when `url` names a loopback host (localhost, 127.0.0.0/8, ::1)."""
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return False
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """True when `url` names a loopback host (localhost, 127.0.0.0/8, ::1): the one test in urls.py."""
+    return is_loopback(url)
 
 
 def lab_key(key_from_user: str = "") -> str:
