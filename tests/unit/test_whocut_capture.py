@@ -181,3 +181,15 @@ def test_own_ports_of_a_real_socket() -> None:
     finally:
         c.close()
         srv.close()
+
+
+def test_a_trace_one_hop_longer_does_not_turn_the_server_into_an_interceptor() -> None:
+    """Seen in the netlab under load: the UDP trace measured the server one hop further than its packets' TTL
+    said, and the server's own resets were blamed on a middlebox. One hop of difference is a path difference
+    (per-flow load balancing), not an interception (INTERCEPT_MIN_GAP, as for the trace)."""
+    fx = load("server-reset")
+    out = attribute_resets(tcp_packets(records(fx)), fx["server"], fx["port"], server_hops=4)
+    assert out["intercept"] is None
+    assert {r["who"] for r in out["resets"]} == {"server"}
+    two_short = attribute_resets(tcp_packets(records(fx)), fx["server"], fx["port"], server_hops=5)
+    assert two_short["intercept"] is not None  # two hops short is still an interception

@@ -96,7 +96,8 @@ def attribute_resets(packets: Sequence[TcpPacket], server: str, port: int,
         "server_ttl": ref_ttl, "server_packet_hops": ref_hops, "server_hops": server_hops,
         "synack_ttls": sorted({p.ttl for p in synacks}), "resets": [], "intercept": None,
     }
-    if ref_hops is not None and server_hops is not None and ref_hops < server_hops:
+    # The same margin as the trace's: the UDP trace that measured server_hops may have taken a path a hop longer.
+    if ref_hops is not None and server_hops is not None and ref_hops <= server_hops - INTERCEPT_MIN_GAP:
         out["intercept"] = {"who": MIDDLEBOX, "hop": ref_hops, "ttl": ref_ttl,
                             "what": "the SYN-ACK and data came from fewer hops than the server is away"}
     for rst in (p for p in from_server if p.is_rst and (ports is None or p.dport in ports)):
