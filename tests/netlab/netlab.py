@@ -850,18 +850,23 @@ class MtuScenario(Scenario):
         return total
 
 
+def _mtu_chain(sc: MtuScenario, blackhole: bool) -> None:
+    """client -1500- r1 -1400- r2 -1500- server, with or without the black hole (build_mtu, build_mtu_tls)."""
+    names = sc.chain(["c", "r1", "r2", "s"], mtus=[1500, 1400, 1500])
+    sc.routers = names[1:3]
+    for ns in (sc.client_ns, sc.server_ns):
+        # Keep TCP from probing its way around the black hole (also the namespace default).
+        ns_exec(ns, "sysctl", "-qw", "net.ipv4.tcp_mtu_probing=0")
+    sc.info.update(path_mtu=1400, interface_mtu=1500)
+    sc.set_blackhole(blackhole)
+
+
 def build_mtu(blackhole: bool = True, profile: str = "clean", think_s: float | None = None) -> MtuScenario:
     """Scenario 3: client -1500- r1 -1400- r2 -1500- server; the black hole drops ICMP frag-needed."""
     sc = MtuScenario(f"mtu-{'blackhole' if blackhole else 'healthy'}")
 
     def build() -> None:
-        names = sc.chain(["c", "r1", "r2", "s"], mtus=[1500, 1400, 1500])
-        sc.routers = names[1:3]
-        for ns in (sc.client_ns, sc.server_ns):
-            # Keep TCP from probing its way around the black hole (also the namespace default).
-            ns_exec(ns, "sysctl", "-qw", "net.ipv4.tcp_mtu_probing=0")
-        sc.info.update(path_mtu=1400, interface_mtu=1500)
-        sc.set_blackhole(blackhole)
+        _mtu_chain(sc, blackhole)
         sc.api_url = sc.start_lab(sc.server_ip, LAB_PORT, profile, think_s=think_s)
 
     _built(sc, build)
@@ -1515,12 +1520,7 @@ def build_mtu_tls(blackhole: bool = True) -> MtuScenario:
     sc = MtuScenario(f"mtu-tls-{'blackhole' if blackhole else 'healthy'}")
 
     def build() -> None:
-        names = sc.chain(["c", "r1", "r2", "s"], mtus=[1500, 1400, 1500])
-        sc.routers = names[1:3]
-        for ns in (sc.client_ns, sc.server_ns):
-            ns_exec(ns, "sysctl", "-qw", "net.ipv4.tcp_mtu_probing=0")
-        sc.info.update(path_mtu=1400, interface_mtu=1500)
-        sc.set_blackhole(blackhole)
+        _mtu_chain(sc, blackhole)
         ca = make_ca(sc.workdir / "lab-ca", "NetLab Test CA")
         leaf = make_leaf(sc.workdir / "api", ca, [API_NAME])
         sc.ca_pem = ca[0]
