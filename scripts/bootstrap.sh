@@ -65,3 +65,5 @@ if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp
 fi
 # resources/ -> package data (the icon's PNG bytes): cheap, and only writes when the result changed.
 QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/build_resources.py
+# resources/translations/*.po -> the compiled catalogs the app reads (standard library only; writes on change).
+.venv/bin/python packaging/build_translations.py

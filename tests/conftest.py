@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The suite reads English unless a test chooses a language (subprocesses inherit this; i18n/os_language.py).
+os.environ["STREAMDOCTOR_LANG"] = "en"
 # `from support.npm_clients import ...` from any test folder (tests/support is a package of shared helpers).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
