@@ -117,8 +117,21 @@ def mo_bytes(messages: dict[str, str]) -> bytes:
     return out + blob
 
 
-def targets() -> list[tuple[Path, Path]]:
-    return [(po, OUTPUT / po.stem / "LC_MESSAGES" / f"{DOMAIN}.mo") for po in sorted(SOURCES.glob("*.po"))]
+def sources() -> dict[str, list[Path]]:
+    """language -> its catalogs: resources/translations/<lang>.po, then any parts/<area>/<lang>.po (a catalog may
+    be kept in parts, one per area of the code; the first translation of a text wins)."""
+    found: dict[str, list[Path]] = {}
+    for po in sorted(SOURCES.glob("*.po")) + sorted(SOURCES.glob("parts/*/*.po")):
+        found.setdefault(po.stem, []).append(po)
+    return found
+
+
+def compile_language(pos: list[Path]) -> bytes:
+    messages: dict[str, str] = {}
+    for po in pos:
+        for key, value in parse_po(po.read_text(encoding="utf-8"), po.name).items():
+            messages.setdefault(key, value)
+    return mo_bytes(messages)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,9 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="only say whether the compiled catalogs are up to date")
     args = ap.parse_args(argv)
     stale = 0
-    for po, mo in targets():
+    for lang, pos in sources().items():
+        mo = OUTPUT / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
         try:
-            data = mo_bytes(parse_po(po.read_text(encoding="utf-8"), po.name))
+            data = compile_language(pos)
         except (PoError, UnicodeDecodeError) as exc:
             print(f"build_translations: {exc}", file=sys.stderr)
             return 2
