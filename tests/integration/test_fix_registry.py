@@ -73,8 +73,10 @@ def _lab_report(profile: str) -> Report:
 
 @pytest.fixture(scope="module")
 def lab_reports() -> dict[str, Report]:
-    # The profiles are mostly waiting (scaled timeouts), so they run side by side.
-    with ThreadPoolExecutor(max_workers=len(PROFILES)) as pool:
+    # The profiles are mostly waiting (scaled timeouts), so they run side by side; but not all eleven at once: the
+    # lab servers share this process's GIL, and under a loaded CI machine eleven threads stretched the buffering
+    # profile's bursts until the stream no longer looked buffered (failed twice at load 7+, never alone).
+    with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip(PROFILES, pool.map(_lab_report, PROFILES), strict=True))
 
 
