@@ -8,6 +8,7 @@ tunnels, VPN adapters, localised ping texts). A capture the parsers misread is a
 
 from __future__ import annotations
 
+import csv
 import re
 import tomllib
 from pathlib import Path
@@ -19,6 +20,7 @@ from streamdoctor.platform import parse_net as pn
 from streamdoctor.platform import parse_proxy as pp
 from streamdoctor.platform.agents import match_adapter, match_process
 from streamdoctor.probes import ping
+from streamdoctor.probes.matrix.edge import parse_trace
 
 CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "captures"
 INDEX = tomllib.loads((CAPTURES / "INDEX.toml").read_text(encoding="utf-8"))["capture"]
@@ -63,6 +65,15 @@ def _route_get_linux(entry: dict[str, Any]) -> dict[str, Any]:
 def _kioslaverc_values(entry: dict[str, Any]) -> dict[str, Any]:
     sp = pp.parse_kioslaverc("[Proxy Settings]\nProxyType=1\n" + _text(entry))
     return {"http": sp.http or "", "https": sp.https or "", "socks": sp.socks or ""}
+
+
+def _kioslaverc(entry: dict[str, Any]) -> dict[str, Any]:
+    sp = pp.parse_kioslaverc(_text(entry), env={})
+    got = {"mode": sp.mode, "http": sp.http or "", "https": sp.https or "", "socks": sp.socks or "",
+           "pac_url": sp.pac_url or "", "static_for_https": pp.static_proxy_for(sp, API_URL) or ""}
+    if "bypass" in entry["expect"]:
+        got["bypass"] = sp.bypass
+    return got
 
 
 def _scutil(entry: dict[str, Any]) -> dict[str, Any]:
@@ -137,12 +148,45 @@ def _adapters(entry: dict[str, Any]) -> dict[str, Any]:
     return {"adapters": rows}
 
 
+_PS_HEADER = re.compile(r"^\s*(?:PID|USER)\s.*\b(?:COMMAND|ARGS|CMD|COMM)\s*$")
+PS_AUX_COLUMNS = 11  # USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND: `ps aux` piped through grep has no header
+
+
+def _ps_name(command: str) -> str:
+    """The executable's base name from a `ps` command column, as psutil's name() reports it: an app bundle's
+    binary may contain spaces (".../Foo.app/Contents/MacOS/Foo Bar -arg"), a plain path ends at the first
+    space."""
+    bundle = re.search(r"\.app/Contents/MacOS/(.+?)(?:\s+-\S.*)?$", command)
+    if bundle:
+        return bundle.group(1).strip()
+    return command.split()[0].rsplit("/", 1)[-1]
+
+
 def process_names(text: str) -> list[str]:
-    """Image names from `tasklist` rows, or every *.exe named in other real listings."""
+    """Image names from `tasklist` rows (table or CSV), the command column of `ps` listings (its header gives
+    the column count; `ps aux` rows without one have 11), or every *.exe named in other real listings."""
     names: list[str] = []
+    ps_columns = 0
     for line in text.splitlines():
-        row = re.match(r"^(\S.*?)\s+\d+\s+\S+\s+\d+\s+[\d.,]+ K\s*$", line)
-        found = [row.group(1)] if row else re.findall(r"[\w.-]+\.exe", line)
+        words = line.split()
+        if line.startswith('"'):  # tasklist /fo csv: the image name is the first field; the header has "PID"
+            fields = next(csv.reader([line]))
+            found = [fields[0]] if len(fields) > 1 and fields[1].isdigit() else []
+        elif (row := re.match(r"^(\S.*?)\s+\d+\s+\S+\s+\d+\s+[\d.,]+ K\s*$", line)):
+            found = [row.group(1)]
+        elif re.search(r"\.exe\b", line, re.IGNORECASE):
+            found = re.findall(r"[\w.-]+\.exe", line)
+        elif _PS_HEADER.match(line):
+            ps_columns, found = len(words), []
+        elif len(words) > 1 and words[1].isdigit() and (ps_columns or (not words[0].isdigit() and PS_AUX_COLUMNS)):
+            columns = ps_columns or PS_AUX_COLUMNS
+            parts = line.split(None, columns - 1)
+            found = [_ps_name(parts[-1])] if len(parts) == columns else []
+        elif ps_columns and words and words[0].isdigit():
+            parts = line.split(None, ps_columns - 1)
+            found = [_ps_name(parts[-1])] if len(parts) == ps_columns else []
+        else:
+            found = []
         names.extend(n for n in found if n not in names)
     return names
 
@@ -155,6 +199,10 @@ def _processes(entry: dict[str, Any]) -> dict[str, Any]:
     return {"processes": rows}
 
 
+def _trace(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"trace": parse_trace(_text(entry))}
+
+
 READERS = {
     "ping-windows": lambda e: _ping(e, "win32"),
     "ping-linux": lambda e: _ping(e, "linux"),
@@ -163,12 +211,14 @@ READERS = {
     "macos-route-get": _route_get,
     "ip-route-get": _route_get_linux,
     "kioslaverc-values": _kioslaverc_values,
+    "kioslaverc": _kioslaverc,
     "scutil-proxy": _scutil,
     "reg-query-internet-settings": _reg_query,
     "winhttp-proxy-string": _proxy_string,
     "winhttp-ie-config": _ie_config,
     "windows-adapters": _adapters,
     "process-list": _processes,
+    "cdn-trace": _trace,
 }
 
 
