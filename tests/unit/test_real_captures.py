@@ -19,6 +19,7 @@ import pytest
 from streamdoctor.platform import parse_net as pn
 from streamdoctor.platform import parse_proxy as pp
 from streamdoctor.platform.agents import match_adapter, match_process
+from streamdoctor.platform.pac import evaluate_pac
 from streamdoctor.probes import ping
 from streamdoctor.probes.matrix.edge import parse_trace
 
@@ -69,6 +70,15 @@ def _kioslaverc_values(entry: dict[str, Any]) -> dict[str, Any]:
 
 def _kioslaverc(entry: dict[str, Any]) -> dict[str, Any]:
     sp = pp.parse_kioslaverc(_text(entry), env={})
+    got = {"mode": sp.mode, "http": sp.http or "", "https": sp.https or "", "socks": sp.socks or "",
+           "pac_url": sp.pac_url or "", "static_for_https": pp.static_proxy_for(sp, API_URL) or ""}
+    if "bypass" in entry["expect"]:
+        got["bypass"] = sp.bypass
+    return got
+
+
+def _gsettings(entry: dict[str, Any]) -> dict[str, Any]:
+    sp = pp.parse_gsettings_proxy(_text(entry))
     got = {"mode": sp.mode, "http": sp.http or "", "https": sp.https or "", "socks": sp.socks or "",
            "pac_url": sp.pac_url or "", "static_for_https": pp.static_proxy_for(sp, API_URL) or ""}
     if "bypass" in entry["expect"]:
@@ -199,6 +209,20 @@ def _processes(entry: dict[str, Any]) -> dict[str, Any]:
     return {"processes": rows}
 
 
+def _pac_file(entry: dict[str, Any]) -> dict[str, Any]:
+    answers = []
+    for url, _, _ in entry["expect"]["answers"]:
+        result, why = evaluate_pac(_text(entry), url)
+        answers.append([url, result if result is not None else why, pp.pac_first_choice(result or "")[0] or ""])
+    return {"answers": answers}
+
+
+def _pac_result(entry: dict[str, Any]) -> dict[str, Any]:
+    text = _text(entry).strip()
+    first, understood = pp.pac_first_choice(text)
+    return {"choices": [list(c) for c in pp.parse_pac_result(text)], "first": first or "", "understood": understood}
+
+
 def _trace(entry: dict[str, Any]) -> dict[str, Any]:
     return {"trace": parse_trace(_text(entry))}
 
@@ -212,6 +236,7 @@ READERS = {
     "ip-route-get": _route_get_linux,
     "kioslaverc-values": _kioslaverc_values,
     "kioslaverc": _kioslaverc,
+    "gsettings-proxy": _gsettings,
     "scutil-proxy": _scutil,
     "reg-query-internet-settings": _reg_query,
     "winhttp-proxy-string": _proxy_string,
@@ -219,6 +244,8 @@ READERS = {
     "windows-adapters": _adapters,
     "process-list": _processes,
     "cdn-trace": _trace,
+    "pac-file": _pac_file,
+    "pac-result": _pac_result,
 }
 
 
