@@ -18,6 +18,7 @@ import pytest
 
 from streamdoctor.platform import parse_net as pn
 from streamdoctor.platform import parse_proxy as pp
+from streamdoctor.platform import wifi
 from streamdoctor.platform.agents import match_adapter, match_process
 from streamdoctor.platform.pac import evaluate_pac
 from streamdoctor.probes import ping
@@ -223,6 +224,10 @@ def _pac_result(entry: dict[str, Any]) -> dict[str, Any]:
     return {"choices": [list(c) for c in pp.parse_pac_result(text)], "first": first or "", "understood": understood}
 
 
+def _wifi(parse: Any) -> Any:
+    return lambda entry: {"ssid": parse(_text(entry)) or ""}
+
+
 def _trace(entry: dict[str, Any]) -> dict[str, Any]:
     return {"trace": parse_trace(_text(entry))}
 
@@ -246,6 +251,8 @@ READERS = {
     "cdn-trace": _trace,
     "pac-file": _pac_file,
     "pac-result": _pac_result,
+    "wifi-netsh": _wifi(wifi.parse_netsh_wlan),
+    "wifi-networksetup": _wifi(wifi.parse_networksetup),
 }
 
 
