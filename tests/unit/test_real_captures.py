@@ -189,11 +189,10 @@ def process_names(text: str) -> list[str]:
             found = re.findall(r"[\w.-]+\.exe", line)
         elif _PS_HEADER.match(line):
             ps_columns, found = len(words), []
-        elif len(words) > 1 and words[1].isdigit() and (ps_columns or (not words[0].isdigit() and PS_AUX_COLUMNS)):
-            columns = ps_columns or PS_AUX_COLUMNS
-            parts = line.split(None, columns - 1)
-            found = [_ps_name(parts[-1])] if len(parts) == columns else []
-        elif ps_columns and words and words[0].isdigit():
+        elif len(words) > 1 and words[1].isdigit() and not words[0].isdigit():  # `ps aux`: USER first
+            parts = line.split(None, PS_AUX_COLUMNS - 1)
+            found = [_ps_name(parts[-1])] if len(parts) == PS_AUX_COLUMNS else []
+        elif ps_columns and words and words[0].isdigit():  # `ps -o pid,...,args`: the header's columns
             parts = line.split(None, ps_columns - 1)
             found = [_ps_name(parts[-1])] if len(parts) == ps_columns else []
         else:
