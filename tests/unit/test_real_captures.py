@@ -23,6 +23,7 @@ from streamdoctor.platform.agents import match_adapter, match_process
 from streamdoctor.platform.pac import evaluate_pac
 from streamdoctor.probes import ping
 from streamdoctor.probes.matrix.edge import parse_trace
+from streamdoctor.probes.matrix.metered import parse_nmcli_metered
 
 CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "captures"
 INDEX = tomllib.loads((CAPTURES / "INDEX.toml").read_text(encoding="utf-8"))["capture"]
@@ -227,6 +228,12 @@ def _wifi(parse: Any) -> Any:
     return lambda entry: {"ssid": parse(_text(entry)) or ""}
 
 
+def _metered(entry: dict[str, Any]) -> dict[str, Any]:
+    device = entry["expect"]["device"]
+    return {"device": device, "metered": parse_nmcli_metered(_text(entry), device),
+            "any_device": parse_nmcli_metered(_text(entry), None)}
+
+
 def _trace(entry: dict[str, Any]) -> dict[str, Any]:
     return {"trace": parse_trace(_text(entry))}
 
@@ -248,6 +255,7 @@ READERS = {
     "windows-adapters": _adapters,
     "process-list": _processes,
     "cdn-trace": _trace,
+    "nmcli-metered": _metered,
     "pac-file": _pac_file,
     "pac-result": _pac_result,
     "wifi-netsh": _wifi(wifi.parse_netsh_wlan),

@@ -7,12 +7,11 @@ AirPort network." while connected); Windows 11 answers "Network shell commands n
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
 
-from .command import run_command
+from .command import run_command, untranslated_env
 
 TIMEOUT_S = 2.0  # the commands answer in milliseconds; a hung one must not stall the watch
 # What macOS prints in place of the name for a process without location permission: a non-answer, not a network.
@@ -60,15 +59,6 @@ def wifi_name() -> str | None:
         argv, parse = ["iwgetid", "-r"], parse_iwgetid
     else:
         return None
-    result = run_command(argv, timeout_s=TIMEOUT_S, env=_untranslated_env() if argv[0] == "nmcli" else None)
+    result = run_command(argv, timeout_s=TIMEOUT_S, env=untranslated_env() if argv[0] == "nmcli" else None)
     return parse(result.stdout) if result.ok else None
 
-
-def _untranslated_env() -> dict[str, str]:
-    """The caller's environment with messages untranslated: nmcli prints 'oui'/'ja' for 'yes' in a French or
-    German session (regolith-linux/regolith-i3xrocks-config#24), and nmcli(1) says to call it with LC_ALL=C when
-    parsing. C.UTF-8 rather than C keeps non-ASCII network names intact; LANGUAGE would override it for
-    messages, so it is dropped."""
-    env = {k: v for k, v in os.environ.items() if k != "LANGUAGE"}
-    env["LC_ALL"] = "C.UTF-8"
-    return env
