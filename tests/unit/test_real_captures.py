@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from streamdoctor.platform import parse_clients as pc
 from streamdoctor.platform import parse_net as pn
 from streamdoctor.platform import parse_proxy as pp
 from streamdoctor.platform import wifi
@@ -234,6 +235,12 @@ def _metered(entry: dict[str, Any]) -> dict[str, Any]:
             "any_device": parse_nmcli_metered(_text(entry), None)}
 
 
+def _claude_settings(entry: dict[str, Any]) -> dict[str, Any]:
+    env, other, error = pc.parse_claude_settings(_text(entry))
+    return {"env": {k: env.get(k) for k in entry["expect"]["env"]}, "env_count": len(env),
+            "api_key_helper": other.get("apiKeyHelper", ""), "error": error or ""}
+
+
 def _trace(entry: dict[str, Any]) -> dict[str, Any]:
     return {"trace": parse_trace(_text(entry))}
 
@@ -256,6 +263,7 @@ READERS = {
     "process-list": _processes,
     "cdn-trace": _trace,
     "nmcli-metered": _metered,
+    "claude-settings": _claude_settings,
     "pac-file": _pac_file,
     "pac-result": _pac_result,
     "wifi-netsh": _wifi(wifi.parse_netsh_wlan),
