@@ -241,6 +241,11 @@ def _claude_settings(entry: dict[str, Any]) -> dict[str, Any]:
             "api_key_helper": other.get("apiKeyHelper", ""), "error": error or ""}
 
 
+def _package_json(entry: dict[str, Any]) -> dict[str, Any]:
+    name, version, error = pc.parse_package_json(_text(entry))
+    return {"name": name, "version": version, "error": error or ""}
+
+
 def _trace(entry: dict[str, Any]) -> dict[str, Any]:
     return {"trace": parse_trace(_text(entry))}
 
@@ -264,6 +269,7 @@ READERS = {
     "cdn-trace": _trace,
     "nmcli-metered": _metered,
     "claude-settings": _claude_settings,
+    "package-json": _package_json,
     "pac-file": _pac_file,
     "pac-result": _pac_result,
     "wifi-netsh": _wifi(wifi.parse_netsh_wlan),
