@@ -62,7 +62,7 @@ def test_kioslaverc_manual_kde5_space_separated_ports_and_credentials() -> None:
     assert sp.mode == "manual"
     assert sp.http == "http://proxy.corp.example:3128"
     assert sp.https == "http://jdoe:s3cret@proxy.corp.example:3128"
-    assert sp.socks == "socks://socks.corp.example:1080"
+    assert sp.socks == "socks5://socks.corp.example:1080"  # KDE's socks:// is SOCKS5 (KIO + Qt)
     assert sp.bypass == ["localhost", "127.0.0.1", ".corp.example", "10.0.0.0/8"]
     assert pp.static_proxy_for(sp, "https://build.corp.example/") is None
 

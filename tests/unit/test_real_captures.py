@@ -8,6 +8,7 @@ tunnels, VPN adapters, localised ping texts). A capture the parsers misread is a
 
 from __future__ import annotations
 
+import csv
 import re
 import tomllib
 from pathlib import Path
@@ -15,10 +16,15 @@ from typing import Any
 
 import pytest
 
+from streamdoctor.platform import parse_clients as pc
 from streamdoctor.platform import parse_net as pn
 from streamdoctor.platform import parse_proxy as pp
+from streamdoctor.platform import wifi
 from streamdoctor.platform.agents import match_adapter, match_process
+from streamdoctor.platform.pac import evaluate_pac
 from streamdoctor.probes import ping
+from streamdoctor.probes.matrix.edge import parse_trace
+from streamdoctor.probes.matrix.metered import parse_nmcli_metered
 
 CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "captures"
 INDEX = tomllib.loads((CAPTURES / "INDEX.toml").read_text(encoding="utf-8"))["capture"]
@@ -63,6 +69,24 @@ def _route_get_linux(entry: dict[str, Any]) -> dict[str, Any]:
 def _kioslaverc_values(entry: dict[str, Any]) -> dict[str, Any]:
     sp = pp.parse_kioslaverc("[Proxy Settings]\nProxyType=1\n" + _text(entry))
     return {"http": sp.http or "", "https": sp.https or "", "socks": sp.socks or ""}
+
+
+def _kioslaverc(entry: dict[str, Any]) -> dict[str, Any]:
+    sp = pp.parse_kioslaverc(_text(entry), env={})
+    got = {"mode": sp.mode, "http": sp.http or "", "https": sp.https or "", "socks": sp.socks or "",
+           "pac_url": sp.pac_url or "", "static_for_https": pp.static_proxy_for(sp, API_URL) or ""}
+    if "bypass" in entry["expect"]:
+        got["bypass"] = sp.bypass
+    return got
+
+
+def _gsettings(entry: dict[str, Any]) -> dict[str, Any]:
+    sp = pp.parse_gsettings_proxy(_text(entry))
+    got = {"mode": sp.mode, "http": sp.http or "", "https": sp.https or "", "socks": sp.socks or "",
+           "pac_url": sp.pac_url or "", "static_for_https": pp.static_proxy_for(sp, API_URL) or ""}
+    if "bypass" in entry["expect"]:
+        got["bypass"] = sp.bypass
+    return got
 
 
 def _scutil(entry: dict[str, Any]) -> dict[str, Any]:
@@ -137,12 +161,44 @@ def _adapters(entry: dict[str, Any]) -> dict[str, Any]:
     return {"adapters": rows}
 
 
+_PS_HEADER = re.compile(r"^\s*(?:PID|USER)\s.*\b(?:COMMAND|ARGS|CMD|COMM)\s*$")
+PS_AUX_COLUMNS = 11  # USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND: `ps aux` piped through grep has no header
+
+
+def _ps_name(command: str) -> str:
+    """The executable's base name from a `ps` command column, as psutil's name() reports it: an app bundle's
+    binary may contain spaces (".../Foo.app/Contents/MacOS/Foo Bar -arg"), a plain path ends at the first
+    space."""
+    bundle = re.search(r"\.app/Contents/MacOS/(.+?)(?:\s+-\S.*)?$", command)
+    if bundle:
+        return bundle.group(1).strip()
+    return command.split()[0].rsplit("/", 1)[-1]
+
+
 def process_names(text: str) -> list[str]:
-    """Image names from `tasklist` rows, or every *.exe named in other real listings."""
+    """Image names from `tasklist` rows (table or CSV), the command column of `ps` listings (its header gives
+    the column count; `ps aux` rows without one have 11), or every *.exe named in other real listings."""
     names: list[str] = []
+    ps_columns = 0
     for line in text.splitlines():
-        row = re.match(r"^(\S.*?)\s+\d+\s+\S+\s+\d+\s+[\d.,]+ K\s*$", line)
-        found = [row.group(1)] if row else re.findall(r"[\w.-]+\.exe", line)
+        words = line.split()
+        if line.startswith('"'):  # tasklist /fo csv: the image name is the first field; the header has "PID"
+            fields = next(csv.reader([line]))
+            found = [fields[0]] if len(fields) > 1 and fields[1].isdigit() else []
+        elif (row := re.match(r"^(\S.*?)\s+\d+\s+\S+\s+\d+\s+[\d.,]+ K\s*$", line)):
+            found = [row.group(1)]
+        elif re.search(r"\.exe\b", line, re.IGNORECASE):
+            found = re.findall(r"[\w.-]+\.exe", line)
+        elif _PS_HEADER.match(line):
+            ps_columns, found = len(words), []
+        elif len(words) > 1 and words[1].isdigit() and not words[0].isdigit():  # `ps aux`: USER first
+            parts = line.split(None, PS_AUX_COLUMNS - 1)
+            found = [_ps_name(parts[-1])] if len(parts) == PS_AUX_COLUMNS else []
+        elif ps_columns and words and words[0].isdigit():  # `ps -o pid,...,args`: the header's columns
+            parts = line.split(None, ps_columns - 1)
+            found = [_ps_name(parts[-1])] if len(parts) == ps_columns else []
+        else:
+            found = []
         names.extend(n for n in found if n not in names)
     return names
 
@@ -155,6 +211,45 @@ def _processes(entry: dict[str, Any]) -> dict[str, Any]:
     return {"processes": rows}
 
 
+def _pac_file(entry: dict[str, Any]) -> dict[str, Any]:
+    answers = []
+    for url, _, _ in entry["expect"]["answers"]:
+        result, why = evaluate_pac(_text(entry), url)
+        answers.append([url, result if result is not None else why, pp.pac_first_choice(result or "")[0] or ""])
+    return {"answers": answers}
+
+
+def _pac_result(entry: dict[str, Any]) -> dict[str, Any]:
+    text = _text(entry).strip()
+    first, understood = pp.pac_first_choice(text)
+    return {"choices": [list(c) for c in pp.parse_pac_result(text)], "first": first or "", "understood": understood}
+
+
+def _wifi(parse: Any) -> Any:
+    return lambda entry: {"ssid": parse(_text(entry)) or ""}
+
+
+def _metered(entry: dict[str, Any]) -> dict[str, Any]:
+    device = entry["expect"]["device"]
+    return {"device": device, "metered": parse_nmcli_metered(_text(entry), device),
+            "any_device": parse_nmcli_metered(_text(entry), None)}
+
+
+def _claude_settings(entry: dict[str, Any]) -> dict[str, Any]:
+    env, other, error = pc.parse_claude_settings(_text(entry))
+    return {"env": {k: env.get(k) for k in entry["expect"]["env"]}, "env_count": len(env),
+            "api_key_helper": other.get("apiKeyHelper", ""), "error": error or ""}
+
+
+def _package_json(entry: dict[str, Any]) -> dict[str, Any]:
+    name, version, error = pc.parse_package_json(_text(entry))
+    return {"name": name, "version": version, "error": error or ""}
+
+
+def _trace(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"trace": parse_trace(_text(entry))}
+
+
 READERS = {
     "ping-windows": lambda e: _ping(e, "win32"),
     "ping-linux": lambda e: _ping(e, "linux"),
@@ -163,12 +258,22 @@ READERS = {
     "macos-route-get": _route_get,
     "ip-route-get": _route_get_linux,
     "kioslaverc-values": _kioslaverc_values,
+    "kioslaverc": _kioslaverc,
+    "gsettings-proxy": _gsettings,
     "scutil-proxy": _scutil,
     "reg-query-internet-settings": _reg_query,
     "winhttp-proxy-string": _proxy_string,
     "winhttp-ie-config": _ie_config,
     "windows-adapters": _adapters,
     "process-list": _processes,
+    "cdn-trace": _trace,
+    "nmcli-metered": _metered,
+    "claude-settings": _claude_settings,
+    "package-json": _package_json,
+    "pac-file": _pac_file,
+    "pac-result": _pac_result,
+    "wifi-netsh": _wifi(wifi.parse_netsh_wlan),
+    "wifi-networksetup": _wifi(wifi.parse_networksetup),
 }
 
 

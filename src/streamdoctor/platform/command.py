@@ -44,6 +44,17 @@ class CommandOutput:
         return text[:MAX_OUTPUT_CHARS]
 
 
+def untranslated_env() -> dict[str, str]:
+    """The caller's environment with the programs' messages untranslated, for tools whose output is parsed by
+    words: nmcli prints 'oui'/'ja' for 'yes' and 'oui (deviné)' for 'yes (guessed)' in a French or German
+    session (regolith-linux/regolith-i3xrocks-config#24), and nmcli(1) tells scripts to call it with LC_ALL=C.
+    C.UTF-8 rather than C keeps non-ASCII network names intact; LANGUAGE would override it for messages, so it
+    is dropped."""
+    env = {k: v for k, v in os.environ.items() if k != "LANGUAGE"}
+    env["LC_ALL"] = "C.UTF-8"
+    return env
+
+
 def run_command(argv: Sequence[str], timeout_s: float = 2.0, env: Mapping[str, str] | None = None) -> CommandOutput:
     """Run argv with a time limit. A missing program, a timeout or a permission error become `error`."""
     argv = [str(a) for a in argv]

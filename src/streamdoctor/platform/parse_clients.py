@@ -69,9 +69,21 @@ def parse_claude_settings(text: str) -> tuple[dict[str, str], dict[str, Any], st
     env = data.get("env", {})
     if not isinstance(env, dict):
         return {}, {}, "could not read: its \"env\" entry is not an object"
-    env_str = {str(k): str(v) for k, v in env.items() if isinstance(v, str | int | float | bool)}
+    env_str = {str(k): _js_string(v) for k, v in env.items() if isinstance(v, str | int | float | bool)}
     other = {k: data[k] for k in ("apiKeyHelper", "forceLoginMethod") if k in data}
     return env_str, other, None
+
+
+def _js_string(value: str | int | float | bool) -> str:
+    """What Claude Code puts in the environment for a settings.json env value: its schema is
+    `record(string(), coerce.string())` (cli.js of 2.1.100: `L.record(L.string(),L.coerce.string())`; the native
+    2.1.332 build coerces with String() too), so JSON true is "true" and 1.0 is "1", as JavaScript's String()
+    writes them, not Python's str() ("True", "1.0"). Real settings files use numbers and booleans there."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return str(value)
 
 
 def parse_python_probe_output(text: str) -> tuple[str | None, str | None, str | None]:

@@ -321,14 +321,17 @@ def parse_ini_section(text: str, section: str) -> dict[str, str]:
 
 
 def _kde_proxy(value: str, scheme: str) -> str | None:
-    """KDE writes 'http://proxy 8080' (space before the port) or 'proxy:8080'."""
+    """KDE writes 'http://proxy 8080' (space before the port) or 'proxy:8080'. Its 'socks://' is SOCKS5: KIO's
+    http worker accepts the scheme 'socks' and Qt turns it into QNetworkProxy::Socks5Proxy (KIO speaks no
+    SOCKS4); real kioslaverc files say 'socks://127.0.0.1 7890'."""
     value = (value or "").strip()
     if not value:
         return None
     m = re.fullmatch(r"(.+?)\s+(\d+)", value)
-    if m:
-        return host_port(m.group(1), m.group(2), scheme)
-    return normalise_proxy(value, scheme)
+    url = host_port(m.group(1), m.group(2), scheme) if m else normalise_proxy(value, scheme)
+    if url and url.lower().startswith("socks://"):
+        url = "socks5://" + url[len("socks://"):]
+    return url
 
 
 def parse_kioslaverc(text: str, env: Mapping[str, str] | None = None) -> SystemProxy:

@@ -70,7 +70,10 @@ def ping_argv(address: str, size: int, timeout_s: float, ipv6: bool = False,
                 str(payload), address]
     if platform == "win32":
         exe = shutil.which("ping") or r"C:\Windows\System32\PING.EXE"
-        # IPv6 never fragments on the way, so -f (IPv4 only) is not needed there.
+        # -f is IPv4 only. Routers never fragment IPv6, but Windows does at the source once an ICMPv6 Packet Too
+        # Big reached it (https://njetwork.wordpress.com/2014/01/17/ping6-and-fragments/), so there a reply
+        # proves less than on IPv4; a size that times out with no Packet Too Big is still a black hole (the
+        # real capture ping/win_v6_timeout_1445.txt), which is what this search is for.
         return [exe, "-n", "1", "-w", str(int(max(timeout_s, 0.1) * 1000)), *([] if ipv6 else ["-f"]), "-l",
                 str(payload), *(["-6"] if ipv6 else []), address]
     return None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from ...platform.command import run_command
+from ...platform.command import run_command, untranslated_env
 
 WINDOWS_COST = ("[Windows.Networking.Connectivity.NetworkInformation,Windows.Networking.Connectivity,"
                 "ContentType=WindowsRuntime]::GetInternetConnectionProfile().GetConnectionCost().NetworkCostType")
@@ -59,7 +59,8 @@ def parse_windows_cost(text: str) -> bool | None:
 def metered(device: str | None = None) -> Metered:
     """Ask the OS; never raises and never waits more than a few seconds."""
     if sys.platform.startswith("linux"):
-        out = run_command(["nmcli", "-t", "-f", "GENERAL.DEVICE,GENERAL.METERED", "device", "show"], timeout_s=3.0)
+        out = run_command(["nmcli", "-t", "-f", "GENERAL.DEVICE,GENERAL.METERED", "device", "show"], timeout_s=3.0,
+                          env=untranslated_env())  # 'yes (guessed)' is translated in other languages
         if not out.ok:
             return Metered(None, f"NetworkManager: {out.why()}", out.raw())
         return Metered(parse_nmcli_metered(out.stdout, device), "NetworkManager (nmcli)", out.raw())
