@@ -15,6 +15,9 @@ from ..i18n import _
 from ..model import Confidence, Evidence, Finding, Severity, Status
 from ..platform.parse_proxy import redact_proxy
 
+# The API's host and port as advice to IT names them; diagnose() rewrites it for a gateway (placeholder values only).
+API_HOST_PORT = DEFAULT_API_HOST + ":443"
+
 
 def _data(results: Results, probe: str) -> dict[str, Any] | None:
     r = results.get(probe)
@@ -103,7 +106,7 @@ def proxy_mismatch(results: Results) -> Finding | None:
         ask_it=_("Our proxy configuration ({source}) routes {api} through {proxy}. Command-line tools and SDKs do "
                  "not evaluate PAC files. Please confirm which proxy they should set in HTTPS_PROXY, or allow direct "
                  "HTTPS connections to {api_port}.", source=source, api=DEFAULT_API_HOST, proxy=shown,
-                 api_port=f"{DEFAULT_API_HOST}:443"),
+                 api_port=API_HOST_PORT),
         failure_mode=6,
     )
 
