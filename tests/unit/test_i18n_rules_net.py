@@ -23,6 +23,7 @@ from streamdoctor.diagnosis import DEFAULT_API_HOST, _name_the_tested_host, diag
 from streamdoctor.i18n import Msg, relocalize, using
 from streamdoctor.i18n.pseudo import CLOSE, OPEN
 from streamdoctor.model import Finding, Overall, ProbeResult, Status
+from streamdoctor.platform.parse_clients import SDK_KNOWN_BAD
 from streamdoctor.rules import environment, network
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,7 +150,11 @@ SCENARIOS: dict[str, Results] = {
     "vpn-mtu-unknown": {"env.vpn": vpn(tunnel_mtu=1400), "mtu": mtu(True, None)},
     "vpn-notes": {"env.vpn": R("env.vpn", notes=["tun0 is up but carries no route"], tunnels_up=[])},
     "sdk": {"env.clients": clients(python_sdks=[{"version": "0.50.0", "python": "/usr/bin/python3",
-                                                 "known_bad": "breaks keepalive"}])},
+                                                 "known_bad": "ignores HTTPS_PROXY (versions 0.47 to 0.53); "
+                                                              "its TCP keepalive options do not work (fixed in "
+                                                              "0.71.1)"}])},
+    "sdk-unknown-problem": {"env.clients": clients(python_sdks=[{"version": "0.9.0", "python": "/usr/bin/python3",
+                                                                 "known_bad": "breaks keepalive"}])},
     "agent-inspects": {"env.vpn": R("env.vpn", agents=[{"name": "Zscaler Client Connector",
                                                         "kind": "tls-inspection", "evidence": "ZSATray"}]),
                        "tls": R("tls", inspected=True, issuer="Zscaler Root CA")},
@@ -286,6 +291,13 @@ def test_german_explanation_and_headline() -> None:
     assert healthy.overall is Overall.HEALTHY
     assert healthy.headline == ("Kein Problem in den ausgeführten Prüfungen gefunden (keine gestreamte Antwort "
                                 "wurde getestet).")
+
+
+def test_every_known_sdk_problem_has_its_words() -> None:
+    assert {why for _lo, _hi, why in SDK_KNOWN_BAD} == set(environment.SDK_PROBLEM_WORDS)
+    with using("de"):
+        (f,) = findings(SCENARIOS["sdk"])
+    assert "es ignoriert HTTPS_PROXY (Versionen 0.47 bis 0.53); seine TCP-Keepalive-Optionen" in f.plain
 
 
 def test_relocalized_to_english_is_what_english_says() -> None:

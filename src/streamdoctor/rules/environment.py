@@ -11,10 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..diagnosis import DEFAULT_API_HOST, Results, rule
-from ..i18n import _
+from ..i18n import N_, _
 from ..model import Confidence, Evidence, Finding, Severity, Status
 from ..platform.parse_proxy import redact_proxy
 
+# What each known problem of an SDK version (platform/parse_clients.SDK_KNOWN_BAD, which the scan stores in its
+# data in English) says in the user's language, as a whole clause. A test keeps this in step with that table.
+SDK_PROBLEM_WORDS: dict[str, str] = {
+    "ignores HTTPS_PROXY (versions 0.47 to 0.53)": N_("it ignores HTTPS_PROXY (versions 0.47 to 0.53)"),
+    "its TCP keepalive options do not work (fixed in 0.71.1)":
+        N_("its TCP keepalive options do not work (fixed in 0.71.1)"),
+}
 # The API's host and port as advice to IT names them; diagnose() rewrites it for a gateway (placeholder values only).
 API_HOST_PORT = DEFAULT_API_HOST + ":443"
 
@@ -191,15 +198,29 @@ def sdk_version(results: Results) -> list[Finding]:
         out.append(Finding(
             "env.sdk-version", "sdk-known-bad", Severity.WARNING, Confidence.HIGH,
             _("Old Anthropic Python SDK {version}", version=p.get("version")),
-            # TRANSLATORS: {why} says what is wrong with that version (from the table of known bugs).
-            _("The Python at {python} has the anthropic package {version}, which {why}. Long streamed answers from "
-              "scripts using it break more easily; upgrade with `pip install -U anthropic`.",
-              python=p.get("python"), version=p.get("version"), why=why),
+            # TRANSLATORS: {why} is one or more whole clauses ("it ignores HTTPS_PROXY ..."), translated separately.
+            _("The Python at {python} has the anthropic package {version}, which has a known problem: {why}. Long "
+              "streamed answers from scripts using it break more easily; upgrade with `pip install -U anthropic`.",
+              python=p.get("python"), version=p.get("version"), why=_sdk_problems(str(why))),
             [Evidence(_("anthropic version"), p.get("version")),
              Evidence("Python", p.get("python"), raw=p.get("python_version") or "")],
             ["sdk-snippet"], failure_mode=mode,
         ))
     return out
+
+
+def _sdk_problems(known_bad: str) -> str:
+    """The scan's known problems (English, "; "-joined in the data) as the user's language says them; a problem
+    this table does not know is shown as the scan wrote it."""
+    said: str | None = None
+    for part in (p.strip() for p in known_bad.split(";")):
+        if not part:
+            continue
+        words = SDK_PROBLEM_WORDS.get(part)
+        clause = _(words) if words else part
+        # TRANSLATORS: two known problems of one SDK version in a row, each a whole clause.
+        said = clause if said is None else _("{first}; {second}", first=said, second=clause)
+    return said or known_bad
 
 
 @rule("env.tls-agent")
