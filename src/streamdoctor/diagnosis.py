@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .i18n import Msg, _
 from .model import Finding, Overall, ProbeResult, Severity, Status, Verdict
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ _EXPLANATIONS: list[Explanation] = []
 
 def explains(cause: str, explained: str, why: str, when: Condition | None = None) -> None:
     """Register that a finding with `cause` explains one with `explained` (under `when`, default always).
-    `why` is the half-sentence the explained finding gets ("large hellos die in the same black hole")."""
+    `why` is the half-sentence the explained finding gets ("large hellos die in the same black hole"), marked
+    with N_() where it is registered: it is translated when a report is made, not at import time."""
     _EXPLANATIONS.append(Explanation(cause, explained, why, when or (lambda a, b, r: True)))
 
 
@@ -61,7 +63,10 @@ def apply_explanations(findings: list[Finding], results: Results) -> None:
                 if holds:
                     b.explained_by = a.cause
                     b.severity = Severity.INFO
-                    b.plain = f"{b.plain} This follows from another finding ({a.title}): {e.why}."
+                    # TRANSLATORS: {plain} is the finding's own text, {title} the title of the finding that
+                    # explains it, {why} a half-sentence saying how (translated separately).
+                    b.plain = _("{plain} This follows from another finding ({title}): {why}.",
+                                plain=b.plain, title=a.title, why=_(e.why))
 
 
 def _order(findings: list[Finding]) -> list[Finding]:
@@ -123,21 +128,36 @@ def diagnose(results: Iterable[ProbeResult], target_url: str = "") -> Verdict:
     untestable = [r for r in by_name.values() if r.status in (Status.ERROR, Status.CANCELLED)]
     measured = [r for r in by_name.values() if r.status in (Status.OK, Status.WARN, Status.FAIL)]
     if untestable or not measured:
-        why = untestable[0].summary if untestable else "No check could run."
-        return Verdict(Overall.UNTESTED, f"Could not test everything: {why}", findings)
+        why = untestable[0].summary if untestable else _("No check could run.")
+        # TRANSLATORS: {why} is the summary of the check that could not run, a sentence of its own.
+        return Verdict(Overall.UNTESTED, _("Could not test everything: {why}", why=why), findings)
     stream = by_name.get("stream")
     if stream is not None and stream.status is Status.OK:
-        return Verdict(Overall.HEALTHY, "No problem found: streamed answers get through this network intact.",
-                       findings)
+        return Verdict(Overall.HEALTHY,
+                       _("No problem found: streamed answers get through this network intact."), findings)
     # A quick or key-less check tested no streamed answer; do not claim that it would get through.
-    return Verdict(Overall.HEALTHY, "No problem found in the checks that ran (no streamed answer was tested).",
-                   findings)
+    return Verdict(Overall.HEALTHY,
+                   _("No problem found in the checks that ran (no streamed answer was tested)."), findings)
 
 
 def _name_the_tested_host(text: str, target_url: str) -> str:
+    """`text` with the default API host replaced by the tested one. A Msg stays a Msg (so it can still be said
+    in English for IT): rules pass the host as a placeholder value (`api=DEFAULT_API_HOST`), and it is the
+    values that are rewritten. A host written into a msgid itself cannot be rewritten that way; that text is
+    replaced as plain text in the language it was made in (right host, but no longer re-sayable)."""
     parts = urlsplit(target_url) if target_url else None
     if not text or parts is None or not parts.hostname or parts.hostname == DEFAULT_API_HOST:
         return text
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    text = text.replace(f"{DEFAULT_API_HOST}:443", f"{parts.hostname}:{port}")
-    return text.replace(DEFAULT_API_HOST, parts.hostname)
+    return _rehost(text, parts.hostname, port)
+
+
+def _rehost(text: str, host: str, port: int) -> str:
+    if isinstance(text, Msg):
+        literal = DEFAULT_API_HOST in text.msgid or DEFAULT_API_HOST in (text.plural or "")
+        if not literal:
+            params = {k: _rehost(v, host, port) if isinstance(v, str) else v for k, v in text.params.items()}
+            return text if params == text.params else Msg(text.msgid, text.plural, text.n, params, text.lang)
+        log.debug("msgid names %s itself; its text is rewritten as plain text: %r", DEFAULT_API_HOST, text.msgid)
+    text = str(text).replace(f"{DEFAULT_API_HOST}:443", f"{host}:{port}")
+    return text.replace(DEFAULT_API_HOST, host)

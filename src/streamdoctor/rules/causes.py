@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..diagnosis import Results, explains
+from ..i18n import N_
 from ..model import Confidence, Finding, Status
 
 IP_TCP_HEADERS = 52  # IPv4 20 + TCP 20 + timestamps 12: what a segment adds to its payload on the wire
@@ -49,12 +50,12 @@ def _upload_explains_mtu(a: Finding, b: Finding, results: Results) -> bool:
             and size >= int(up.get("passed_max_bytes") or 0))
 
 
-explains("ipv6-broken", "client-problem", "that client does not fall back from the broken IPv6 to IPv4")
-explains("upload-cut", "client-problem", "that client's request was larger than the network lets through")
+explains("ipv6-broken", "client-problem", N_("that client does not fall back from the broken IPv6 to IPv4"))
+explains("upload-cut", "client-problem", N_("that client's request was larger than the network lets through"))
 explains("mtu-black-hole", "large-clienthello",
-         "the large hello's first packet is bigger than the path carries, so it is lost in the same black hole",
+         N_("the large hello's first packet is bigger than the path carries, so it is lost in the same black hole"),
          _mtu_below_hello)
-explains("mtu-black-hole", "upload-cut", "large uploads fill full-size packets, which the black hole loses",
+explains("mtu-black-hole", "upload-cut", N_("large uploads fill full-size packets, which the black hole loses"),
          _mtu_explains_upload)
-explains("upload-cut", "mtu-black-hole", "the packet-size test's large request was cut by the same upload limit",
+explains("upload-cut", "mtu-black-hole", N_("the packet-size test's large request was cut by the same upload limit"),
          _upload_explains_mtu)

@@ -2,17 +2,28 @@
 tunnels, known-bad SDK versions, TLS-inspecting agents, unreadable client settings.
 
 Other probes' data (tls, mtu, tcp, stream) is read defensively: a missing probe or key just means "not known".
+Every text a user reads is marked for translation (whole sentences, named placeholders); the API host in advice to
+IT is the placeholder {api}, so diagnose() can name a gateway instead and the text can still be re-said in English.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..diagnosis import Results, rule
+from ..diagnosis import DEFAULT_API_HOST, Results, rule
+from ..i18n import N_, _
 from ..model import Confidence, Evidence, Finding, Severity, Status
 from ..platform.parse_proxy import redact_proxy
 
-CLIENT_WORDS = {"python-sdk": "the Anthropic Python SDK", "claude-code": "Claude Code", "node-sdk": "Node scripts"}
+# What each known problem of an SDK version (platform/parse_clients.SDK_KNOWN_BAD, which the scan stores in its
+# data in English) says in the user's language, as a whole clause. A test keeps this in step with that table.
+SDK_PROBLEM_WORDS: dict[str, str] = {
+    "ignores HTTPS_PROXY (versions 0.47 to 0.53)": N_("it ignores HTTPS_PROXY (versions 0.47 to 0.53)"),
+    "its TCP keepalive options do not work (fixed in 0.71.1)":
+        N_("its TCP keepalive options do not work (fixed in 0.71.1)"),
+}
+# The API's host and port as advice to IT names them; diagnose() rewrites it for a gateway (placeholder values only).
+API_HOST_PORT = DEFAULT_API_HOST + ":443"
 
 
 def _data(results: Results, probe: str) -> dict[str, Any] | None:
@@ -59,38 +70,50 @@ def proxy_mismatch(results: Results) -> Finding | None:
     if not direct:
         return None
     shown = redact_proxy(sys_proxy)
-    who = " and ".join(CLIENT_WORDS[c] for c in direct)
-    source = system.get("source", "the system settings")
+    source = system.get("source") or _("the system settings")
     works = _direct_works(results)
     severity, confidence = Severity.WARNING, Confidence.MEDIUM
-    extra = " If your network blocks direct connections, their requests fail or are cut while the browser works."
+    extra = _("If your network blocks direct connections, their requests fail or are cut while the browser works.")
     if works is False:
         severity, confidence = Severity.PROBLEM, Confidence.HIGH
-        extra = " A direct connection to the API failed here, so this is very likely why they fail."
+        extra = _("A direct connection to the API failed here, so this is very likely why they fail.")
     elif works is True:
         severity, confidence = Severity.INFO, Confidence.MEDIUM
-        extra = " A direct connection worked in this test, so it does no harm right now."
-    evidence = [Evidence("System proxy for the API", shown, raw=source)]
+        extra = _("A direct connection worked in this test, so it does no harm right now.")
+    evidence = [Evidence(_("System proxy for the API"), shown, raw=source)]
     if system.get("pac_result"):
-        evidence.append(Evidence("PAC answer", system["pac_result"], raw=system.get("pac_url") or ""))
+        evidence.append(Evidence(_("PAC answer"), system["pac_result"], raw=system.get("pac_url") or ""))
     for c in direct:
-        evidence.append(Evidence(f"Proxy used by {c}", "direct", raw=clients[c].get("source", "")))
+        evidence.append(Evidence(_("Proxy used by {client}", client=c), _("direct"),
+                                 raw=clients[c].get("source", "")))
     fixes = ["env-proxy"] + (["claude-code-proxy"] if "claude-code" in direct else [])
-    where = (f"Your proxy script (PAC file {system['pac_url']})" if system.get("pac_url")
-             else f"Your system proxy settings ({source})")
-    reads = "HTTPS_PROXY" + (" and its settings.json" if direct == ["claude-code"] else "")
-    if "claude-code" in direct and len(direct) > 1:
-        reads = "HTTPS_PROXY (Claude Code also its settings.json)"
+    if system.get("pac_url"):
+        where = _("Your proxy script (PAC file {pac}) sends Claude's traffic through the proxy {proxy}.",
+                  pac=system["pac_url"], proxy=shown)
+    else:
+        where = _("Your system proxy settings ({source}) send Claude's traffic through the proxy {proxy}.",
+                  source=source, proxy=shown)
+    # One whole sentence per set of clients that go direct: the verb agrees with them and what they read differs.
+    if direct == ["claude-code"]:
+        who = _("But Claude Code connects directly: it never reads proxy scripts or browser settings, only "
+                "HTTPS_PROXY and its settings.json.")
+    elif len(direct) > 1:
+        who = _("But the Anthropic Python SDK and Claude Code connect directly: they never read proxy scripts or "
+                "browser settings, only HTTPS_PROXY (Claude Code also its settings.json).")
+    else:
+        who = _("But the Anthropic Python SDK connects directly: it never reads proxy scripts or browser "
+                "settings, only HTTPS_PROXY.")
     return Finding(
         "env.proxy-mismatch", "proxy-not-used", severity, confidence,
-        "Your system uses a proxy, your Claude tools do not",
-        f"{where} sends Claude's traffic through the proxy {shown}, but {who} "
-        f"connect{'s' if len(direct) == 1 else ''} directly: they never read proxy scripts or browser "
-        f"settings, only {reads}.{extra}",
+        _("Your system uses a proxy, your Claude tools do not"),
+        # TRANSLATORS: three whole sentences in a row (where the proxy is set, who ignores it, what follows);
+        # leave out the spaces between them where the language does (Japanese, Chinese).
+        _("{where} {who} {extra}", where=where, who=who, extra=extra),
         evidence, fixes,
-        ask_it=(f"Our proxy configuration ({source}) routes api.anthropic.com through {shown}. Command-line tools "
-                "and SDKs do not evaluate PAC files. Please confirm which proxy they should set in HTTPS_PROXY, "
-                "or allow direct HTTPS connections to api.anthropic.com:443."),
+        ask_it=_("Our proxy configuration ({source}) routes {api} through {proxy}. Command-line tools and SDKs do "
+                 "not evaluate PAC files. Please confirm which proxy they should set in HTTPS_PROXY, or allow direct "
+                 "HTTPS connections to {api_port}.", source=source, api=DEFAULT_API_HOST, proxy=shown,
+                 api_port=API_HOST_PORT),
         failure_mode=6,
     )
 
@@ -104,34 +127,46 @@ def vpn_tunnel(results: Results) -> Finding | None:
     iface = d.get("tunnel_interface") or "?"
     mtu = d.get("tunnel_mtu")
     agents = [a["name"] for a in d.get("agents", []) if a.get("kind") == "vpn" or iface in a.get("interfaces", [])]
-    name = agents[0] if agents else "A VPN"
+    # TRANSLATORS: the subject of a sentence when the VPN product is not known ("A VPN carries your traffic...").
+    name = agents[0] if agents else _("A VPN")
     full = bool(d.get("default_via_tunnel"))
     mtu_data = _data(results, "mtu") or {}
     black_hole = mtu_data.get("black_hole") is True
     path_mtu = mtu_data.get("path_mtu")
-    evidence = [Evidence("Tunnel interface", iface), Evidence("Tunnel MTU", mtu if mtu else "unknown", "bytes"),
-                Evidence("Tunnel mode", d.get("tunnel_mode") or "unknown")]
+    evidence = [Evidence(_("Tunnel interface"), iface),
+                Evidence(_("Tunnel MTU"), mtu if mtu else _("unknown"), _("bytes") if mtu else ""),
+                Evidence(_("Tunnel mode"), d.get("tunnel_mode") or _("unknown"))]
     for a in d.get("agents", []):
         evidence.append(Evidence(a["name"], a.get("kind", ""), raw=a.get("evidence", "")))
-    kind = "full tunnel: all your traffic" if full else "split tunnel, but the route to Claude"
-    plain = (f"{name} carries your traffic to Claude ({kind} goes through {iface}"
-             f"{f', MTU {mtu}' if mtu else ''}). Its packet-size limit and idle timeouts apply to every answer.")
+    # The tunnel as the sentence names it: its interface, and its MTU when known (a number, not a quantity word).
+    tunnel = _("{iface}, MTU {mtu}", iface=iface, mtu=str(mtu)) if mtu else iface
+    if full:
+        plain = _("{name} carries your traffic to Claude (full tunnel: all your traffic goes through {tunnel}). Its "
+                  "packet-size limit and idle timeouts apply to every answer.", name=name, tunnel=tunnel)
+    else:
+        plain = _("{name} carries your traffic to Claude (split tunnel, but the route to Claude goes through "
+                  "{tunnel}). Its packet-size limit and idle timeouts apply to every answer.", name=name, tunnel=tunnel)
     if black_hole or (path_mtu and mtu and path_mtu < mtu):
-        plain += (f" Large packets do not get through it (path MTU {path_mtu or 'unknown'}): this can stall "
-                  "large requests and TLS handshakes.")
         if path_mtu:
-            evidence.append(Evidence("Measured path MTU", path_mtu, "bytes"))
+            drops = _("Large packets do not get through it (path MTU {path_mtu}): this can stall large requests "
+                      "and TLS handshakes.", path_mtu=str(path_mtu))
+            evidence.append(Evidence(_("Measured path MTU"), path_mtu, _("bytes")))
+        else:
+            drops = _("Large packets do not get through it (path MTU unknown): this can stall large requests and "
+                      "TLS handshakes.")
         return Finding("env.vpn-tunnel", "vpn-mtu", Severity.WARNING, Confidence.MEDIUM,
-                       "Claude's traffic goes through a VPN that drops large packets", plain, evidence, ["mtu"],
-                       ask_it=(f"Traffic to api.anthropic.com goes through our VPN ({name}, interface {iface}) and "
-                               "large packets are dropped on that path. Please check the tunnel MTU / MSS clamping, "
-                               "or exclude api.anthropic.com from the tunnel (split tunnel)."),
+                       _("Claude's traffic goes through a VPN that drops large packets"),
+                       # TRANSLATORS: two whole sentences in a row; leave out the space where the language does.
+                       _("{first} {second}", first=plain, second=drops), evidence, ["mtu"],
+                       ask_it=_("Traffic to {api} goes through our VPN ({name}, interface {iface}) and large packets "
+                                "are dropped on that path. Please check the tunnel MTU / MSS clamping, or exclude "
+                                "{api} from the tunnel (split tunnel).", api=DEFAULT_API_HOST, name=name, iface=iface),
                        failure_mode=4)
     return Finding("env.vpn-tunnel", "vpn-full-tunnel" if full else "vpn-tunnel", Severity.INFO, Confidence.HIGH,
-                   "Claude's traffic goes through your VPN", plain, evidence, [],
-                   ask_it=(f"Traffic to api.anthropic.com goes through our VPN ({name}). If streams are cut, "
-                           "please check the VPN's idle timeout for long HTTPS connections or exclude "
-                           "api.anthropic.com from the tunnel."),
+                   _("Claude's traffic goes through your VPN"), plain, evidence, [],
+                   ask_it=_("Traffic to {api} goes through our VPN ({name}). If streams are cut, please check the "
+                            "VPN's idle timeout for long HTTPS connections or exclude {api} from the tunnel.",
+                            api=DEFAULT_API_HOST, name=name),
                    failure_mode=4)
 
 
@@ -141,8 +176,8 @@ def vpn_notes(results: Results) -> list[Finding]:
     d = _data(results, "env.vpn")
     if d is None:
         return []
-    return [Finding("env.vpn-notes", "tunnel-oddity", Severity.INFO, Confidence.LOW, "Unusual VPN state", note,
-                    [Evidence("Tunnels up", ", ".join(d.get("tunnels_up", [])) or "none")], failure_mode=4)
+    return [Finding("env.vpn-notes", "tunnel-oddity", Severity.INFO, Confidence.LOW, _("Unusual VPN state"), note,
+                    [Evidence(_("Tunnels up"), ", ".join(d.get("tunnels_up", [])) or _("none"))], failure_mode=4)
             for note in d.get("notes", [])]
 
 
@@ -162,15 +197,30 @@ def sdk_version(results: Results) -> list[Finding]:
         mode = 6 if ignores_proxy and proxy_env else 9
         out.append(Finding(
             "env.sdk-version", "sdk-known-bad", Severity.WARNING, Confidence.HIGH,
-            f"Old Anthropic Python SDK {p.get('version')}",
-            f"The Python at {p.get('python')} has the anthropic package {p.get('version')}, which {why}. Long "
-            "streamed answers from scripts using it break more easily; upgrade with "
-            "`pip install -U anthropic`.",
-            [Evidence("anthropic version", p.get("version")), Evidence("Python", p.get("python"),
-                                                                        raw=p.get("python_version") or "")],
+            _("Old Anthropic Python SDK {version}", version=p.get("version")),
+            # TRANSLATORS: {why} is one or more whole clauses ("it ignores HTTPS_PROXY ..."), translated separately.
+            _("The Python at {python} has the anthropic package {version}, which has a known problem: {why}. Long "
+              "streamed answers from scripts using it break more easily; upgrade with `pip install -U anthropic`.",
+              python=p.get("python"), version=p.get("version"), why=_sdk_problems(str(why))),
+            [Evidence(_("anthropic version"), p.get("version")),
+             Evidence("Python", p.get("python"), raw=p.get("python_version") or "")],
             ["sdk-snippet"], failure_mode=mode,
         ))
     return out
+
+
+def _sdk_problems(known_bad: str) -> str:
+    """The scan's known problems (English, "; "-joined in the data) as the user's language says them; a problem
+    this table does not know is shown as the scan wrote it."""
+    said: str | None = None
+    for part in (p.strip() for p in known_bad.split(";")):
+        if not part:
+            continue
+        words = SDK_PROBLEM_WORDS.get(part)
+        clause = _(words) if words else part
+        # TRANSLATORS: two known problems of one SDK version in a row, each a whole clause.
+        said = clause if said is None else _("{first}; {second}", first=said, second=clause)
+    return said or known_bad
 
 
 @rule("env.tls-agent")
@@ -183,29 +233,30 @@ def tls_agent(results: Results) -> Finding | None:
     agents = [a for a in d.get("agents", []) if a.get("kind") == "tls-inspection" or a.get("may_inspect_tls")]
     if not agents:
         return None
-    names = ", ".join(a["name"] for a in agents)
+    names = ", ".join(a["name"] for a in agents)  # product names, as they are
     tls = _data(results, "tls") or {}
     inspected = tls.get("inspected") is True
     evidence = [Evidence(a["name"], a.get("kind", ""), raw=a.get("evidence", "")) for a in agents]
     if inspected:
-        issuer = tls.get("issuer") or tls.get("inspector") or "an unknown issuer"
-        evidence.append(Evidence("Certificate issuer seen for the API", issuer))
+        issuer = tls.get("issuer") or tls.get("inspector") or _("an unknown issuer")
+        evidence.append(Evidence(_("Certificate issuer seen for the API"), issuer))
         return Finding(
             "env.tls-agent", "tls-inspection-agent", Severity.WARNING, Confidence.HIGH,
-            f"{agents[0]['name']} inspects your encrypted traffic",
-            f"{names} is running and the API's certificate was issued by {issuer}, not by a public authority: "
-            "your traffic to Claude is decrypted and re-encrypted on the way. Tools that do not trust that "
-            "company certificate fail, and inspection proxies often cut long streams.",
+            _("{name} inspects your encrypted traffic", name=agents[0]["name"]),
+            _("{names} is running and the API's certificate was issued by {issuer}, not by a public authority: your "
+              "traffic to Claude is decrypted and re-encrypted on the way. Tools that do not trust that company "
+              "certificate fail, and inspection proxies often cut long streams.", names=names, issuer=issuer),
             evidence, ["claude-code-ca", "env-ca"],
-            ask_it=(f"{names} inspects TLS to api.anthropic.com (certificate issuer: {issuer}). Please exempt "
-                    "api.anthropic.com from TLS inspection; long-lived streaming responses are cut otherwise."),
+            ask_it=_("{names} inspects TLS to {api} (certificate issuer: {issuer}). Please exempt {api} from TLS "
+                     "inspection; long-lived streaming responses are cut otherwise.",
+                     names=names, api=DEFAULT_API_HOST, issuer=issuer),
             failure_mode=5,
         )
     return Finding(
         "env.tls-agent", "tls-inspection-agent-present", Severity.INFO, Confidence.LOW,
-        "A security agent that can inspect encrypted traffic is installed",
-        f"{names} is running on this computer. Such agents can decrypt HTTPS; the TLS check shows whether "
-        "they do it for Claude's traffic.",
+        _("A security agent that can inspect encrypted traffic is installed"),
+        _("{names} is running on this computer. Such agents can decrypt HTTPS; the TLS check shows whether they do "
+          "it for Claude's traffic.", names=names),
         evidence, [], failure_mode=5,
     )
 
@@ -224,10 +275,10 @@ def claude_settings(results: Results) -> list[Finding]:
         severity = Severity.WARNING if cc.get("installed") else Severity.INFO
         out.append(Finding(
             "env.claude-settings", "settings-unreadable", severity, Confidence.HIGH,
-            "Claude Code's settings file cannot be read",
-            f"{s['path']}: {s['error']}. Claude Code then ignores the settings in it, including any proxy, "
-            "certificate or timeout entries in its \"env\" block.",
-            [Evidence("Settings file", s["path"], raw=s["error"])], ["claude-code-proxy"] if cc.get("installed")
+            _("Claude Code's settings file cannot be read"),
+            _("{path}: {error}. Claude Code then ignores the settings in it, including any proxy, certificate or "
+              "timeout entries in its \"env\" block.", path=s["path"], error=s["error"]),
+            [Evidence(_("Settings file"), s["path"], raw=s["error"])], ["claude-code-proxy"] if cc.get("installed")
             else [], failure_mode=9,
         ))
     return out
@@ -245,11 +296,12 @@ def claude_socks(results: Results) -> Finding | None:
         return None
     return Finding(
         "env.claude-socks", "socks-proxy", Severity.WARNING, Confidence.HIGH,
-        "Claude Code is set to a SOCKS proxy",
-        f"Claude Code is told to use {redact_proxy(proxy)}, but it only speaks to HTTP(S) proxies, not SOCKS.",
-        [Evidence("Claude Code proxy", redact_proxy(proxy), raw=entry.get("source", ""))], ["claude-code-proxy"],
-        ask_it="Claude Code needs an HTTP(S) proxy (CONNECT). Please tell me the HTTP proxy address for "
-               "api.anthropic.com.",
+        _("Claude Code is set to a SOCKS proxy"),
+        _("Claude Code is told to use {proxy}, but it only speaks to HTTP(S) proxies, not SOCKS.",
+          proxy=redact_proxy(proxy)),
+        [Evidence(_("Claude Code proxy"), redact_proxy(proxy), raw=entry.get("source", ""))], ["claude-code-proxy"],
+        ask_it=_("Claude Code needs an HTTP(S) proxy (CONNECT). Please tell me the HTTP proxy address for {api}.",
+                 api=DEFAULT_API_HOST),
         failure_mode=7,
     )
 
@@ -262,10 +314,10 @@ def pac_unreadable(results: Results) -> Finding | None:
         return None
     return Finding(
         "env.pac-unreadable", "pac-unreadable", Severity.INFO, Confidence.MEDIUM,
-        "The proxy script (PAC) could not be evaluated",
-        f"Your system uses the proxy script {system['pac_url']}, but it could not be evaluated here "
-        f"({system['error']}), so which proxy Claude's traffic should take is unknown.",
-        [Evidence("PAC file", system["pac_url"], raw=system["error"])], [], failure_mode=6,
+        _("The proxy script (PAC) could not be evaluated"),
+        _("Your system uses the proxy script {pac}, but it could not be evaluated here ({error}), so which proxy "
+          "Claude's traffic should take is unknown.", pac=system["pac_url"], error=system["error"]),
+        [Evidence(_("PAC file"), system["pac_url"], raw=system["error"])], [], failure_mode=6,
     )
 
 
@@ -283,10 +335,11 @@ def route_mtu(results: Results) -> Finding | None:
         return None  # the VPN finding already names the tunnel and its MTU
     return Finding(
         "env.route-mtu", "small-interface-mtu", Severity.INFO, Confidence.HIGH,
-        "Smaller packets than usual on the way to Claude",
-        f"Traffic to Claude leaves by {iface}, whose packets are limited to {mtu} bytes (usually 1500). That is "
-        "normal for VPNs, DSL (PPPoE) and some virtual networks; it only causes trouble if a device further on "
-        "drops larger packets silently, which the packet-size test checks.",
-        [Evidence("Interface", iface), Evidence("Interface MTU", mtu, "bytes", raw=route.get("assumed") or "")],
+        _("Smaller packets than usual on the way to Claude"),
+        _("Traffic to Claude leaves by {iface}, whose packets are limited to {mtu} bytes (usually 1500). That is "
+          "normal for VPNs, DSL (PPPoE) and some virtual networks; it only causes trouble if a device further on "
+          "drops larger packets silently, which the packet-size test checks.", iface=iface, mtu=mtu),
+        [Evidence(_("Interface"), iface),
+         Evidence(_("Interface MTU"), mtu, _("bytes"), raw=route.get("assumed") or "")],
         [], failure_mode=4,
     )

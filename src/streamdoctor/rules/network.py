@@ -3,6 +3,10 @@
 One root cause, one finding: a name that does not resolve also breaks TCP, TLS and HTTP, so the later rules
 stay quiet when an earlier stage already explains the failure (dns -> proxy -> tcp -> tls -> http).
 Failure-mode numbers are the rows of DESIGN.md's table.
+
+Every text a user reads is marked for translation (i18n: whole sentences, named placeholders). The API host in
+advice to IT is the placeholder {api}, filled with DEFAULT_API_HOST, so diagnose() can name a gateway instead and
+the text still re-says itself in English for IT.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..claude_advice import from_clients, trust_advice
-from ..diagnosis import Results, rule
+from ..diagnosis import DEFAULT_API_HOST, Results, rule
+from ..i18n import _
 from ..model import Confidence, Evidence, Finding, Severity, Status
 
 PROXY_FIXES = ["claude-code-proxy", "env-proxy"]
@@ -33,7 +38,7 @@ def _host(results: Results) -> str:
         d = _data(results, name)
         if d and d.get("host"):
             return str(d["host"])
-    return "the API host"
+    return _("the API host")
 
 
 def _dns_failed(results: Results) -> bool:
@@ -77,24 +82,29 @@ def dns_failure(results: Results) -> Finding | None:
     d = _data(results, "dns")
     if not d or not d.get("error"):
         return None
-    host, t = d.get("host", "the API host"), d.get("time_s") or 0.0
-    ev = [Evidence("Name looked up", host), Evidence("Resolver answer", d["error"]),
-          Evidence("Time until the answer", round(float(t), 2), "s")]
+    host, t = d.get("host") or _("the API host"), float(d.get("time_s") or 0.0)
+    ev = [Evidence(_("Name looked up"), host), Evidence(_("Resolver answer"), d["error"]),
+          Evidence(_("Time until the answer"), round(t, 2), "s")]
     if d.get("proxied"):
         return Finding(
-            "network.dns", "dns-local-only", Severity.INFO, Confidence.MEDIUM, "The name does not resolve locally",
-            f"This computer cannot look up {host} ({t:.1f} s), but the clients use a proxy, which looks names up "
-            "itself, so this alone does not stop them.", ev, failure_mode=11,
+            "network.dns", "dns-local-only", Severity.INFO, Confidence.MEDIUM,
+            _("The name does not resolve locally"),
+            _("This computer cannot look up {host} ({secs:.1f} s), but the clients use a proxy, which looks names "
+              "up itself, so this alone does not stop them.", host=host, secs=t), ev, failure_mode=11,
         )
-    timeout = d.get("error_kind") == "dns-timeout"
+    if d.get("error_kind") == "dns-timeout":
+        plain = _("This computer could not find the address of {host}: the name lookup got no answer within "
+                  "{secs:.0f} s. Without it nothing can reach Claude: check that you are online (Wi-Fi, cable, "
+                  "VPN) and that the network's DNS server works.", host=host, secs=t)
+    else:
+        plain = _("This computer could not find the address of {host}: the name lookup failed after {secs:.1f} s. "
+                  "Without it nothing can reach Claude: check that you are online (Wi-Fi, cable, VPN) and that the "
+                  "network's DNS server works.", host=host, secs=t)
     return Finding(
-        "network.dns", "dns-failure", Severity.PROBLEM, Confidence.HIGH, "The API's name cannot be looked up",
-        f"This computer could not find the address of {host}: the name lookup "
-        f"{'got no answer within ' + format(t, '.0f') + ' s' if timeout else 'failed after ' + format(t, '.1f') + ' s'}"
-        ". Without it nothing can reach Claude: check that you are online (Wi-Fi, cable, VPN) and that the "
-        "network's DNS server works.",
-        ev, ask_it=f"DNS lookups of {host} fail on this laptop ({d['error']}). Please check the DNS servers "
-                   "handed out by DHCP/VPN and any DNS filtering of anthropic.com.",
+        "network.dns", "dns-failure", Severity.PROBLEM, Confidence.HIGH, _("The API's name cannot be looked up"),
+        plain, ev,
+        ask_it=_("DNS lookups of {host} fail on this laptop ({error}). Please check the DNS servers handed out by "
+                 "DHCP/VPN and any DNS filtering of anthropic.com.", host=host, error=d["error"]),
         failure_mode=11,
     )
 
@@ -106,51 +116,62 @@ def proxy_problem(results: Results) -> Finding | None:
     via = (d or {}).get("via_proxy")
     if not d or not via or via.get("ok"):
         return None
-    proxy, kind = d.get("proxy") or "the proxy", via.get("kind", "")
+    proxy, kind = d.get("proxy") or _("the proxy"), via.get("kind", "")
     reply = via.get("reply") or {}
-    ev = [Evidence("Proxy the clients use", proxy), Evidence("Proxy answer", via.get("error", ""), "",
-                                                             _reply_text(reply))]
-    host = d.get("host", "the API host")
+    error = via.get("error", "")
+    ev = [Evidence(_("Proxy the clients use"), proxy), Evidence(_("Proxy answer"), error, "", _reply_text(reply))]
+    host = d.get("host") or _("the API host")
     if kind == "proxy-auth":
         schemes = via.get("auth_schemes") or []
         basic = any(s.lower() == "basic" for s in schemes)
-        offered = ", ".join(schemes) or "no scheme named"
+        # Scheme names (Basic, Negotiate) are protocol tokens: listed as they are.
+        offered = ", ".join(schemes) or _("no scheme named")
         if via.get("credentials_sent"):
-            plain = (f"The proxy {proxy} rejected the user name and password in the proxy setting (HTTP 407; it "
-                     f"accepts {offered}). Check them and update HTTPS_PROXY.")
+            plain = _("The proxy {proxy} rejected the user name and password in the proxy setting (HTTP 407; it "
+                      "accepts {offered}). Check them and update HTTPS_PROXY.", proxy=proxy, offered=offered)
         elif basic:
-            plain = (f"The proxy {proxy} asks for a login (HTTP 407, {offered}) and the clients send none. Put "
-                     "the login into the proxy setting: HTTPS_PROXY=http://USER:PASSWORD@host:port.")
+            plain = _("The proxy {proxy} asks for a login (HTTP 407, {offered}) and the clients send none. Put the "
+                      "login into the proxy setting: HTTPS_PROXY=http://USER:PASSWORD@host:port.",
+                      proxy=proxy, offered=offered)
         else:
-            plain = (f"The proxy {proxy} asks for a Windows/Kerberos login (HTTP 407, {offered}), which Claude Code "
-                     "and the SDKs cannot do. A local gateway that logs in for them (e.g. Px or CNTLM) or an "
-                     "exemption of the API host is needed.")
+            plain = _("The proxy {proxy} asks for a Windows/Kerberos login (HTTP 407, {offered}), which Claude "
+                      "Code and the SDKs cannot do. A local gateway that logs in for them (e.g. Px or CNTLM) or an "
+                      "exemption of the API host is needed.", proxy=proxy, offered=offered)
         return Finding("network.proxy", "proxy-auth", Severity.PROBLEM, Confidence.HIGH,
-                       "The proxy asks for a login", plain, ev, PROXY_FIXES,
-                       ask_it=(f"Our proxy {proxy} answers 407 Proxy Authentication Required ({offered}) to "
-                               f"CONNECT {host}:443. Please allow api.anthropic.com without authentication or "
-                               "provide Basic credentials for a service account."),
+                       _("The proxy asks for a login"), plain, ev, PROXY_FIXES,
+                       ask_it=_("Our proxy {proxy} answers 407 Proxy Authentication Required ({offered}) to "
+                                "CONNECT {host}:443. Please allow {api} without authentication or provide Basic "
+                                "credentials for a service account.",
+                                proxy=proxy, offered=offered, host=host, api=DEFAULT_API_HOST),
                        failure_mode=7)
     if kind == "proxy-unsupported":
         return Finding("network.proxy", "proxy-socks", Severity.PROBLEM, Confidence.HIGH,
-                       "The proxy setting cannot be used",
-                       f"The clients are told to use {proxy}, {via.get('error', '')}. Use the HTTP proxy address "
-                       "instead (HTTPS_PROXY=http://host:port).", ev, PROXY_FIXES, failure_mode=7)
+                       _("The proxy setting cannot be used"),
+                       _("The clients are told to use {proxy}, {error}. Use the HTTP proxy address instead "
+                         "(HTTPS_PROXY=http://host:port).", proxy=proxy, error=error),
+                       ev, PROXY_FIXES, failure_mode=7)
     if kind in ("proxy-unreachable", "proxy-dns"):
         return Finding("network.proxy", "proxy-unreachable", Severity.PROBLEM, Confidence.HIGH,
-                       "The proxy cannot be reached",
-                       f"The clients are set to use the proxy {proxy}, but it cannot be reached: "
-                       f"{via.get('error', '')}. Fix or remove the proxy setting.", ev, PROXY_FIXES, failure_mode=7)
+                       _("The proxy cannot be reached"),
+                       _("The clients are set to use the proxy {proxy}, but it cannot be reached: {error}. Fix or "
+                         "remove the proxy setting.", proxy=proxy, error=error),
+                       ev, PROXY_FIXES, failure_mode=7)
     status = reply.get("status")
     squid = next((v for k, v in reply.get("headers", []) if k.lower() == "x-squid-error"), "")
-    what = f"HTTP {status} {reply.get('reason', '')}".strip() if status else via.get("error", "")
+    # The proxy's own status line (protocol tokens) or the probe's error: quoted as it is.
+    what = f"HTTP {status} {reply.get('reason', '')}".strip() if status else error
+    page = _first_words(reply.get("body_start", ""))
+    if squid:
+        plain = _("The proxy {proxy} refused to open a connection to {host} ({what}, {squid}). Its page says: "
+                  "{page}", proxy=proxy, host=host, what=what, squid=squid, page=page)
+    else:
+        plain = _("The proxy {proxy} refused to open a connection to {host} ({what}). Its page says: {page}",
+                  proxy=proxy, host=host, what=what, page=page)
     return Finding(
         "network.proxy", "proxy-denied" if kind == "proxy-denied" else "proxy-error", Severity.PROBLEM,
-        Confidence.HIGH, "The proxy refuses the connection to the API",
-        f"The proxy {proxy} refused to open a connection to {host} ({what}"
-        f"{', ' + squid if squid else ''}). Its page says: {_first_words(reply.get('body_start', ''))}",
-        ev, PROXY_FIXES,
-        ask_it=f"Our proxy {proxy} refuses CONNECT {host}:443 ({what}). Please allow api.anthropic.com.",
+        Confidence.HIGH, _("The proxy refuses the connection to the API"), plain, ev, PROXY_FIXES,
+        ask_it=_("Our proxy {proxy} refuses CONNECT {host}:443 ({what}). Please allow {api}.",
+                 proxy=proxy, host=host, what=what, api=DEFAULT_API_HOST),
         failure_mode=7,
     )
 
@@ -162,26 +183,28 @@ def no_connection(results: Results) -> Finding | None:
     if not d or d.get("proxy") or not _no_tcp(results) or _dns_failed(results):
         return None
     direct = d.get("direct") or {}
-    host, port = d.get("host", "the API host"), d.get("port", 443)
-    ev = [Evidence("Direct connection", direct.get("error", "")),
-          Evidence("Time until it failed", round(float(direct.get("time_s") or 0), 2), "s")]
+    host, port = d.get("host") or _("the API host"), d.get("port", 443)
+    error, secs = direct.get("error", ""), float(direct.get("time_s") or 0)
+    ev = [Evidence(_("Direct connection"), error), Evidence(_("Time until it failed"), round(secs, 2), "s")]
+    # A port is an identifier, not a quantity: passed as text so no language groups its digits.
+    port = str(port)
     system = _system_proxy(results)
     if system:
-        ev.append(Evidence("Proxy in the system settings", system))
+        ev.append(Evidence(_("Proxy in the system settings"), system))
         return Finding(
             "network.tcp", "proxy-not-used", Severity.PROBLEM, Confidence.HIGH,
-            "The clients do not use your company's proxy",
-            f"Your system settings send web traffic through the proxy {system}, but Claude Code and the SDKs "
-            f"only read proxy environment variables, which are empty, so they try {host}:{port} directly and "
-            f"fail ({direct.get('error', '')}).",
+            _("The clients do not use your company's proxy"),
+            _("Your system settings send web traffic through the proxy {system}, but Claude Code and the SDKs "
+              "only read proxy environment variables, which are empty, so they try {host}:{port} directly and "
+              "fail ({error}).", system=system, host=host, port=port, error=error),
             ev, PROXY_FIXES, failure_mode=6,
         )
     return Finding(
-        "network.tcp", "no-connection", Severity.PROBLEM, Confidence.HIGH, "The API host cannot be reached",
-        f"Connecting to {host}:{port} failed ({direct.get('error', '')}) after "
-        f"{float(direct.get('time_s') or 0):.1f} s: a firewall blocks it or the network is down.",
-        ev, ask_it=f"Outgoing TCP connections from this laptop to {host}:{port} fail "
-                   f"({direct.get('kind', '')}). Please allow {host}:{port}.",
+        "network.tcp", "no-connection", Severity.PROBLEM, Confidence.HIGH, _("The API host cannot be reached"),
+        _("Connecting to {host}:{port} failed ({error}) after {secs:.1f} s: a firewall blocks it or the network "
+          "is down.", host=host, port=port, error=error, secs=secs),
+        ev, ask_it=_("Outgoing TCP connections from this laptop to {host}:{port} fail ({kind}). Please allow "
+                     "{host}:{port}.", host=host, port=port, kind=direct.get("kind", "")),
         failure_mode=11,
     )
 
@@ -191,66 +214,72 @@ def tls_inspection(results: Results) -> Finding | None:
     d = _data(results, "tls")
     if not d or _dns_failed(results) or _proxy_failed(results) or _no_tcp(results):
         return None
-    host = d.get("host", "the API host")
+    host = d.get("host") or _("the API host")
     if d.get("error_kind") in ("reset", "closed", "timeout"):
         ch = _data(results, "clienthello") or {}
         if ch.get("dropped_large"):
             return None  # the ClientHello rule explains it
         return Finding("network.tls", "tls-cut", Severity.PROBLEM, Confidence.MEDIUM,
-                       "Secure connections to the API are cut",
-                       f"The TCP connection to {host} works, but the TLS handshake fails: {d.get('error', '')}. "
-                       "A firewall or security product that filters by name usually does this.",
-                       [Evidence("TLS handshake", d.get("error", ""))],
-                       ask_it=f"TLS handshakes to {host}:443 are cut ({d.get('error_kind')}) while TCP connects. "
-                              "Please check the firewall/DPI policy for api.anthropic.com.")
+                       _("Secure connections to the API are cut"),
+                       _("The TCP connection to {host} works, but the TLS handshake fails: {error}. A firewall or "
+                         "security product that filters by name usually does this.",
+                         host=host, error=d.get("error", "")),
+                       [Evidence(_("TLS handshake"), d.get("error", ""))],
+                       ask_it=_("TLS handshakes to {host}:443 are cut ({kind}) while TCP connects. Please check "
+                                "the firewall/DPI policy for {api}.",
+                                host=host, kind=d.get("error_kind"), api=DEFAULT_API_HOST))
     if _captive_portal(results):
         return None  # the captive-portal rule explains a certificate for another name
-    ev = [Evidence("Certificate for", d.get("leaf_subject", "")), Evidence("Issued by", d.get("issuer", "")),
-          Evidence("Root", d.get("root_subject", "")),
-          Evidence("Trusted by Mozilla's list (certifi)", d.get("verify_mozilla")),
-          Evidence("Trusted by this computer's store", d.get("verify_os"))]
+    ev = [Evidence(_("Certificate for"), d.get("leaf_subject", "")), Evidence(_("Issued by"), d.get("issuer", "")),
+          Evidence(_("Root"), d.get("root_subject", "")),
+          Evidence(_("Trusted by Mozilla's list (certifi)"), d.get("verify_mozilla")),
+          Evidence(_("Trusted by this computer's store"), d.get("verify_os"))]
     if d.get("inspected"):
-        inspector = d.get("inspector") or "an unknown product"
+        inspector = d.get("inspector") or _("an unknown product")
         issuer = _cn(d.get("issuer", ""))
-        trusted = d.get("verify_os")
-        plain = (f"Your connection to {host} is decrypted and re-encrypted by {inspector}: the certificate was "
-                 f"issued by '{issuer}', not by a public authority. ")
-        cc = from_clients(_clients_data(results))
-        if trusted:
-            plain += ("This computer trusts that company CA. " + trust_advice(cc) + " Such proxies also often cut "
-                      "long streams.")
+        if d.get("verify_os"):
+            cc = from_clients(_clients_data(results))
+            # TRANSLATORS: {advice} is a sentence of its own saying how Claude Code trusts that CA.
+            plain = _("Your connection to {host} is decrypted and re-encrypted by {inspector}: the certificate was "
+                      "issued by '{issuer}', not by a public authority. This computer trusts that company CA. "
+                      "{advice} Such proxies also often cut long streams.",
+                      host=host, inspector=inspector, issuer=issuer, advice=trust_advice(cc))
         else:
-            plain += "Not even this computer trusts that CA yet, so every client fails its certificate check."
+            plain = _("Your connection to {host} is decrypted and re-encrypted by {inspector}: the certificate was "
+                      "issued by '{issuer}', not by a public authority. Not even this computer trusts that CA yet, "
+                      "so every client fails its certificate check.", host=host, inspector=inspector, issuer=issuer)
         # A product from the table is certain; an unnamed CA could also be a public root that certifi lacks.
         confidence = Confidence.HIGH if d.get("inspector_kind") else Confidence.MEDIUM
         return Finding(
             "network.tls", "tls-inspection", Severity.PROBLEM, confidence,
-            f"TLS inspection by {inspector}", plain, ev, CA_FIXES,
-            ask_it=(f"{inspector} inspects TLS to {host} (issuer '{issuer}'). Please exempt api.anthropic.com "
-                    "from TLS inspection (it carries long-lived streams), or confirm the CA to install for "
-                    "Claude Code (NODE_EXTRA_CA_CERTS) and Python (SSL_CERT_FILE)."),
+            _("TLS inspection by {inspector}", inspector=inspector), plain, ev, CA_FIXES,
+            ask_it=_("{inspector} inspects TLS to {host} (issuer '{issuer}'). Please exempt {api} from TLS "
+                     "inspection (it carries long-lived streams), or confirm the CA to install for Claude Code "
+                     "(NODE_EXTRA_CA_CERTS) and Python (SSL_CERT_FILE).",
+                     inspector=inspector, host=host, issuer=issuer, api=DEFAULT_API_HOST),
             failure_mode=5,
         )
     if d.get("hostname_match") is False:
         names = ", ".join(d.get("leaf_names", [])[:4]) or d.get("leaf_subject", "")
         return Finding(
             "network.tls", "tls-wrong-name", Severity.PROBLEM, Confidence.MEDIUM,
-            "The certificate is for another name",
-            f"The server answering for {host} presents a certificate for {names}: a gateway or proxy answers "
-            "in the API's place with the wrong certificate, and every client refuses it.",
-            ev, ask_it=f"Connections to {host} get a certificate for {names}. Which device answers, and can "
-                       "api.anthropic.com be exempted?",
+            _("The certificate is for another name"),
+            _("The server answering for {host} presents a certificate for {names}: a gateway or proxy answers in "
+              "the API's place with the wrong certificate, and every client refuses it.", host=host, names=names),
+            ev, ask_it=_("Connections to {host} get a certificate for {names}. Which device answers, and can {api} "
+                         "be exempted?", host=host, names=names, api=DEFAULT_API_HOST),
         )
     if d.get("untrusted"):
         issuer = _cn(d.get("issuer", ""))
         return Finding(
-            "network.tls", "tls-untrusted", Severity.PROBLEM, Confidence.MEDIUM, "The API's certificate is not trusted",
-            f"The certificate presented for {host} was issued by '{issuer}', which neither Mozilla's list nor this "
-            "computer trusts. Something between you and Anthropic answers in its place: an inspecting proxy "
-            "whose CA is not installed, or a captive portal.",
+            "network.tls", "tls-untrusted", Severity.PROBLEM, Confidence.MEDIUM,
+            _("The API's certificate is not trusted"),
+            _("The certificate presented for {host} was issued by '{issuer}', which neither Mozilla's list nor "
+              "this computer trusts. Something between you and Anthropic answers in its place: an inspecting "
+              "proxy whose CA is not installed, or a captive portal.", host=host, issuer=issuer),
             ev, CA_FIXES,
-            ask_it=f"Connections to {host} present a certificate issued by '{issuer}'. Which device does that, "
-                   "and can api.anthropic.com be exempted?",
+            ask_it=_("Connections to {host} present a certificate issued by '{issuer}'. Which device does that, "
+                     "and can {api} be exempted?", host=host, issuer=issuer, api=DEFAULT_API_HOST),
             failure_mode=5,
         )
     return None
@@ -265,22 +294,23 @@ def captive_portal(results: Results) -> Finding | None:
         return None
     host = _host(results)
     if portal["how"] == "redirect":
-        plain = (f"Requests to {host} are answered with HTTP {portal['status']}, a redirect to "
-                 f"{portal['location']}: a login page (hotel, airport or guest Wi-Fi) is in the way. Open a "
-                 "browser, log in or accept the terms, then try again.")
-        ev = [Evidence("Redirected to", portal["location"]), Evidence("HTTP status", portal["status"])]
+        # An HTTP status is a code, not a quantity: passed as text so no language groups its digits.
+        plain = _("Requests to {host} are answered with HTTP {status}, a redirect to {location}: a login page "
+                  "(hotel, airport or guest Wi-Fi) is in the way. Open a browser, log in or accept the terms, then "
+                  "try again.", host=host, status=str(portal["status"]), location=portal["location"])
+        ev = [Evidence(_("Redirected to"), portal["location"]), Evidence(_("HTTP status"), portal["status"])]
     else:
-        names = ", ".join(portal["names"][:4]) or "another name"
-        plain = (f"The secure connection to {host} is answered with a certificate for {names}, not for {host}: "
-                 "a login page (hotel, airport or guest Wi-Fi) or a block page is in the way. Open a browser, "
-                 "log in or accept the terms, then try again.")
-        ev = [Evidence("Certificate names", names), Evidence("Issued by", portal["issuer"])]
+        names = ", ".join(portal["names"][:4]) or _("another name")
+        plain = _("The secure connection to {host} is answered with a certificate for {names}, not for {host}: a "
+                  "login page (hotel, airport or guest Wi-Fi) or a block page is in the way. Open a browser, log in "
+                  "or accept the terms, then try again.", host=host, names=names)
+        ev = [Evidence(_("Certificate names"), names), Evidence(_("Issued by"), portal["issuer"])]
     dns = _data(results, "dns") or {}
     if dns.get("private_answer"):
-        ev.append(Evidence("DNS answered private addresses", ", ".join(dns.get("addresses", []))))
+        ev.append(Evidence(_("DNS answered private addresses"), ", ".join(dns.get("addresses", []))))
     return Finding("network.captive-portal", "captive-portal", Severity.PROBLEM,
                    Confidence.HIGH if portal["how"] == "redirect" else Confidence.MEDIUM,
-                   "A login page is in the way", plain, ev, failure_mode=11)
+                   _("A login page is in the way"), plain, ev, failure_mode=11)
 
 
 @rule("network.http")
@@ -300,18 +330,24 @@ def api_not_reached(results: Results) -> Finding | None:
         return None  # nothing speaks TLS at that URL: a wrong URL or port, "could not test"
     host = _host(results)
     if h1.get("verdict") == "proxy-auth":
-        return Finding("network.http", "proxy-auth", Severity.PROBLEM, Confidence.HIGH, "The proxy asks for a login",
-                       f"Requests to {host} are answered 407 by the proxy {d.get('proxy')}: it wants a login the "
-                       "clients do not send.", [Evidence("HTTP status", 407)], PROXY_FIXES, failure_mode=7)
-    what = (f"HTTP {h1.get('status')} with {h1.get('content_type') or 'no content type'}"
-            if h1.get("verdict") != "error" else f"{h1.get('kind')}: {h1.get('error')}")
+        return Finding("network.http", "proxy-auth", Severity.PROBLEM, Confidence.HIGH,
+                       _("The proxy asks for a login"),
+                       _("Requests to {host} are answered 407 by the proxy {proxy}: it wants a login the clients do "
+                         "not send.", host=host, proxy=d.get("proxy")),
+                       [Evidence(_("HTTP status"), 407)], PROXY_FIXES, failure_mode=7)
+    what: str
+    if h1.get("verdict") != "error":
+        what = _("HTTP {status} with {content_type}", status=str(h1.get("status")),
+                 content_type=h1.get("content_type") or _("no content type"))
+    else:
+        what = f"{h1.get('kind')}: {h1.get('error')}"  # the error kind and the client's message, as they are
     return Finding(
-        "network.http", "api-not-reached", Severity.PROBLEM, Confidence.MEDIUM, "The API does not answer",
-        f"A request to {d.get('url')} did not get the API's answer ({what}) although the connection works: "
-        "something on the way answers in its place or drops the request.",
-        [Evidence("Answer", what, "", h1.get("body_start", ""))],
-        ask_it=f"HTTPS requests to {host} from this laptop get {what} instead of the API's answer. "
-               "Please check the proxy/firewall policy for api.anthropic.com.",
+        "network.http", "api-not-reached", Severity.PROBLEM, Confidence.MEDIUM, _("The API does not answer"),
+        _("A request to {url} did not get the API's answer ({what}) although the connection works: something on "
+          "the way answers in its place or drops the request.", url=d.get("url"), what=what),
+        [Evidence(_("Answer"), what, "", h1.get("body_start", ""))],
+        ask_it=_("HTTPS requests to {host} from this laptop get {what} instead of the API's answer. Please check "
+                 "the proxy/firewall policy for {api}.", host=host, what=what, api=DEFAULT_API_HOST),
         failure_mode=11,
     )
 
@@ -327,12 +363,12 @@ def client_setting_unsupported(results: Results) -> Finding | None:
     proxy = d.get("proxy") or ""
     return Finding(
         "network.client-unsupported", "client-setting-unsupported", Severity.PROBLEM, Confidence.HIGH,
-        "A proxy setting your clients cannot use",
-        f"The proxy setting {proxy} is a SOCKS proxy. The anthropic Python SDK as installed cannot use it "
-        "(it needs the optional socksio package: pip install 'httpx2[socks]'), and Claude Code supports only "
-        "http:// proxies. Requests fail before they leave this computer, so the network was not tested "
-        "through it. Use an http:// proxy address if your company has one, or install socksio for Python.",
-        [Evidence("Client error", str(h1.get("error", ""))[:200])], [],
+        _("A proxy setting your clients cannot use"),
+        _("The proxy setting {proxy} is a SOCKS proxy. The anthropic Python SDK as installed cannot use it (it "
+          "needs the optional socksio package: pip install 'httpx2[socks]'), and Claude Code supports only http:// "
+          "proxies. Requests fail before they leave this computer, so the network was not tested through it. Use "
+          "an http:// proxy address if your company has one, or install socksio for Python.", proxy=proxy),
+        [Evidence(_("Client error"), str(h1.get("error", ""))[:200])], [],
     )
 
 
@@ -348,13 +384,15 @@ def plain_http(results: Results) -> Finding | None:
     consented = bool(d.get("consented"))
     return Finding(
         "network.plain-http", "plain-http", Severity.INFO if consented else Severity.WARNING, Confidence.HIGH,
-        "Plain HTTP: your key travels in cleartext" if consented else "Plain HTTP: your key would travel in cleartext",
-        "The endpoint is plain http://, not https://: the API key in every request, and every question and "
-        "answer, cross the network readable by anyone on the path. Use the https:// address of the gateway.",
-        [Evidence("Endpoint scheme", "http (no TLS)"),
-         Evidence("Key sent", "yes, you allowed it" if consented else "no: only the checks that need no key ran")],
-        ask_it="Our Anthropic API gateway is reachable only over plain HTTP, so API keys cross the network in "
-               "cleartext. Please serve it over HTTPS.",
+        _("Plain HTTP: your key travels in cleartext") if consented
+        else _("Plain HTTP: your key would travel in cleartext"),
+        _("The endpoint is plain http://, not https://: the API key in every request, and every question and "
+          "answer, cross the network readable by anyone on the path. Use the https:// address of the gateway."),
+        [Evidence(_("Endpoint scheme"), _("http (no TLS)")),
+         Evidence(_("Key sent"), _("yes, you allowed it") if consented
+                  else _("no: only the checks that need no key ran"))],
+        ask_it=_("Our Anthropic API gateway is reachable only over plain HTTP, so API keys cross the network in "
+                 "cleartext. Please serve it over HTTPS."),
     )
 
 
@@ -370,10 +408,11 @@ def middlebox_headers(results: Results) -> Finding | None:
             found.update({k: v for k, v in src.items() if k.lower() in REVEALING_HEADERS})
     if not found:
         return None
-    shown = "; ".join(f"{k}: {v}" for k, v in list(found.items())[:4])
-    return Finding("network.middlebox", "proxy-on-path", Severity.INFO, Confidence.HIGH, "A proxy is on the way",
-                   f"Answers from the API pass through a proxy that identifies itself ({shown}). Its timeouts "
-                   "apply to every stream.", [Evidence(k, v) for k, v in found.items()], failure_mode=2)
+    shown = "; ".join(f"{k}: {v}" for k, v in list(found.items())[:4])  # header lines, quoted as they are
+    return Finding("network.middlebox", "proxy-on-path", Severity.INFO, Confidence.HIGH, _("A proxy is on the way"),
+                   _("Answers from the API pass through a proxy that identifies itself ({headers}). Its timeouts "
+                     "apply to every stream.", headers=shown),
+                   [Evidence(k, v) for k, v in found.items()], failure_mode=2)
 
 
 @rule("network.clienthello")
@@ -384,16 +423,17 @@ def large_clienthello(results: Results) -> Finding | None:
     small, large = d["small"], d["large"]
     return Finding(
         "network.clienthello", "large-clienthello", Severity.PROBLEM, Confidence.HIGH,
-        "Large TLS hellos are dropped",
-        f"A {small['bytes']}-byte TLS hello to the API got an answer, a {large['bytes']}-byte one (the size "
-        f"current browsers and Node send, with a post-quantum key) did not ({large['outcome']} after "
-        f"{float(large.get('time_s') or 0):.1f} s). A firewall, VPN or DPI device drops hellos that span two "
-        "packets, so modern clients cannot connect.",
-        [Evidence("Small hello", f"{small['bytes']} B: {small['outcome']}"),
-         Evidence("Large hello", f"{large['bytes']} B: {large['outcome']}")],
-        ask_it=("A device on our network drops TLS ClientHellos larger than one TCP segment (post-quantum key "
-                f"shares, {large['bytes']} bytes) to api.anthropic.com. Please update its firmware/DPI rules or "
-                "exempt the host."),
+        _("Large TLS hellos are dropped"),
+        _("A {small}-byte TLS hello to the API got an answer, a {large}-byte one (the size current browsers and Node "
+          "send, with a post-quantum key) did not ({outcome} after {secs:.1f} s). A firewall, VPN or DPI device "
+          "drops hellos that span two packets, so modern clients cannot connect.",
+          small=small["bytes"], large=large["bytes"], outcome=large["outcome"],
+          secs=float(large.get("time_s") or 0)),
+        [Evidence(_("Small hello"), _("{size} B: {outcome}", size=small["bytes"], outcome=small["outcome"])),
+         Evidence(_("Large hello"), _("{size} B: {outcome}", size=large["bytes"], outcome=large["outcome"]))],
+        ask_it=_("A device on our network drops TLS ClientHellos larger than one TCP segment (post-quantum key "
+                 "shares, {size} bytes) to {api}. Please update its firmware/DPI rules or exempt the host.",
+                 size=large["bytes"], api=DEFAULT_API_HOST),
         failure_mode=8,
     )
 
@@ -403,45 +443,53 @@ def mtu_black_hole(results: Results) -> Finding | None:
     d = _data(results, "mtu")
     if not d or _dns_failed(results) or _proxy_failed(results):
         return None
-    mtu, iface, iface_mtu = d.get("path_mtu"), d.get("interface") or "your network adapter", d.get("interface_mtu")
+    mtu, iface_mtu = d.get("path_mtu"), d.get("interface_mtu")
+    iface = d.get("interface") or _("your network adapter")
     large = d.get("large_request") or {}
     big = large.get("large") or {}
-    ev = [Evidence("Path MTU", mtu if mtu else "unknown", "bytes" if mtu else "", f"method: {d.get('method')}"),
-          Evidence(f"MTU of {iface}", iface_mtu or "?", "bytes"),
-          Evidence(f"Large request ({int(large.get('large_bytes', 0)) // 1024} KB)",
-                   f"no answer ({big.get('kind')}) after {float(big.get('time_s') or 0):.1f} s"
-                   if d.get("black_hole") else "answered")]
+    kb, secs = int(large.get("large_bytes", 0)) // 1024, float(big.get("time_s") or 0)
+    ev = [Evidence(_("Path MTU"), mtu if mtu else _("unknown"), _("bytes") if mtu else "",
+                   _("method: {method}", method=d.get("method"))),
+          Evidence(_("MTU of {iface}", iface=iface), iface_mtu or "?", _("bytes")),
+          Evidence(_("Large request ({kb} KB)", kb=kb),
+                   _("no answer ({kind}) after {secs:.1f} s", kind=big.get("kind"), secs=secs)
+                   if d.get("black_hole") else _("answered"))]
     if d.get("black_hole"):
         if mtu and iface_mtu and mtu < iface_mtu:
             return Finding(
-                "network.mtu", "mtu-black-hole", Severity.PROBLEM, Confidence.HIGH, "Large packets are lost",
-                f"Packets larger than {mtu} bytes never arrive, and no router says so: {iface} sends up to "
-                f"{iface_mtu} bytes, so small requests work while large ones (long prompts, files) stall and "
-                f"get reset. Setting {iface}'s MTU to {mtu} fixes it.",
+                "network.mtu", "mtu-black-hole", Severity.PROBLEM, Confidence.HIGH, _("Large packets are lost"),
+                _("Packets larger than {mtu} bytes never arrive, and no router says so: {iface} sends up to "
+                  "{iface_mtu} bytes, so small requests work while large ones (long prompts, files) stall and get "
+                  "reset. Setting {iface}'s MTU to {mtu} fixes it.", mtu=mtu, iface=iface, iface_mtu=iface_mtu),
                 ev, ["mtu"],
-                ask_it=(f"The path from this laptop to api.anthropic.com has an MTU of {mtu} bytes but ICMP "
-                        "'fragmentation needed' messages are dropped (a PMTUD black hole). Please allow ICMP type 3 "
-                        "code 4 or clamp the TCP MSS on the VPN/tunnel."),
+                ask_it=_("The path from this laptop to {api} has an MTU of {mtu} bytes but ICMP 'fragmentation "
+                         "needed' messages are dropped (a PMTUD black hole). Please allow ICMP type 3 code 4 or "
+                         "clamp the TCP MSS on the VPN/tunnel.", api=DEFAULT_API_HOST, mtu=mtu),
                 failure_mode=4,
             )
-        why = ("the network blocks ping" if d.get("icmp") == "blocked" else
-               "ping found no smaller limit on the way" if mtu else "it could not be measured here")
+        if d.get("icmp") == "blocked":
+            why = _("The network blocks ping.")
+        elif mtu:
+            why = _("Ping found no smaller limit on the way.")
+        else:
+            why = _("It could not be measured here.")
         return Finding(
-            "network.mtu", "mtu-black-hole", Severity.PROBLEM, Confidence.MEDIUM, "Large requests get lost",
-            f"A {int(large.get('large_bytes', 0)) // 1024} KB request got no answer after "
-            f"{float(big.get('time_s') or 0):.1f} s while a small one was answered: large packets are probably "
-            f"lost on the way (an MTU black hole). The exact packet size is not known ({why}); a VPN usually "
-            "needs an MTU of about 1400.",
+            "network.mtu", "mtu-black-hole", Severity.PROBLEM, Confidence.MEDIUM, _("Large requests get lost"),
+            # TRANSLATORS: {why} is one sentence of its own saying why the exact size is not known.
+            _("A {kb} KB request got no answer after {secs:.1f} s while a small one was answered: large packets "
+              "are probably lost on the way (an MTU black hole). The exact packet size is not known. {why} A VPN "
+              "usually needs an MTU of about 1400.", kb=kb, secs=secs, why=why),
             ev, ["mtu"],
-            ask_it=("Large requests from this laptop to api.anthropic.com stall while small ones work (a PMTUD "
-                    "black hole). Please check the MTU/MSS clamping of the VPN or tunnel."),
+            ask_it=_("Large requests from this laptop to {api} stall while small ones work (a PMTUD black hole). "
+                     "Please check the MTU/MSS clamping of the VPN or tunnel.", api=DEFAULT_API_HOST),
             failure_mode=4,
         )
     if d.get("black_hole") is False and mtu and iface_mtu and mtu < iface_mtu:
         return Finding(
-            "network.mtu", "mtu-smaller", Severity.INFO, Confidence.HIGH, "The path carries smaller packets",
-            f"The path to the API carries packets of at most {mtu} bytes ({iface} uses {iface_mtu}); routers "
-            "report it, so connections adapt and large requests still get through.",
+            "network.mtu", "mtu-smaller", Severity.INFO, Confidence.HIGH, _("The path carries smaller packets"),
+            _("The path to the API carries packets of at most {mtu} bytes ({iface} uses {iface_mtu}); routers "
+              "report it, so connections adapt and large requests still get through.",
+              mtu=mtu, iface=iface, iface_mtu=iface_mtu),
             ev, failure_mode=4,
         )
     return None
@@ -465,7 +513,7 @@ def _first_words(html: str) -> str:
 
     text = re.sub(r"<[^>]+>", " ", html or "")
     text = " ".join(text.split())
-    return (text[:160] + "...") if len(text) > 160 else (text or "(no text)")
+    return (text[:160] + "...") if len(text) > 160 else (text or _("(no text)"))
 
 
 def _cn(rfc4514: str) -> str:
