@@ -16,6 +16,7 @@ The checker is tested on labels and buttons clipped on purpose, so a checker tha
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -65,7 +66,8 @@ def _plain(label: QLabel) -> str:
     rich = label.textFormat() == Qt.TextFormat.RichText or (
         label.textFormat() == Qt.TextFormat.AutoText and Qt.mightBeRichText(text))
     if not rich:
-        return text
+        # A label with a buddy shows "&L" as an underlined L (the shortcut) and "&&" as "&"
+        return re.sub(r"&(.)", r"\1", text) if label.buddy() is not None else text
     doc = QTextDocument()
     doc.setHtml(text)
     return doc.toPlainText()
@@ -231,6 +233,18 @@ def test_checker_finds_a_word_too_long_to_wrap(qtbot: Any, window: QWidget) -> N
     _show(qtbot, window, label)
     problems = clipped_texts(window)
     assert len(problems) == 1 and "a word" in problems[0]
+
+
+@OFFSCREEN_SIZE_HINTS
+def test_checker_reads_a_buddy_label_s_shortcut_as_qt_draws_it(qtbot: Any, window: QWidget) -> None:
+    """"&Sprache:" is drawn "Sprache:" with the S underlined: sized to that, it fits; an "&" is not a letter."""
+    label = QLabel("&Sprache:")
+    label.setBuddy(QPushButton("x"))
+    label.setFixedWidth(QFontMetrics(label.font()).horizontalAdvance("Sprache:") + 1)
+    _show(qtbot, window, label)
+    assert clipped_texts(window) == []
+    label.setFixedWidth(QFontMetrics(label.font()).horizontalAdvance("Sprach") - SLACK_PX - 1)
+    assert len(clipped_texts(window)) == 1
 
 
 @OFFSCREEN_SIZE_HINTS
