@@ -401,6 +401,24 @@ def test_cjk_text_is_drawn_from_the_language_font_and_only_in_that_language(qapp
         fonts.install_for(i18n.SOURCE)
 
 
+def test_the_language_menu_can_draw_each_native_name_in_any_language(qapp: Any) -> None:
+    """An English wizard on a bare Linux lists 日本語 and 简体中文 in its language menu: family_for gives the font
+    for that one item without changing the app font (English text keeps the desktop's font alone)."""
+    if set(CJK) != set(fonts.FONTS):
+        pytest.skip("the bundled fonts are not built: run packaging/build_fonts.py (needs fonts-noto-cjk)")
+    before = QApplication.font().families()
+    try:
+        for lang, (_, family) in fonts.FONTS.items():
+            assert fonts.family_for(lang) == family
+            metrics = QFontMetrics(QFont(family))
+            assert all(metrics.inFontUcs4(ord(c)) for c in i18n.NATIVE_NAMES[lang])
+        assert QApplication.font().families() == before
+        assert fonts.family_for("de") is None
+    finally:
+        fonts.install_for(i18n.SOURCE)
+    assert not fonts._font_ids, "switching to English takes the fonts out of Qt's database again"
+
+
 def test_a_build_without_the_font_falls_back_to_system_fonts(qapp: Any, monkeypatch: pytest.MonkeyPatch,
                                                               tmp_path: Path) -> None:
     monkeypatch.setattr(fonts, "font_dir", lambda: tmp_path)  # an empty folder: a checkout that never built them

@@ -65,11 +65,21 @@ def install_for(lang: str) -> str | None:
     return family
 
 
-def _register(lang: str) -> str | None:
+def family_for(lang: str) -> str | None:
+    """The bundled family that draws `lang`'s own name (日本語, 简体中文) in the language menu, whatever language
+    the wizard is in: a bare Linux has no font for them, so an English wizard would list two rows of boxes. It
+    reads the font (well under a millisecond once Qt has its font list) without putting it behind the app font;
+    set it on that menu item only. None when `lang` needs no font or the build has none."""
+    if lang not in FONTS:
+        return None
+    return _register(lang, keep_others=True)
+
+
+def _register(lang: str, keep_others: bool = False) -> str | None:
     from PySide6.QtGui import QFontDatabase
 
-    for other in [k for k in _font_ids if k != lang]:  # out of Qt's database, so no cached fallback keeps it
-        font_id = _font_ids.pop(other)
+    for other in [k for k in _font_ids if k != lang and not keep_others]:
+        font_id = _font_ids.pop(other)  # out of Qt's database, so no cached fallback keeps its shapes
         if font_id >= 0:
             QFontDatabase.removeApplicationFont(font_id)
     entry = FONTS.get(lang)
