@@ -48,9 +48,15 @@ smoke:
 bench: setup-test
 	$(PY) bench/run_all.py
 
-# Every wizard page rendered with lab data to docs/screenshots/*.png (under Xvfb when it is installed).
+# Every wizard page rendered with lab data at 1024x700 to docs/screenshots/<lang>/*.png (under Xvfb when it is
+# installed): `make screenshots` (English), `make screenshots LANG=de`, `make screenshots LANG=all`. LANG counts only
+# when given on the command line: the LANG every shell exports is the locale, not a choice of screenshots; the
+# script runs under C.UTF-8 so a LANG=de from the command line is not taken for a locale either.
+SHOT_LANG = $(if $(filter command line,$(origin LANG)),$(LANG),en)
 screenshots: setup-run
-	$(if $(shell command -v xvfb-run),xvfb-run -a -s "-screen 0 1280x800x24") $(PY) scripts/screenshots.py
+	$(PY) packaging/build_fonts.py --optional
+	LANG=C.UTF-8 $(if $(shell command -v xvfb-run),xvfb-run -a -s "-screen 0 1280x800x24") \
+		$(PY) scripts/screenshots.py --lang $(SHOT_LANG)
 
 setup-run:
 	@scripts/bootstrap.sh run

@@ -5,7 +5,8 @@
     python packaging/smoke_test.py --tarball dist/streamdoctor-*.tar.gz --deb dist/streamdoctor_*.deb
 
 Checks, each in a fresh STREAMDOCTOR_HOME: `--version`; `check --lab clean` (the SDK, httpx2, certifi's data and
-the lab all work frozen); `--self-test` (the whole wizard headless on the lab) with Qt's offscreen platform and,
+the lab all work frozen); the bundled CJK fonts are present and load (the wizard started in ja and zh_CN);
+`--self-test` (the whole wizard headless on the lab) with Qt's offscreen platform and,
 on Linux, on a real X server (Xvfb) with the xcb platform; on Windows/macOS with the native platform. A check
 fails on a non-zero exit or on any stderr line not in ALLOWED_STDERR (modelled on qutebrowser's
 scripts/dev/build_release.py smoke test: a frozen build that starts but prints warnings is broken too).
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +89,16 @@ def xvfb() -> Iterator[str]:
 
 
 def run(
-    binary: Path, args: list[str], name: str, env_extra: dict[str, str], timeout: float, keep_stdout: bool = False
+    binary: Path,
+    args: list[str],
+    name: str,
+    env_extra: dict[str, str],
+    timeout: float,
+    keep_stdout: bool = False,
+    inspect_home: Callable[[Path], str] | None = None,
 ) -> Outcome:
+    """Run the binary in a fresh STREAMDOCTOR_HOME; `inspect_home` reads that folder (the log) before it is deleted
+    and returns a problem, or "" when there is none."""
     with tempfile.TemporaryDirectory(prefix="sd-smoke-") as tmp:
         env = dict(os.environ)
         for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY", "STREAMDOCTOR_PAINT_PROBE", "ANTHROPIC_API_KEY"):
@@ -116,6 +125,9 @@ def run(
             return Outcome(name, False, f"no exit within {timeout:.0f} s")
         except OSError as exc:
             return Outcome(name, False, f"could not start {binary}: {exc}")
+        problem = inspect_home(Path(env["STREAMDOCTOR_HOME"])) if inspect_home and proc.returncode == 0 else ""
+    if problem:
+        return Outcome(name, False, problem)
     bad = unexpected_stderr(proc.stderr)
     if proc.returncode != 0 or bad:
         detail = f"exit {proc.returncode}"
@@ -179,6 +191,42 @@ def check_imports(binary: Path, label: str) -> Outcome:
     return outcome
 
 
+# The bundled CJK fonts (packaging/build_fonts.py, registered by gui/fonts.py): language -> file and family
+CJK_FONTS = {"ja": ("StreamDoctorCJK-JP.otf", "StreamDoctor CJK JP"),
+             "zh_CN": ("StreamDoctorCJK-SC.otf", "StreamDoctor CJK SC")}
+FONT_START_TIMEOUT_S = 120
+
+
+def check_cjk_fonts(binary: Path, label: str) -> list[Outcome]:
+    """Each CJK font is in the build and Qt loads it in the frozen app: the wizard started in that language (up to
+    its first painted page, offscreen) logs the family Qt read from the file. Required on Linux, where a bare system
+    may have no CJK font; on Windows and macOS, whose system fonts cover CJK, a build without them passes."""
+    top = binary.parents[1] if IS_MAC else binary.parent  # the .app's Contents/, or the onedir folder
+    outcomes: list[Outcome] = []
+    for lang, (file, family) in CJK_FONTS.items():
+        name = f"{label}: the {lang} font ({file}) is bundled and loads"
+        found = sorted(top.rglob(file))
+        if not found:
+            outcomes.append(Outcome(name, not IS_LINUX, f"{file} is not in {top}" if IS_LINUX else
+                                    "not bundled: the system's CJK fonts are used"))
+            continue
+
+        def registered(home: Path, lang: str = lang, family: str = family) -> str:
+            log = home / "logs" / "streamdoctor.log"
+            text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+            if f"bundled font registered for {lang}: ['{family}']" in text:
+                return ""
+            return (f"the app started in {lang} did not log that it registered {family!r} "
+                    f"(is the language chosen before make_application()?); log: {log}")
+
+        env = {"QT_QPA_PLATFORM": "offscreen", "STREAMDOCTOR_LANG": lang, "STREAMDOCTOR_EXIT_AFTER_FIRST_PAINT": "1"}
+        outcome = run(binary, [], name, env, FONT_START_TIMEOUT_S, inspect_home=registered)
+        if outcome.ok:
+            outcome.detail = f"{found[0].relative_to(top)}, {found[0].stat().st_size // 1024} KB"
+        outcomes.append(outcome)
+    return outcomes
+
+
 def check_binary(binary: Path, label: str, gui: bool, xcb: bool) -> list[Outcome]:
     outcomes: list[Outcome] = []
     if not binary.is_file():
@@ -195,6 +243,7 @@ def check_binary(binary: Path, label: str, gui: bool, xcb: bool) -> list[Outcome
         outcomes.append(check_pac_child(binary, label))
     if not gui:
         return outcomes
+    outcomes += check_cjk_fonts(binary, label)
     if IS_LINUX:
         outcomes.append(
             run(

@@ -13,10 +13,11 @@ RUN_PKGS="libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 l
  libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libx11-xcb1 fonts-dejavu-core"
 # The network lab (namespaces, netfilter, nginx, squid with ssl_bump), ping for path MTU, Xvfb for screenshots;
 # binutils (objdump, strip) for PyInstaller in `make dist`; tsc (node-typescript) compiles the generated
-# TypeScript snippet of the sdk-snippet fix; tshark reads the bundle's pcapng (who cut it). The keychain tests run a real Secret Service (gnome-keyring, whose
+# TypeScript snippet of the sdk-snippet fix; tshark reads the bundle's pcapng (who cut it); fonts-noto-cjk is the
+# source packaging/build_fonts.py subsets into the app's Japanese and Chinese fonts. The keychain tests run a real Secret Service (gnome-keyring, whose
 # gcr prompter shows the unlock dialog on Xvfb, typed into by xdotool; secret-tool reads items back; dbus-daemon).
 TEST_PKGS="iproute2 iptables iputils-ping nginx-light squid-openssl openssl xvfb xauth chromium libglib2.0-bin binutils node-typescript tshark
- gnome-keyring libsecret-tools dbus-daemon xdotool"
+ gnome-keyring libsecret-tools dbus-daemon xdotool fonts-noto-cjk"
 
 pkgs=$RUN_PKGS
 [ "$what" = test ] && pkgs="$RUN_PKGS $TEST_PKGS"
@@ -67,3 +68,8 @@ fi
 QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/build_resources.py
 # resources/translations/*.po -> the compiled catalogs the app reads (standard library only; writes on change).
 .venv/bin/python packaging/build_translations.py
+# The Noto CJK subsets for ja and zh_CN (fontTools is a dev dependency, so test mode only: without them the app uses
+# the system's fonts; writes on change).
+if [ "$what" = test ]; then
+  .venv/bin/python packaging/build_fonts.py
+fi

@@ -35,6 +35,10 @@ def make_application() -> Any:
     from .resources import app_icon
 
     app.setWindowIcon(app_icon())
+    from .. import i18n
+    from .fonts import install_for
+
+    install_for(i18n.current())  # the bundled CJK font, for ja and zh_CN only
     return app
 
 
