@@ -38,6 +38,18 @@ def make_application() -> Any:
     return app
 
 
+def choose_language() -> str:
+    """The wizard's language before its first window: --lang (STREAMDOCTOR_LANG), the menu's saved choice, then
+    the OS, where Qt adds what the environment does not say (macOS's AppleLanguages for an app started from
+    Finder). Returns the code in use."""
+    from PySide6.QtCore import QLocale
+
+    from .. import i18n
+    from ..i18n import os_language
+
+    return i18n.set_language(os_language.choose(None, QLocale.system().uiLanguages()))
+
+
 @contextlib.contextmanager
 def lab_state(profile_name: str | None) -> Iterator[Any]:
     """A WizardState; with a lab profile, the simulated API runs for as long as the block (the wizard) lives."""
@@ -64,6 +76,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
         return run_self_test(args)
     app = make_application()
+    choose_language()
     from .wizard import StreamDoctorWizard
 
     with lab_state(getattr(args, "lab", None)) as state:
