@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 
 from .. import paths
 from ..errors import Cancelled, UserError
-from ..i18n import _, ngettext
+from ..i18n import N_, _, ngettext
 from ..model import STILL_ARRIVING_S, Severity, Status
 
 # The only hard-coded colours in the app: traffic lights. Each always comes with a text label too.
@@ -74,6 +74,21 @@ def idle_state_words(state: str) -> tuple[str, QColor | None]:
         "dropped": (_("silently dropped"), RED),
         "error": (_("could not test"), GREY),
     }.get(state, (state, GREY))
+
+
+# The idle ladder's label for a connection that ended, with when: one whole phrase per ending (word order differs)
+IDLE_ENDED_AFTER = {
+    "reset": N_("cut (reset) after {t}"),
+    "closed": N_("closed by the network after {t}"),
+    "tls_close": N_("closed by a proxy after {t}"),
+    "dropped": N_("silently dropped after {t}"),
+    "error": N_("could not test after {t}"),
+}
+
+
+def idle_ended_words(state: str, after_s: float) -> str:
+    """"closed by the network after 32 s": an ended idle connection and how long it had been silent."""
+    return _(IDLE_ENDED_AFTER[state], t=seconds(after_s)) if state in IDLE_ENDED_AFTER else idle_state_words(state)[0]
 
 
 def seconds(value: float | None) -> str:

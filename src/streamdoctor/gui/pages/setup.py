@@ -31,6 +31,9 @@ from ..buttons import name_standard_buttons
 from ..state import DEFAULT_BASE_URL, WizardState
 from ..words import error_text
 from .common import wrapped_label
+from .labels import wrapped_choice
+
+MIN_ERROR_BOX_CHARS = 30  # wide enough to recognise an error message; the popup shows each example whole
 
 
 class SetupPage(QWizardPage):
@@ -61,7 +64,7 @@ class SetupPage(QWizardPage):
         key_layout.addLayout(row)
         self.remember = QCheckBox(_("&Remember the key in this computer's keychain"))
         self.remember.setAccessibleName(_("Remember the key in the keychain"))
-        key_layout.addWidget(self.remember)
+        key_layout.addWidget(wrapped_choice(self.remember))
         self.key_note = wrapped_label()
         self.key_note.setAccessibleName(_("About the key"))
         key_layout.addWidget(self.key_note)
@@ -81,8 +84,8 @@ class SetupPage(QWizardPage):
         self.url_edit.setAccessibleName(_("Gateway address"))
         self.url_error = wrapped_label()
         self.url_error.setAccessibleName(_("Problem with the address"))
-        where_layout.addWidget(self.official)
-        where_layout.addWidget(self.custom)
+        where_layout.addWidget(wrapped_choice(self.official))
+        where_layout.addWidget(wrapped_choice(self.custom))
         where_layout.addWidget(self.url_edit)
         where_layout.addWidget(self.url_error)
         layout.addWidget(where_box)
@@ -99,8 +102,8 @@ class SetupPage(QWizardPage):
         self.depth_group = QButtonGroup(self)
         self.depth_group.addButton(self.quick)
         self.depth_group.addButton(self.thorough)
-        depth_layout.addWidget(self.quick)
-        depth_layout.addWidget(self.thorough)
+        depth_layout.addWidget(wrapped_choice(self.quick))
+        depth_layout.addWidget(wrapped_choice(self.thorough))
         layout.addWidget(depth_box)
 
         seen_box = QGroupBox(_("What did you see? (optional)"))
@@ -108,6 +111,9 @@ class SetupPage(QWizardPage):
         self.error_edit = QComboBox()
         self.error_edit.setEditable(True)
         self.error_edit.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # The examples are long: sized by them, the box would set the page's width (popup still shows them whole)
+        self.error_edit.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.error_edit.setMinimumContentsLength(MIN_ERROR_BOX_CHARS)
         self.error_edit.addItem("")
         self.error_edit.addItems(examples())
         self.error_edit.setCurrentIndex(0)
@@ -119,13 +125,13 @@ class SetupPage(QWizardPage):
                                            "redacted network lines go into the report)"))
         self.read_logs.setAccessibleName(_("Read Claude Code's logs"))
         self.read_logs.setChecked(state.read_client_logs)
-        seen_layout.addWidget(self.read_logs)
+        seen_layout.addWidget(wrapped_choice(self.read_logs))
         self.user_clients = QCheckBox(_("Also test with the Claude clients installed here (Claude Code, the "
                                               "Node SDK, curl): each answers one short question with its own "
                                               "sign-in, which may use your quota"))
         self.user_clients.setAccessibleName(_("Test with my installed clients"))
         self.user_clients.setChecked(state.run_user_clients)
-        seen_layout.addWidget(self.user_clients)
+        seen_layout.addWidget(wrapped_choice(self.user_clients))
         layout.addWidget(seen_box)
         layout.addStretch(1)
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ...i18n import _
+from ...i18n import _, ngettext
 from ..words import RED
 
 BUCKETS = 512  # time buckets kept; painting costs the same for 50 or 50,000 arrivals
@@ -75,7 +75,8 @@ class GapTimeline(QWidget):
         """A text version of the chart for screen readers and the accessible description."""
         if not self.count:
             return _("Nothing has arrived yet.")
-        return _("{n} pieces arrived; the longest pause was {s:.1f} s.", n=self.count, s=self.longest)
+        return ngettext("{n} piece arrived; the longest pause was {s:.1f} s.",
+                        "{n} pieces arrived; the longest pause was {s:.1f} s.", self.count, s=self.longest)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         p = QPainter(self)
@@ -83,7 +84,7 @@ class GapTimeline(QWidget):
         pal = self.palette()
         text = pal.windowText().color()
         fm = p.fontMetrics()
-        left, bottom = fm.horizontalAdvance("00.0 s") + 8, fm.height() + 6
+        left, bottom = fm.horizontalAdvance(_("{s:.1f} s", s=88.8)) + 8, fm.height() + 6
         plot = QRectF(left, 6, max(10, self.width() - left - 10), max(10, self.height() - bottom - 12))
         p.fillRect(plot, pal.base())
         p.setPen(QPen(pal.mid().color(), 1))
@@ -102,11 +103,11 @@ class GapTimeline(QWidget):
         p.setPen(text)
         for frac in (0.0, 0.5, 1.0):
             t = span / 1.05 * frac
-            label = f"{t:.1f} s" if span < 20 else f"{t:.0f} s"
+            label = _("{s:.1f} s", s=t) if span < 20 else _("{s:.0f} s", s=t)
             p.drawText(QPointF(x_of(t) - fm.horizontalAdvance(label) * frac, plot.bottom() + fm.ascent() + 3), label)
             g = top / 1.15 * frac
             p.drawText(QRectF(0, y_of(g) - fm.height() / 2, left - 6, fm.height()),
-                       int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), f"{g:.1f} s")
+                       int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), _("{s:.1f} s", s=g))
 
         # One vertical line per pixel column: the longest silence that ended in that column.
         columns: dict[int, float] = {}

@@ -11,9 +11,11 @@ from PySide6.QtGui import QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...i18n import _, ngettext
-from ..words import IDLE_ENDED, RED, idle_state_words, seconds
+from ..words import IDLE_ENDED, IDLE_ENDED_AFTER, RED, idle_ended_words, idle_state_words, seconds
 
 TALLY_SEPARATOR = " · "  # between independent tallies (not sentence parts): the same in every language
+WIDEST_HOLD_S = 599.0  # "9 min 59 s": the ladder's holds stay under 10 minutes
+WIDEST_IDLE_S = 88.8  # "88.8 s": the widest seconds() under 120 s (longer ones read "2 min 0 s", no wider)
 ANIMATION_MS = 100  # bars count down smoothly between progress events, 10 times a second is plenty
 
 
@@ -85,8 +87,9 @@ class IdleLadder(QWidget):
             return
         rows = sorted(self.connections, key=lambda c: float(c.get("hold_s") or 0.0))
         longest = max(float(c.get("hold_s") or 0.0) for c in rows) or 1.0
-        label_w = fm.horizontalAdvance(_("silent for 00 min 00 s")) + 8
-        state_w = fm.horizontalAdvance(_("closed by the network after 00.0 s")) + 16
+        # Room for the widest label this language can show (the longest hold, the longest ending)
+        label_w = fm.horizontalAdvance(_("silent for {t}", t=seconds(WIDEST_HOLD_S))) + 8
+        state_w = max(fm.horizontalAdvance(idle_ended_words(s, WIDEST_IDLE_S)) for s in IDLE_ENDED_AFTER) + 16
         bar_left = label_w
         bar_w = max(20, self.width() - label_w - state_w - 8)
         footer = fm.height() + 8
@@ -124,7 +127,7 @@ class IdleLadder(QWidget):
                 text = word
                 idle = c.get("idle_s")
                 if state in IDLE_ENDED and idle is not None and not not_needed:
-                    text = _("{word} after {t}", word=word, t=seconds(float(idle)))
+                    text = idle_ended_words(state, float(idle))
             if row_h >= 8:
                 p.setPen(QPen(pal.mid().color(), 1))
                 p.drawRect(frame)

@@ -10,13 +10,15 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ...i18n import _
+from ...i18n import N_, _
 from ...watch.timeline import Timeline, axis_unit
 
 BAND_COLOURS = ("#90caf9", "#ffcc80", "#a5d6a7", "#ce93d8", "#fff59d", "#80deea")
 CUT = QColor("#c62828")
 WAKE = QColor("#1565c0")
 MARGIN = 12
+# watch.timeline.axis_unit's unit name -> the axis end label ("+5 hours"), whole, so each language words it
+AXIS_END = {"hours": N_("+{n} h"), "minutes": N_("+{n} min"), "seconds": N_("+{n} s")}
 
 
 class WatchTimeline(QWidget):
@@ -77,7 +79,7 @@ class WatchTimeline(QWidget):
         unit, name = axis_unit(tl.span)
         y = top + band_h + 16
         p.drawText(QPointF(x0, y), time.strftime("%H:%M", time.localtime(tl.t0)))
-        end = f"+{tl.span / unit:.0f} {name}"
+        end = _(AXIS_END.get(name, AXIS_END["seconds"]), n=round(tl.span / unit))
         p.drawText(QRectF(x0, y - 12, x1 - x0, 16), Qt.AlignmentFlag.AlignRight, end)
         ly = y + 20
         for label in labels:
