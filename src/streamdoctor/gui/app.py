@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import crash
@@ -38,16 +38,18 @@ def make_application() -> Any:
     return app
 
 
-def choose_language() -> str:
+def choose_language(ui_languages: Sequence[str] | None = None) -> str:
     """The wizard's language before its first window: --lang (STREAMDOCTOR_LANG), the menu's saved choice, then
     the OS, where Qt adds what the environment does not say (macOS's AppleLanguages for an app started from
-    Finder). Returns the code in use."""
-    from PySide6.QtCore import QLocale
-
+    Finder); `ui_languages` stands in for Qt's list in tests. Returns the code in use."""
     from .. import i18n
     from ..i18n import os_language
 
-    return i18n.set_language(os_language.choose(None, QLocale.system().uiLanguages()))
+    if ui_languages is None:
+        from PySide6.QtCore import QLocale
+
+        ui_languages = QLocale.system().uiLanguages()
+    return i18n.set_language(os_language.choose(None, ui_languages))
 
 
 @contextlib.contextmanager
