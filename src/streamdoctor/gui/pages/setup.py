@@ -7,6 +7,7 @@ what was measured explains it. Matching is a table lookup (error_texts), done wh
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
@@ -30,8 +31,12 @@ from .. import keystore
 from ..buttons import name_standard_buttons
 from ..state import DEFAULT_BASE_URL, WizardState
 from ..words import error_text
+from ..workers import Task
 from .common import wrapped_label
 from .labels import wrapped_choice
+
+if TYPE_CHECKING:
+    from ..wizard import StreamDoctorWizard
 
 MIN_ERROR_BOX_CHARS = 30  # wide enough to recognise an error message; the popup shows each example whole
 
@@ -41,6 +46,7 @@ class SetupPage(QWizardPage):
         super().__init__()
         self.state = state
         self.loaded_from_keychain = False
+        self.key_task: Task | None = None  # the keychain look-up in the pool, referenced until it reports
         self.setTitle(_("A few choices before we start"))
         self.setSubTitle(_("Everything here is optional; the usual choices are already made."))
         layout = QVBoxLayout(self)
@@ -158,13 +164,36 @@ class SetupPage(QWizardPage):
             self.key_edit.setText(env_key)
             self.key_note.setText(_("Filled in from the ANTHROPIC_API_KEY setting on this computer."))
             return
-        key, problem = keystore.load_key()
+        if self.key_task is not None:
+            return  # a look-up is already under way (Back, then Next again)
+        # A locked keychain can block for up to a minute while the OS asks for its password: never on this thread.
+        self.key_note.setText(_("Looking for a remembered key in this computer's keychain…"))
+        task = Task(keystore.load_key)
+        task.signals.done.connect(self.on_key_loaded)
+        self.key_task = task
+        self.owner().pool.start(task)
+
+    def owner(self) -> StreamDoctorWizard:
+        return self.wizard()  # type: ignore[return-value]
+
+    @Slot(object)
+    def on_key_loaded(self, value: tuple[str, str]) -> None:
+        self.key_task = None
+        key, problem = value
+        wizard = self.wizard()
+        if wizard is None or wizard.currentPage() is not self:
+            return  # the user went on without it: the run they started has no key, the page must agree
+        if self.key_edit.text():  # typed one meanwhile: theirs wins
+            self.key_note.setText("")
+            return
         if key:
             self.loaded_from_keychain = True
             self.key_edit.setText(key)
             self.remember.setChecked(True)
             self.key_note.setText(_("Filled in from this computer's keychain."))
-        elif problem:
+        elif not problem:
+            self.key_note.setText(_("No key: the live stress test will be skipped."))
+        else:
             self.remember.setEnabled(False)
             self.remember.setToolTip(_("No keychain is available on this computer."))
             self.key_note.setText(_("This computer has no usable keychain, so the key will only be used "
