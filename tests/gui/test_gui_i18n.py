@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QTreeWidget,
     QWidget,
     QWizard,
+    QWizardPage,
 )
 
 from streamdoctor import i18n
@@ -83,8 +84,9 @@ def shown_texts(page: QWidget) -> list[tuple[str, str]]:
         if text and any(ch.isalpha() for ch in text):
             found.append((where, text))
 
-    add("title", page.title())
-    add("subtitle", page.subTitle())
+    if isinstance(page, QWizardPage):
+        add("title", page.title())
+        add("subtitle", page.subTitle())
     for w in page.findChildren(QWidget):
         if not w.isVisibleTo(page):
             continue
@@ -148,6 +150,40 @@ def test_pseudo_language_marks_every_text_on_every_page(qtbot: Any, make_wizard:
         walk(wizard, PageId(wizard.nextId()))
     assert PageId.RESULTS in seen and PageId.SCAN in seen
     assert not problems, "texts without the pseudo-language's brackets (not marked with _()):\n" + "\n".join(problems)
+
+
+class NamedFix:
+    """What a FindingCard reads from a fix: its id and title (the fix's own words are the core's)."""
+
+    id = "sdk-retry"
+    title = "core title"
+
+
+def test_dialogs_card_tray_and_watch_window_in_pseudo_language(qtbot: Any, language: Any) -> None:
+    from streamdoctor.gui.dialogs.crash_dialog import CrashDialog
+    from streamdoctor.gui.dialogs.fix_dialog import FixDialog
+    from streamdoctor.gui.watch_tray import WatchTray
+    from streamdoctor.gui.watch_window import WatchWindow
+    from streamdoctor.gui.widgets.finding_card import FindingCard
+    from streamdoctor.model import Evidence, FixPlan
+
+    language(i18n.PSEUDO)
+    plan = FixPlan("sdk-retry", "core title", "core description", "core preview", needs_admin=True)
+    finding = Finding("r", "c", Severity.WARNING, Confidence.HIGH, "core title", "core plain",
+                      [Evidence("core label", 1.0)], ["sdk-retry"], ask_it="core ask")
+    core = {"core title", "core description", "core preview", "core plain", "core ask", "core label"}
+    problems = []
+    for widget in (FixDialog(plan), CrashDialog("Traceback: core details"), WatchWindow(),
+                   FindingCard(finding, [NamedFix()])):
+        qtbot.addWidget(widget)
+        if widget.windowTitle() and OPEN not in widget.windowTitle():
+            problems.append(f"{type(widget).__name__} title {widget.windowTitle()!r}")
+        problems += [f"{type(widget).__name__} {p}" for p in unmarked(widget, core | {"Traceback: core details"})]
+    tray = WatchTray()
+    problems += [f"tray menu {a.text()!r}" for a in tray.menu.actions() if a.text() and OPEN not in a.text()]
+    if OPEN not in tray.tray.toolTip():
+        problems.append(f"tray tooltip {tray.tray.toolTip()!r}")
+    assert not problems, problems
 
 
 def test_words_in_pseudo_language_are_marked(language: Any) -> None:
