@@ -22,8 +22,8 @@ class IdlePage(RunPage):
         super().__init__(state)
         self.setTitle(_("How long may a connection stay silent?"))
         self.setSubTitle(_("Claude often thinks silently before it answers. Some networks cut connections "
-                                 "that are quiet for too long. We open a few test connections, keep each silent "
-                                 "for a different time, and see which ones survive."))
+                           "that are quiet for too long. We open a few test connections, keep each silent "
+                           "for a different time, and see which ones survive."))
         layout = QVBoxLayout(self)
         self.ladder = IdleLadder()
         layout.addWidget(self.ladder, 1)

@@ -104,8 +104,8 @@ class ResultsPage(QWizardPage):
     def healthy_note(self, overall: Overall) -> QLabel:
         if overall is Overall.HEALTHY:
             text = _("Nothing on this computer or its network interfered with Claude's answers in our tests. "
-                           "If answers still break, save the report on the next page and send it to IT or support: "
-                           "it shows what was tested.")
+                     "If answers still break, save the report on the next page and send it to IT or support: "
+                     "it shows what was tested.")
         else:
             text = _("Some checks could not run, so we cannot say for sure. The next page saves what we have.")
         label = wrapped_label(f"<p>{html.escape(text)}</p>")
@@ -142,7 +142,7 @@ class ResultsPage(QWizardPage):
             card.show_fix_status(_("Fixed, and checked again: {detail}", detail=outcome.detail))
         else:
             card.show_fix_status(_("Applied, but the check afterwards still sees the problem: {detail}. "
-                                         "You can undo it.", detail=getattr(outcome, "detail", "")))
+                                   "You can undo it.", detail=getattr(outcome, "detail", "")))
 
     @Slot(object)
     def on_fix_failed(self, exc: BaseException) -> None:

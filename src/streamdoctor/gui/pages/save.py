@@ -101,7 +101,7 @@ class SavePage(QWizardPage):
         self.task: Task | None = None
         self.setTitle(_("Save the report for IT"))
         self.setSubTitle(_("The report holds the measurements and the text for IT. It leaves out your API "
-                                 "key; nothing is sent until you send it yourself."))
+                           "key; nothing is sent until you send it yourself."))
         layout = QVBoxLayout(self)
         layout.addWidget(wrapped_label(_("Folder to save it in:")))
         row = QHBoxLayout()
@@ -146,7 +146,7 @@ class SavePage(QWizardPage):
         self.watch_button = QPushButton(_("Keep &watching…"))
         self.watch_button.setAccessibleName(_("Keep watching in the background for cuts that come and go"))
         self.watch_button.setToolTip(_("A small background watch records every cut with the time and the "
-                                             "network you were on; its icon sits next to the clock."))
+                                       "network you were on; its icon sits next to the clock."))
         self.watch_button.clicked.connect(self.keep_watching)
         self.watch_tray: Any = None
         for b in (self.save_button, self.open_button, self.copy_button, self.mail_button, self.watch_button):
@@ -158,7 +158,7 @@ class SavePage(QWizardPage):
         layout.addWidget(self.result)
         layout.addStretch(1)
         layout.addWidget(wrapped_label(_("Press <b>Finish</b> when you are done. You can run Stream Doctor "
-                                               "again at any time to check that a fix worked.")))
+                                         "again at any time to check that a fix worked.")))
 
     @Slot(bool)
     def on_english_toggled(self, on: bool) -> None:
@@ -184,7 +184,7 @@ class SavePage(QWizardPage):
         if bundle_api() is None:
             self.save_button.setEnabled(False)
             self.result.setText(_("Saving a report is not available in this version; “Copy summary” "
-                                        "still works."))
+                                  "still works."))
 
     @Slot()
     def browse(self) -> None:

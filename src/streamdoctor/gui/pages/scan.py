@@ -81,7 +81,7 @@ class ScanPage(RunPage):
             self.tree.addTopLevelItem(item)
             if probe.name not in planned:
                 self.set_row(probe.name, "–", _("Not in a quick check"), GREY, _("Choose Thorough to "
-                             "include it."))
+                                                                                 "include it."))
             elif probe.name == STRESS_PROBE:
                 if self.state.api_key:
                     self.set_row(probe.name, "→", _("Next"), None, _("Runs on the next page, live."))

@@ -103,7 +103,7 @@ class SetupPage(QWizardPage):
         self.quick = QRadioButton(_("&Quick: about a minute; checks settings and connections only"))
         self.quick.setAccessibleName(_("Quick check"))
         self.thorough = QRadioButton(_("&Thorough (recommended): a few minutes, up to 15; adds a live test "
-                                             "answer and measures how long a silent connection survives"))
+                                       "answer and measures how long a silent connection survives"))
         self.thorough.setAccessibleName(_("Thorough check"))
         self.depth_group = QButtonGroup(self)
         self.depth_group.addButton(self.quick)
@@ -128,13 +128,13 @@ class SetupPage(QWizardPage):
         self.error_edit.lineEdit().setAccessibleName(_("The error message you saw"))
         seen_layout.addWidget(self.error_edit)
         self.read_logs = QCheckBox(_("Also read Claude Code's own recent logs on this computer (only "
-                                           "redacted network lines go into the report)"))
+                                     "redacted network lines go into the report)"))
         self.read_logs.setAccessibleName(_("Read Claude Code's logs"))
         self.read_logs.setChecked(state.read_client_logs)
         seen_layout.addWidget(wrapped_choice(self.read_logs))
         self.user_clients = QCheckBox(_("Also test with the Claude clients installed here (Claude Code, the "
-                                              "Node SDK, curl): each answers one short question with its own "
-                                              "sign-in, which may use your quota"))
+                                        "Node SDK, curl): each answers one short question with its own "
+                                        "sign-in, which may use your quota"))
         self.user_clients.setAccessibleName(_("Test with my installed clients"))
         self.user_clients.setChecked(state.run_user_clients)
         seen_layout.addWidget(wrapped_choice(self.user_clients))
@@ -197,7 +197,7 @@ class SetupPage(QWizardPage):
             self.remember.setEnabled(False)
             self.remember.setToolTip(_("No keychain is available on this computer."))
             self.key_note.setText(_("This computer has no usable keychain, so the key will only be used "
-                                          "for this session."))
+                                    "for this session."))
 
     @Slot(bool)
     def on_show_key(self, shown: bool) -> None:
@@ -256,13 +256,13 @@ class SetupPage(QWizardPage):
         if state.api_key and sends_key_in_cleartext(state.base_url) and not self.confirm_cleartext_key():
             state.api_key = ""  # the key-free checks still run; nothing is sent with the key
             self.key_note.setText(_("Your key is not sent to this address: only the checks that need no "
-                                          "key run."))
+                                    "key run."))
         state.remember_key = self.remember.isChecked() and bool(state.api_key)
         if state.remember_key:
             problem = keystore.save_key(state.api_key)
             if problem:
                 self.key_note.setText(_("The keychain refused the key ({why}); it is used for this session "
-                                              "only.", why=problem))
+                                        "only.", why=problem))
         elif self.loaded_from_keychain and not self.remember.isChecked():
             keystore.forget_key()
             self.loaded_from_keychain = False

@@ -65,7 +65,7 @@ class StressPage(RunPage):
         super().__init__(state)
         self.setTitle(_("Live test: Claude writes a long answer"))
         self.setSubTitle(_("We ask for a long answer and time every piece as it arrives. A healthy "
-                                 "connection shows a steady trickle; a cut shows as a long pause, then nothing."))
+                           "connection shows a steady trickle; a cut shows as a long pause, then nothing."))
         layout = QVBoxLayout(self)
         grid = QGridLayout()
         self.rate = Figure(_("words per second"))
@@ -76,7 +76,7 @@ class StressPage(RunPage):
             grid.addWidget(fig, 0, i)
         layout.addLayout(grid)
         layout.addWidget(wrapped_label(_("Pauses in the answer (each line is one piece; the taller, the "
-                                               "longer it was silent before it):")))
+                                         "longer it was silent before it):")))
         self.timeline = GapTimeline()
         layout.addWidget(self.timeline, 1)
         self.light = TrafficLight(_("Running"), GREY)

@@ -25,27 +25,27 @@ class WelcomePage(QWizardPage):
         self.state = state
         self.setTitle(_("Why are Claude's answers cut off?"))
         self.setSubTitle(_("Stream Doctor finds out what on your network interrupts Claude, and what to do "
-                                 "about it."))
+                           "about it."))
         layout = QVBoxLayout(self)
         layout.addLayout(self.language_row())
         parts = [
             _("<b>What it does.</b> It looks at this computer's network settings (proxy, VPN, security "
-                    "software), then sends Claude a test question and watches the answer arrive, to see whether "
-                    "something on the way cuts it off, holds it back, or blocks it."),
+              "software), then sends Claude a test question and watches the answer arrive, to see whether "
+              "something on the way cuts it off, holds it back, or blocks it."),
             _("<b>How long.</b> A quick check takes about a minute. A thorough check can take up to 15 "
-                    "minutes, because it waits to see how long a silent connection survives."),
+              "minutes, because it waits to see how long a silent connection survives."),
             _("<b>What it sends, and where.</b> Only test requests to the Claude address you choose on the "
-                    "next page (normally api.anthropic.com). With an API key, the test question uses a few hundred "
-                    "tokens. Nothing is sent to the makers of Stream Doctor or anyone else."),
+              "next page (normally api.anthropic.com). With an API key, the test question uses a few hundred "
+              "tokens. Nothing is sent to the makers of Stream Doctor or anyone else."),
             _("<b>Privacy.</b> Your key is not saved unless you ask for that, and then only in this "
-                    "computer's keychain. The report stays on this computer until you choose to send it; it "
-                    "leaves out your key and your user name."),
+              "computer's keychain. The report stays on this computer until you choose to send it; it "
+              "leaves out your key and your user name."),
             _("<b>Nothing changes by itself.</b> If a fix can be made on this computer, you see exactly what "
-                    "it would do first, and you can undo it."),
+              "it would do first, and you can undo it."),
         ]
         if state.is_lab:
             parts.insert(0, _("<b>Demo mode.</b> This run talks to the built-in simulated Claude service "
-                                    "(profile “{profile}”), not to the internet.", profile=state.lab_profile))
+                              "(profile “{profile}”), not to the internet.", profile=state.lab_profile))
         for text in parts:
             label = wrapped_label(text)
             layout.addWidget(label)
