@@ -108,14 +108,12 @@ class StreamDoctorWizard(QWizard):
         if self.is_busy():  # the menu is on the Welcome page, where nothing runs; never drop a running test
             log.warning("language change ignored while a test runs")
             return
-        had_rest = PageId.SETUP in self.pages
         for page_id in list(self.pages):
             page = self.pages.pop(page_id)
             self.removePage(page_id)
             page.deleteLater()
         self.add_welcome_page()
-        if had_rest:
-            self.add_remaining_pages()
+        self.add_remaining_pages()  # the window is on screen already: no first paint to wait for
         self.restart()
         self.name_buttons()
 
