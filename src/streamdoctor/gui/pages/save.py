@@ -238,7 +238,7 @@ class SavePage(QWizardPage):
 
     def mailto(self, body: str) -> QUrl:
         if self.state.bundle_path is not None:
-            body = "\n\n".join((body, _("The full report is attached ({name}).", name=self.state.bundle_path.name)))
+            body = "\n".join((body, "", _("The full report is attached ({name}).", name=self.state.bundle_path.name)))
         subject = _("Claude connections are cut on our network: Stream Doctor report")
         return QUrl(f"mailto:?subject={quote(subject)}&body={quote(body)}")
 
