@@ -186,6 +186,28 @@ def test_dialogs_card_tray_and_watch_window_in_pseudo_language(qtbot: Any, langu
     assert not problems, problems
 
 
+def test_live_test_pages_outcomes_in_pseudo_language(qtbot: Any, language: Any) -> None:
+    """The stress and idle pages (not on the quick walk above) with a cut shown, as after a real run."""
+    from streamdoctor.model import ProbeResult, Status
+
+    language(i18n.PSEUDO)
+    wizard = StreamDoctorWizard(WizardState())
+    qtbot.addWidget(wizard)
+    stress, idle = wizard.page(PageId.STRESS), wizard.page(PageId.IDLE)
+    stress.after_run([ProbeResult("stream", Status.FAIL, "core summary",
+                                  {"outcome": "reset", "total_s": 40.0, "silence_before_end_s": 30.0, "bytes": 5000})])
+    idle.after_run([ProbeResult("idle", Status.FAIL, "core summary",
+                                {"cut_s": 30.0, "bracket": [25.0, 35.0], "max_tested_s": 40.0,
+                                 "connections": [{"hold_s": 20.0, "state": "alive"},
+                                                 {"hold_s": 40.0, "state": "reset", "idle_s": 30.0}]})])
+    problems = [f"{name} {p}" for name, page in (("STRESS", stress), ("IDLE", idle))
+                for p in unmarked(page, {"core summary"})]
+    ladder = idle.ladder.describe()
+    assert OPEN in ladder and "⟦" in stress.outcome.text() and OPEN in idle.outcome.text()
+    assert not problems, problems
+    assert wizard.shutdown(3000)
+
+
 def test_words_in_pseudo_language_are_marked(language: Any) -> None:
     language(i18n.PSEUDO)
     texts = [words.error_text(PermissionError(13, "denied", "/x")), words.error_text(RuntimeError("x")),
