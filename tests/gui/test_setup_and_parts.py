@@ -51,6 +51,7 @@ def test_key_goes_to_the_keychain_only_when_remembered(qtbot: Any, make_wizard: 
     assert wizard.state.api_key == SECRET and memory_keyring.store == {}
     setup.remember.setChecked(True)
     assert setup.validatePage()
+    qtbot.waitUntil(lambda: not setup.keychain_writes, timeout=10_000)  # written in the pool
     assert list(memory_keyring.store.values()) == [SECRET]
     assert files_containing(Path(os.environ["STREAMDOCTOR_HOME"]), SECRET) == []
 
@@ -76,7 +77,21 @@ def test_remembered_key_is_filled_in(qtbot: Any, make_wizard: Any, memory_keyrin
     assert setup.key_edit.text() == SECRET and setup.remember.isChecked()
     setup.remember.setChecked(False)  # unticking forgets it
     assert setup.validatePage()
+    qtbot.waitUntil(lambda: not setup.keychain_writes, timeout=10_000)
     assert memory_keyring.store == {}
+
+
+def test_a_refused_save_is_said_and_the_key_still_used(qtbot: Any, make_wizard: Any, memory_keyring: Any) -> None:
+    wizard = make_wizard(None)
+    wizard.next()
+    setup = wizard.page(PageId.SETUP)
+    qtbot.waitUntil(lambda: setup.key_task is None, timeout=10_000)
+    setup.key_edit.setText(SECRET)
+    setup.remember.setChecked(True)
+    memory_keyring.broken = True  # e.g. the user cancels the keychain's password prompt
+    assert setup.validatePage() and wizard.state.api_key == SECRET
+    qtbot.waitUntil(lambda: not setup.keychain_writes, timeout=10_000)
+    assert "The keychain refused the key" in setup.key_note.text() and memory_keyring.store == {}
 
 
 def test_a_slow_keychain_does_not_block_the_window(qtbot: Any, make_wizard: Any, memory_keyring: Any,

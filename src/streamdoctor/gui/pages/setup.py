@@ -7,6 +7,7 @@ what was measured explains it. Matching is a table lookup (error_texts), done wh
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Slot
@@ -47,6 +48,7 @@ class SetupPage(QWizardPage):
         self.state = state
         self.loaded_from_keychain = False
         self.key_task: Task | None = None  # the keychain look-up in the pool, referenced until it reports
+        self.keychain_writes: list[Task] = []  # saving or forgetting the key, referenced until each reports
         self.setTitle(_("A few choices before we start"))
         self.setSubTitle(_("Everything here is optional; the usual choices are already made."))
         layout = QVBoxLayout(self)
@@ -258,12 +260,24 @@ class SetupPage(QWizardPage):
             self.key_note.setText(_("Your key is not sent to this address: only the checks that need no "
                                     "key run."))
         state.remember_key = self.remember.isChecked() and bool(state.api_key)
+        # Writing to the keychain can block like reading it (the OS may ask for its password): in the pool too.
+        # The key is used for this run either way; the keychain only decides whether it is there next time.
         if state.remember_key:
-            problem = keystore.save_key(state.api_key)
-            if problem:
-                self.key_note.setText(_("The keychain refused the key ({why}); it is used for this session "
-                                        "only.", why=problem))
+            self.write_keychain(keystore.save_key, state.api_key)
         elif self.loaded_from_keychain and not self.remember.isChecked():
-            keystore.forget_key()
+            self.write_keychain(keystore.forget_key)
             self.loaded_from_keychain = False
         return True
+
+    def write_keychain(self, fn: Callable[..., str], *args: str) -> None:
+        task = Task(fn, *args)
+        task.signals.done.connect(self.on_keychain_written)
+        self.keychain_writes.append(task)
+        self.owner().pool.start(task)
+
+    @Slot(object)
+    def on_keychain_written(self, problem: str) -> None:
+        self.keychain_writes = [t for t in self.keychain_writes if t.signals is not self.sender()]
+        if problem:  # seen when the user goes back to this page; the run goes on with the key
+            self.key_note.setText(_("The keychain refused the key ({why}); it is used for this session only.",
+                                    why=problem))
