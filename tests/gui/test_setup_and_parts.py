@@ -51,6 +51,7 @@ def test_key_goes_to_the_keychain_only_when_remembered(qtbot: Any, make_wizard: 
     assert wizard.state.api_key == SECRET and memory_keyring.store == {}
     setup.remember.setChecked(True)
     assert setup.validatePage()
+    qtbot.waitUntil(lambda: not setup.keychain_writes, timeout=10_000)  # written in the pool
     assert list(memory_keyring.store.values()) == [SECRET]
     assert files_containing(Path(os.environ["STREAMDOCTOR_HOME"]), SECRET) == []
 
@@ -60,6 +61,7 @@ def test_a_broken_keychain_is_explained_not_fatal(qtbot: Any, make_wizard: Any, 
     wizard = make_wizard(None)
     wizard.next()
     setup = wizard.page(PageId.SETUP)
+    qtbot.waitUntil(lambda: setup.key_task is None, timeout=10_000)  # the keychain is read in the pool
     assert not setup.remember.isEnabled()
     assert "no usable keychain" in setup.key_note.text()
     setup.key_edit.setText(SECRET)
@@ -71,10 +73,52 @@ def test_remembered_key_is_filled_in(qtbot: Any, make_wizard: Any, memory_keyrin
     wizard = make_wizard(None)
     wizard.next()
     setup = wizard.page(PageId.SETUP)
+    qtbot.waitUntil(lambda: setup.key_task is None, timeout=10_000)
     assert setup.key_edit.text() == SECRET and setup.remember.isChecked()
     setup.remember.setChecked(False)  # unticking forgets it
     assert setup.validatePage()
+    qtbot.waitUntil(lambda: not setup.keychain_writes, timeout=10_000)
     assert memory_keyring.store == {}
+
+
+def test_a_refused_save_is_said_and_the_key_still_used(qtbot: Any, make_wizard: Any, memory_keyring: Any) -> None:
+    wizard = make_wizard(None)
+    wizard.next()
+    setup = wizard.page(PageId.SETUP)
+    qtbot.waitUntil(lambda: setup.key_task is None, timeout=10_000)
+    setup.key_edit.setText(SECRET)
+    setup.remember.setChecked(True)
+    memory_keyring.broken = True  # e.g. the user cancels the keychain's password prompt
+    assert setup.validatePage() and wizard.state.api_key == SECRET
+    qtbot.waitUntil(lambda: not setup.keychain_writes, timeout=10_000)
+    assert "The keychain refused the key" in setup.key_note.text() and memory_keyring.store == {}
+
+
+def test_a_slow_keychain_does_not_block_the_window(qtbot: Any, make_wizard: Any, memory_keyring: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A locked keychain can take a minute to answer (the OS asks for its password): the page shows that it is
+    looking, the window keeps working, and a key typed meanwhile is not overwritten."""
+    memory_keyring.store[("streamdoctor", "anthropic-api-key")] = SECRET
+    release = threading.Event()
+    entered = threading.Event()
+    real_get = memory_keyring.get_password
+
+    def slow_get(service: str, user: str) -> str | None:
+        entered.set()
+        release.wait(30)  # bounded: the test releases it below
+        return real_get(service, user)
+
+    monkeypatch.setattr(memory_keyring, "get_password", slow_get)
+    wizard = make_wizard(None)
+    wizard.next()
+    setup = wizard.page(PageId.SETUP)
+    qtbot.waitUntil(entered.is_set, timeout=10_000)
+    assert "Looking for a remembered key" in setup.key_note.text()
+    assert setup.key_task is not None and setup.key_edit.text() == ""  # next() returned while the read is stuck
+    setup.key_edit.setText("sk-ant-typed-meanwhile")
+    release.set()
+    qtbot.waitUntil(lambda: setup.key_task is None, timeout=10_000)
+    assert setup.key_edit.text() == "sk-ant-typed-meanwhile" and not setup.remember.isChecked()
 
 
 class FloodProbe:

@@ -54,7 +54,7 @@ def test_timeline_widget_draws_the_cuts(qtbot, tmp_path: Path) -> None:  # type:
     assert _red_pixels(w) == 0
     w.set_timeline(tl)
     assert _red_pixels(w) > 5
-    assert "3 cuts" in w.accessibleDescription()
+    assert "Cuts: 3." in w.accessibleDescription()
 
 
 def test_tray_reads_the_record_off_the_gui_thread(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

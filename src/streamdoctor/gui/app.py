@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import crash
@@ -42,6 +42,20 @@ def make_application() -> Any:
     return app
 
 
+def choose_language(ui_languages: Sequence[str] | None = None) -> str:
+    """The wizard's language before its first window: --lang (STREAMDOCTOR_LANG), the menu's saved choice, then
+    the OS, where Qt adds what the environment does not say (macOS's AppleLanguages for an app started from
+    Finder); `ui_languages` stands in for Qt's list in tests. Returns the code in use."""
+    from .. import i18n
+    from ..i18n import os_language
+
+    if ui_languages is None:
+        from PySide6.QtCore import QLocale
+
+        ui_languages = QLocale.system().uiLanguages()
+    return i18n.set_language(os_language.choose(None, ui_languages))
+
+
 @contextlib.contextmanager
 def lab_state(profile_name: str | None) -> Iterator[Any]:
     """A WizardState; with a lab profile, the simulated API runs for as long as the block (the wizard) lives."""
@@ -68,6 +82,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
         return run_self_test(args)
     app = make_application()
+    choose_language()
     from .wizard import StreamDoctorWizard
 
     with lab_state(getattr(args, "lab", None)) as state:

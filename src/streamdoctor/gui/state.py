@@ -39,6 +39,7 @@ class WizardState:
     user_error: str = ""  # the error text the user picked or pasted on the Setup page ("" = none)
     read_client_logs: bool = False  # consent to read Claude Code's own debug logs (Setup page)
     run_user_clients: bool = False  # consent to run the installed Claude Code, Node SDK and curl once (Setup page)
+    report_in_english: bool = False  # Save page: the bundle, summary and e-mail for IT in English, not the UI's
 
     @property
     def is_lab(self) -> bool:

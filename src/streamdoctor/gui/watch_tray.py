@@ -15,10 +15,24 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
+from ..i18n import N_, _, ngettext
+from .words import error_text
 from .workers import Task
 
 REFRESH_MS = 5_000  # the record changes at most every few seconds; reading it is a few ms in a worker
 NOTIFY_MS = 8_000
+# How the watch's record names a cut's ending -> the notification's sentence (one whole sentence per ending)
+CUT_SENTENCES = {
+    "reset": N_("A connection was cut (reset) after {secs:.0f} s of silence."),
+    "fin": N_("A connection was closed by the network after {secs:.0f} s of silence."),
+    "tls_close": N_("A connection was closed by a proxy after {secs:.0f} s of silence."),
+    "drop": N_("A connection was silently dropped after {secs:.0f} s of silence."),
+}
+
+
+def cut_sentence(ending: str, silence_s: float) -> str:
+    """The notification for one cut, in the user's language; an ending the table does not know gets a general one."""
+    return _(CUT_SENTENCES.get(ending, N_("A connection was cut after {secs:.0f} s of silence.")), secs=silence_s)
 
 
 class WatchTray(QObject):
@@ -30,22 +44,22 @@ class WatchTray(QObject):
         self.tray = QSystemTrayIcon(icon if icon is not None and not icon.isNull() else
                                     QApplication.windowIcon(), self)
         self.menu = QMenu()
-        self.status_action = QAction(self.tr("Starting…"), self.menu)
+        self.status_action = QAction(_("Starting…"), self.menu)
         self.status_action.setEnabled(False)
-        show = QAction(self.tr("Show the timeline…"), self.menu)
+        show = QAction(_("Show the timeline…"), self.menu)
         show.triggered.connect(self.show_window)
-        self.notify_action = QAction(self.tr("Notify me when a cut is caught"), self.menu)
+        self.notify_action = QAction(_("Notify me when a cut is caught"), self.menu)
         self.notify_action.setCheckable(True)
-        self.login_action = QAction(self.tr("Start watching at login"), self.menu)
+        self.login_action = QAction(_("Start watching at login"), self.menu)
         self.login_action.setCheckable(True)
         self.login_action.toggled.connect(self.set_autostart)
-        remove = QAction(self.tr("Stop watching and remove"), self.menu)
+        remove = QAction(_("Stop watching and remove"), self.menu)
         remove.triggered.connect(self.stop_and_remove)
         for a in (self.status_action, show, self.notify_action, self.login_action, remove):
             self.menu.addAction(a)
         self.menu.insertSeparator(self.notify_action)
         self.tray.setContextMenu(self.menu)
-        self.tray.setToolTip(self.tr("Stream Doctor is watching for connection cuts"))
+        self.tray.setToolTip(_("Stream Doctor is watching for connection cuts"))
         self.tray.activated.connect(self.on_activated)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
@@ -104,8 +118,9 @@ class WatchTray(QObject):
         self.busy = False
         a = status.get("analysis") or {}
         running = status.get("running")
-        text = (self.tr("Watching: {0} cuts caught").format(a.get("cuts", 0)) if running else
-                self.tr("Not watching ({0} cuts recorded)").format(a.get("cuts", 0)))
+        cuts = int(a.get("cuts", 0) or 0)
+        text = (ngettext("Watching: {n} cut caught", "Watching: {n} cuts caught", cuts) if running else
+                ngettext("Not watching ({n} cut recorded)", "Not watching ({n} cuts recorded)", cuts))
         self.status_action.setText(text)
         self.tray.setToolTip("\n".join(status.get("lines") or [text]))
         self.last_status = status
@@ -114,16 +129,15 @@ class WatchTray(QObject):
         cut = status.get("last_cut")
         if cut is not None and cut["id"] != self.last_cut_id:
             if self.last_cut_id is not None and self.notify_action.isChecked():
-                self.tray.showMessage(self.tr("Stream Doctor caught a cut"),
-                                      self.tr("A connection was {0} after {1:.0f} s of silence.").format(
-                                          cut.get("ending"), float(cut.get("silence_s") or 0)),
+                self.tray.showMessage(_("Stream Doctor caught a cut"),
+                                      cut_sentence(str(cut.get("ending")), float(cut.get("silence_s") or 0)),
                                       QSystemTrayIcon.MessageIcon.Warning, NOTIFY_MS)
             self.last_cut_id = cut["id"]
 
     @Slot(object)
     def on_failed(self, exc: BaseException) -> None:
         self.busy = False
-        self.status_action.setText(self.tr("Could not read the watch's record: {0}").format(exc))
+        self.status_action.setText(_("Could not read the watch's record: {why}", why=error_text(exc)))
 
     @Slot(bool)
     def set_autostart(self, on: bool) -> None:

@@ -3,6 +3,9 @@
 Route: Welcome -> Setup -> Scan -> [Stress, when there is a key] -> [Idle, when thorough or something looks
 wrong] -> Results -> Save. Closing at any point cancels every running test and waits for the pool (the core's
 cancel closes blocked sockets, so this takes well under two seconds).
+
+Language: the Welcome page's menu saves the choice and the wizard rebuilds its pages in the new language (every
+page writes its texts when it is made; nothing has run yet on the Welcome page, so nothing is lost).
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, QSize, QThreadPool, QTimer, Slot
 from PySide6.QtWidgets import QWidget, QWizard, QWizardPage
 
+from .. import i18n
+from ..i18n import _, os_language
+from .buttons import name_wizard_buttons
 from .pages import PageId
 from .pages.welcome import WelcomePage
 
@@ -51,17 +57,16 @@ class StreamDoctorWizard(QWizard):
         self.state = state
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(4)
-        self.setWindowTitle(self.tr("Stream Doctor"))
         if not hasattr(QWizard.WizardStyle, "MacStyle") or self.wizardStyle() != QWizard.WizardStyle.MacStyle:
             self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.HaveHelpButton, False)
-        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("&Continue >"))
         from .resources import app_icon
 
         self.setPixmap(QWizard.WizardPixmap.LogoPixmap, app_icon().pixmap(QSize(48, 48)))
-        self.pages: dict[PageId, QWizardPage] = {PageId.WELCOME: WelcomePage(state)}
-        self.setPage(PageId.WELCOME, self.pages[PageId.WELCOME])
+        self.warmed_up = False
+        self.pages: dict[PageId, QWizardPage] = {}
+        self.add_welcome_page()
         if defer_pages:
             self.pages[PageId.WELCOME].installEventFilter(self)
         else:
@@ -77,6 +82,40 @@ class StreamDoctorWizard(QWizard):
             watched.removeEventFilter(self)
             QTimer.singleShot(0, self.add_remaining_pages)  # the first page is on screen: build the rest now
         return super().eventFilter(watched, event)
+
+    def add_welcome_page(self) -> None:
+        page = WelcomePage(self.state)
+        page.language_chosen.connect(self.on_language_chosen)
+        self.pages[PageId.WELCOME] = page
+        self.setPage(PageId.WELCOME, page)
+
+    @Slot(str)
+    def on_language_chosen(self, code: str) -> None:
+        """The Welcome page's menu: remember the choice, then rebuild once the menu's signal has returned (the
+        menu itself is on the page being replaced)."""
+        if code == i18n.current():
+            return
+        try:
+            os_language.save_language(code)
+        except (OSError, ValueError) as exc:  # not remembered next time, but used now
+            log.warning("could not save the language choice %s: %s", code, exc)
+        i18n.set_language(code)
+        QTimer.singleShot(0, self.retranslate)
+
+    @Slot()
+    def retranslate(self) -> None:
+        """Make every page again in the current language and go back to the Welcome page."""
+        if self.is_busy():  # the menu is on the Welcome page, where nothing runs; never drop a running test
+            log.warning("language change ignored while a test runs")
+            return
+        for page_id in list(self.pages):
+            page = self.pages.pop(page_id)
+            self.removePage(page_id)
+            page.deleteLater()
+        self.add_welcome_page()
+        self.add_remaining_pages()  # the window is on screen already: no first paint to wait for
+        self.restart()
+        self.name_buttons()
 
     @Slot()
     def add_remaining_pages(self) -> None:
@@ -95,12 +134,18 @@ class StreamDoctorWizard(QWizard):
                               (PageId.RESULTS, ResultsPage(state)), (PageId.SAVE, SavePage(state))):
             self.pages[page_id] = page
             self.setPage(page_id, page)
+        if self.warmed_up:
+            return
+        self.warmed_up = True
         warm_up_imports()
         # Everything built so far lives as long as the app: move it out of the collector's sight, so a full
         # collection during a fast stream scans only new objects (a ~30 ms GUI stall otherwise).
         gc.freeze()
 
     def name_buttons(self) -> None:
+        """The window title and the wizard's own buttons in the current language, with accessible names."""
+        self.setWindowTitle(_("Stream Doctor"))
+        name_wizard_buttons(self)
         for which in (QWizard.WizardButton.BackButton, QWizard.WizardButton.NextButton,
                       QWizard.WizardButton.CommitButton, QWizard.WizardButton.FinishButton,
                       QWizard.WizardButton.CancelButton):

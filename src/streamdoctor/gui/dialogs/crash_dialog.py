@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from ... import paths
+from ...i18n import _
+from ..buttons import name_standard_buttons
 from ..words import error_text
 
 
@@ -28,25 +30,26 @@ class CrashDialog(QDialog):
     def __init__(self, details: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.details = details
-        self.setWindowTitle(self.tr("Stream Doctor ran into a problem"))
+        self.setWindowTitle(_("Stream Doctor ran into a problem"))
         layout = QVBoxLayout(self)
-        intro = QLabel(self.tr(
+        intro = QLabel(_(
             "Something went wrong inside Stream Doctor. Nothing on your computer was changed by this. "
             "You can keep using the app, or send the details below to whoever gave you Stream Doctor."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.text = QPlainTextEdit(details)
         self.text.setReadOnly(True)
-        self.text.setAccessibleName(self.tr("Technical details of the problem"))
+        self.text.setAccessibleName(_("Technical details of the problem"))
         layout.addWidget(self.text)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        copy = QPushButton(self.tr("&Copy details"))
-        copy.setAccessibleName(self.tr("Copy details to the clipboard"))
-        save = QPushButton(self.tr("&Save diagnostic bundle…"))
-        save.setAccessibleName(self.tr("Save diagnostic bundle"))
+        name_standard_buttons(buttons)
+        copy = QPushButton(_("&Copy details"))
+        copy.setAccessibleName(_("Copy details to the clipboard"))
+        save = QPushButton(_("&Save diagnostic bundle…"))
+        save.setAccessibleName(_("Save diagnostic bundle"))
         buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(save, QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(self.copy_details)
@@ -58,18 +61,18 @@ class CrashDialog(QDialog):
     @Slot()
     def copy_details(self) -> None:
         QApplication.clipboard().setText(self.details)
-        self.status.setText(self.tr("The details are on the clipboard."))
+        self.status.setText(_("The details are on the clipboard."))
 
     @Slot()
     def save_bundle(self) -> None:
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
         name = time.strftime("streamdoctor-crash-%Y%m%d-%H%M%S.zip")
-        target, _ = QFileDialog.getSaveFileName(self, self.tr("Save diagnostic bundle"),
-                                                str(Path(folder) / name), self.tr("Zip files (*.zip)"))
+        target, _filter = QFileDialog.getSaveFileName(self, _("Save diagnostic bundle"),
+                                                str(Path(folder) / name), _("Zip files (*.zip)"))
         if not target:
             return
         try:
-            self.status.setText(self.tr("Saved to {path}").format(path=write_crash_bundle(self.details, Path(target))))
+            self.status.setText(_("Saved to {path}", path=write_crash_bundle(self.details, Path(target))))
         except OSError as exc:
             self.status.setText(error_text(exc))
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWizard, QWizardPage
 
+from ...i18n import _
 from ...model import ProbeResult
 from ..words import error_text
 from ..workers import LiveUpdater, ProbeRun, Snapshot
@@ -29,14 +30,14 @@ class RunPage(QWizardPage):
         self.run: ProbeRun | None = None
         self.updater: LiveUpdater | None = None
         self.retired: list[ProbeRun] = []  # cancelled runs, kept alive until their `finished` arrives
-        self.stop_button = QPushButton(self.tr("&Stop"))
-        self.stop_button.setAccessibleName(self.tr("Stop the test"))
+        self.stop_button = QPushButton(_("&Stop"))
+        self.stop_button.setAccessibleName(_("Stop the test"))
         self.stop_button.clicked.connect(self.stop)
-        self.again_button = QPushButton(self.tr("Run &again"))
-        self.again_button.setAccessibleName(self.tr("Run the test again"))
+        self.again_button = QPushButton(_("Run &again"))
+        self.again_button.setAccessibleName(_("Run the test again"))
         self.again_button.clicked.connect(self.start)
         self.status = wrapped_label()
-        self.status.setAccessibleName(self.tr("Test status"))
+        self.status.setAccessibleName(_("Test status"))
 
     def button_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -104,7 +105,7 @@ class RunPage(QWizardPage):
     @Slot()
     def stop(self) -> None:
         if self.run is not None:
-            self.status.setText(self.tr("Stopping…"))
+            self.status.setText(_("Stopping…"))
             self.run.cancel.cancel()
 
     def cancel(self) -> None:

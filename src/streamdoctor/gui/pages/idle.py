@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QVBoxLayout
 
+from ...i18n import _
 from ...model import ProbeResult, Status
 from ..state import IDLE_PROBE, WizardState
 from ..widgets.idle_ladder import IdleLadder
@@ -19,17 +20,17 @@ from .common import RunPage, wrapped_label
 class IdlePage(RunPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__(state)
-        self.setTitle(self.tr("How long may a connection stay silent?"))
-        self.setSubTitle(self.tr("Claude often thinks silently before it answers. Some networks cut connections "
-                                 "that are quiet for too long. We open a few test connections, keep each silent "
-                                 "for a different time, and see which ones survive."))
+        self.setTitle(_("How long may a connection stay silent?"))
+        self.setSubTitle(_("Claude often thinks silently before it answers. Some networks cut connections "
+                           "that are quiet for too long. We open a few test connections, keep each silent "
+                           "for a different time, and see which ones survive."))
         layout = QVBoxLayout(self)
         self.ladder = IdleLadder()
         layout.addWidget(self.ladder, 1)
-        self.light = TrafficLight(self.tr("Running"), GREY)
+        self.light = TrafficLight(_("Running"), GREY)
         layout.addWidget(self.light)
         self.outcome = wrapped_label()
-        self.outcome.setAccessibleName(self.tr("Outcome of the idle test"))
+        self.outcome.setAccessibleName(_("Outcome of the idle test"))
         layout.addWidget(self.outcome)
         layout.addLayout(self.button_row())
 
@@ -42,7 +43,7 @@ class IdlePage(RunPage):
         self.ladder.set_running(True)
         self.light.setVisible(False)
         self.outcome.setText("")
-        self.status.setText(self.tr("Opening test connections…"))
+        self.status.setText(_("Opening test connections…"))
 
     def on_snapshot(self, snapshot: Snapshot) -> None:
         progress = snapshot.latest.get(IDLE_PROBE)
@@ -57,15 +58,14 @@ class IdlePage(RunPage):
         self.ladder.setAccessibleDescription(self.ladder.describe())
         cut = data.get("cut_estimate_s")
         if cut:
-            self.outcome.setText(self.tr("So far: silent connections are cut after about {t}.").format(
-                t=seconds(float(cut))))
+            self.outcome.setText(_("So far: silent connections are cut after about {t}.", t=seconds(float(cut))))
 
     def after_run(self, results: list[ProbeResult]) -> None:
         self.ladder.set_running(False)
         self.light.setVisible(True)
         result = next((r for r in results if r.probe == IDLE_PROBE), None)
         if result is None:
-            self.outcome.setText(self.tr("The idle test is not available in this version."))
+            self.outcome.setText(_("The idle test is not available in this version."))
             return
         d = result.data or {}
         if d.get("connections"):
@@ -75,18 +75,19 @@ class IdlePage(RunPage):
         bracket = d.get("bracket") or []
         if result.status in (Status.OK, Status.WARN, Status.FAIL):
             if cut:
-                text = self.tr("Silent connections are cut after about {t}").format(t=seconds(float(cut)))
                 if len(bracket) == 2 and bracket[0] is not None and bracket[1] is not None:
-                    text += self.tr(" (between {lo} and {hi})").format(lo=seconds(float(bracket[0])),
-                                                                       hi=seconds(float(bracket[1])))
-                self.light.set_state(self.tr("Cut"), RED)
-                self.outcome.setText(text + ".")
+                    text = _("Silent connections are cut after about {t} (between {lo} and {hi}).",
+                             t=seconds(float(cut)), lo=seconds(float(bracket[0])), hi=seconds(float(bracket[1])))
+                else:
+                    text = _("Silent connections are cut after about {t}.", t=seconds(float(cut)))
+                self.light.set_state(_("Cut"), RED)
+                self.outcome.setText(text)
             else:
-                self.light.set_state(self.tr("Survived"), GREEN)
-                self.outcome.setText(self.tr("Every test connection survived {t} of silence.").format(
-                    t=seconds(float(d.get("max_tested_s") or 0.0))))
+                self.light.set_state(_("Survived"), GREEN)
+                self.outcome.setText(_("Every test connection survived {t} of silence.",
+                                       t=seconds(float(d.get("max_tested_s") or 0.0))))
         else:
-            _, word, colour = status_words(result.status)
+            _symbol, word, colour = status_words(result.status)
             self.light.set_state(word, colour)
             self.outcome.setText(result.summary)
         self.status.setText("")

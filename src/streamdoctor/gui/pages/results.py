@@ -10,6 +10,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QVBoxLayout, QWidget, QWizardPage
 
 from ... import matrix
+from ...i18n import _
 from ...model import Overall, Severity
 from .. import fixes_bridge
 from ..dialogs.fix_dialog import FixDialog
@@ -30,12 +31,12 @@ class ResultsPage(QWizardPage):
         super().__init__()
         self.state = state
         self.setCommitPage(True)
-        self.setTitle(self.tr("What we found"))
-        self.setSubTitle(self.tr("Each card is one finding. Open “Why we think so” to see the measurements."))
+        self.setTitle(_("What we found"))
+        self.setSubTitle(_("Each card is one finding. Open “Why we think so” to see the measurements."))
         layout = QVBoxLayout(self)
         self.light = TrafficLight("", GREY)
         self.headline = wrapped_label()
-        self.headline.setAccessibleName(self.tr("Verdict"))
+        self.headline.setAccessibleName(_("Verdict"))
         font = self.headline.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.headline.setFont(font)
@@ -44,12 +45,12 @@ class ResultsPage(QWizardPage):
         self.matrix = MatrixTable()  # each variable tried both ways; hidden when nothing was varied
         layout.addWidget(self.matrix)
         self.seen_label = wrapped_label()
-        self.seen_label.setAccessibleName(self.tr("Does this explain what you saw"))
+        self.seen_label.setAccessibleName(_("Does this explain what you saw"))
         self.seen_label.setVisible(False)
         layout.addWidget(self.seen_label)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
-        self.scroll.setAccessibleName(self.tr("Findings"))
+        self.scroll.setAccessibleName(_("Findings"))
         layout.addWidget(self.scroll, 1)
         self.cards: list[FindingCard] = []
         self.tasks: dict[Any, tuple[Task, FindingCard, Any]] = {}
@@ -61,27 +62,26 @@ class ResultsPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802 (Qt API)
         report = self.state.build_report()
         verdict = report.verdict
-        light = {Overall.HEALTHY: (self.tr("All good"), GREEN), Overall.PROBLEM: (self.tr("Problem found"), RED),
-                 Overall.UNTESTED: (self.tr("Could not test everything"), GREY)}[verdict.overall]
+        light = {Overall.HEALTHY: (_("All good"), GREEN), Overall.PROBLEM: (_("Problem found"), RED),
+                 Overall.UNTESTED: (_("Could not test everything"), GREY)}[verdict.overall]
         if verdict.overall is Overall.PROBLEM and not any(f.severity is Severity.PROBLEM for f in verdict.findings):
-            light = (self.tr("Worth a look"), AMBER)
+            light = (_("Worth a look"), AMBER)
         self.light.set_state(*light)
         serious = [f for f in verdict.findings if f.severity is not Severity.INFO]
         if verdict.overall is Overall.PROBLEM and serious:
             # The first card says it in full; the headline only says how many and where to start.
-            self.headline.setText(self.tr("We found one thing to look at:") if len(serious) == 1 else
-                                  self.tr("We found {n} things to look at. The most important comes first:").format(
-                                      n=len(serious)))
+            self.headline.setText(_("We found one thing to look at:") if len(serious) == 1 else
+                                  _("We found {n} things to look at. The most important comes first:", n=len(serious)))
         else:
             self.headline.setText(verdict.headline)
         rows = matrix.build(report.results)
         self.matrix.set_rows(rows)
         flipped = matrix.flips(rows)
         if flipped and verdict.overall is Overall.PROBLEM:  # the headline names the variable that decides it
-            self.headline.setText(self.headline.text() + " " + self.tr("What changes the outcome here: {v}.").format(
-                v=", ".join(flipped)))
+            self.headline.setText("\n".join((self.headline.text(),
+                                             _("What changes the outcome here: {v}.", v=", ".join(flipped)))))
         seen = report.target.get("user_error")
-        self.seen_label.setText(self.tr("What you saw: {sentence}").format(sentence=seen["sentence"])
+        self.seen_label.setText(_("What you saw: {sentence}", sentence=seen["sentence"])
                                 if isinstance(seen, dict) and seen.get("sentence") else "")
         self.seen_label.setVisible(bool(self.seen_label.text()))
         container = QWidget()
@@ -103,13 +103,13 @@ class ResultsPage(QWizardPage):
 
     def healthy_note(self, overall: Overall) -> QLabel:
         if overall is Overall.HEALTHY:
-            text = self.tr("Nothing on this computer or its network interfered with Claude's answers in our tests. "
-                           "If answers still break, save the report on the next page and send it to IT or support: "
-                           "it shows what was tested.")
+            text = _("Nothing on this computer or its network interfered with Claude's answers in our tests. "
+                     "If answers still break, save the report on the next page and send it to IT or support: "
+                     "it shows what was tested.")
         else:
-            text = self.tr("Some checks could not run, so we cannot say for sure. The next page saves what we have.")
+            text = _("Some checks could not run, so we cannot say for sure. The next page saves what we have.")
         label = wrapped_label(f"<p>{html.escape(text)}</p>")
-        label.setAccessibleName(self.tr("Summary"))
+        label.setAccessibleName(_("Summary"))
         return label
 
     @Slot(object, object)
@@ -125,7 +125,7 @@ class ResultsPage(QWizardPage):
             return
         for button in card.fix_buttons:
             button.setEnabled(False)
-        card.show_fix_status(self.tr("Applying…"))
+        card.show_fix_status(_("Applying…"))
         task = Task(fixes_bridge.apply_and_verify, fix, report)
         task.signals.done.connect(self.on_fix_done)
         task.signals.failed.connect(self.on_fix_failed)
@@ -134,22 +134,22 @@ class ResultsPage(QWizardPage):
 
     @Slot(object)
     def on_fix_done(self, value: tuple[str, Any]) -> None:
-        _, card, fix = self.tasks.pop(self.sender())
+        _task, card, fix = self.tasks.pop(self.sender())
         record_id, outcome = value
         self.undo_records[card] = (fix, record_id)
         card.undo_button.setVisible(True)
         if getattr(outcome, "ok", False):
-            card.show_fix_status(self.tr("Fixed, and checked again: {detail}").format(detail=outcome.detail))
+            card.show_fix_status(_("Fixed, and checked again: {detail}", detail=outcome.detail))
         else:
-            card.show_fix_status(self.tr("Applied, but the check afterwards still sees the problem: {detail}. "
-                                         "You can undo it.").format(detail=getattr(outcome, "detail", "")))
+            card.show_fix_status(_("Applied, but the check afterwards still sees the problem: {detail}. "
+                                   "You can undo it.", detail=getattr(outcome, "detail", "")))
 
     @Slot(object)
     def on_fix_failed(self, exc: BaseException) -> None:
-        _, card, _ = self.tasks.pop(self.sender())
+        _task, card, _fix = self.tasks.pop(self.sender())
         for button in card.fix_buttons:
             button.setEnabled(True)
-        card.show_fix_status(self.tr("The fix was not applied: {why}").format(why=error_text(exc)))
+        card.show_fix_status(_("The fix was not applied: {why}", why=error_text(exc)))
 
     @Slot()
     def on_undo_clicked(self) -> None:
@@ -165,13 +165,13 @@ class ResultsPage(QWizardPage):
         self.owner().pool.start(task)
 
     @Slot(object)
-    def on_undo_done(self, _: object) -> None:
-        _, card, _ = self.tasks.pop(self.sender())
+    def on_undo_done(self, _result: object) -> None:
+        _task, card, _fix = self.tasks.pop(self.sender())
         card.undo_button.setVisible(False)
         card.undo_button.setEnabled(True)
         for button in card.fix_buttons:
             button.setEnabled(True)
-        card.show_fix_status(self.tr("Undone: everything is as it was before the fix."))
+        card.show_fix_status(_("Undone: everything is as it was before the fix."))
 
 
 

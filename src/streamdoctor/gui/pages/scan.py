@@ -9,6 +9,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QProgressBar, QTreeWidget, QTreeWidgetItem, QVBoxLayout
 
+from ...i18n import _
 from ...model import ProbeResult, Status
 from ..state import IDLE_PROBE, OWN_PAGE_PROBES, STRESS_PROBE, WizardState
 from ..words import GREY, status_words
@@ -35,15 +36,15 @@ def dot_icon(colour: QColor | None, size: int = 12) -> QIcon:
 class ScanPage(RunPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__(state)
-        self.setTitle(self.tr("Checking this computer and its network"))
-        self.setSubTitle(self.tr("Each line is one check. You can stop at any time."))
+        self.setTitle(_("Checking this computer and its network"))
+        self.setSubTitle(_("Each line is one check. You can stop at any time."))
         layout = QVBoxLayout(self)
         self.tree = QTreeWidget()
         self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels([self.tr("Result"), self.tr("Check"), self.tr("What we saw")])
+        self.tree.setHeaderLabels([_("Result"), _("Check"), _("What we saw")])
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.setAccessibleName(self.tr("Checklist"))
+        self.tree.setAccessibleName(_("Checklist"))
         self.tree.setWordWrap(True)
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -51,8 +52,9 @@ class ScanPage(RunPage):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.tree, 1)
         self.bar = QProgressBar()
-        self.bar.setAccessibleName(self.tr("Checks finished"))
-        self.bar.setFormat(self.tr("%v of %m checks done"))
+        self.bar.setAccessibleName(_("Checks finished"))
+        # TRANSLATORS: Qt fills in %v (checks finished) and %m (all checks); keep both as they are.
+        self.bar.setFormat(_("%v of %m checks done"))
         layout.addWidget(self.bar)
         layout.addLayout(self.button_row())
         self.note = wrapped_label()
@@ -78,22 +80,22 @@ class ScanPage(RunPage):
             self.items[probe.name] = item
             self.tree.addTopLevelItem(item)
             if probe.name not in planned:
-                self.set_row(probe.name, "–", self.tr("Not in a quick check"), GREY, self.tr("Choose Thorough to "
-                             "include it."))
+                self.set_row(probe.name, "–", _("Not in a quick check"), GREY, _("Choose Thorough to "
+                                                                                 "include it."))
             elif probe.name == STRESS_PROBE:
                 if self.state.api_key:
-                    self.set_row(probe.name, "→", self.tr("Next"), None, self.tr("Runs on the next page, live."))
+                    self.set_row(probe.name, "→", _("Next"), None, _("Runs on the next page, live."))
                 else:
-                    self.set_row(probe.name, "–", self.tr("Skipped"), GREY, self.tr("Needs an API key."))
+                    self.set_row(probe.name, "–", _("Skipped"), GREY, _("Needs an API key."))
             elif probe.name == IDLE_PROBE:
-                self.set_row(probe.name, "→", self.tr("Later"), None, self.tr("Runs on its own page, live."))
+                self.set_row(probe.name, "→", _("Later"), None, _("Runs on its own page, live."))
             else:
-                self.set_row(probe.name, "…", self.tr("Waiting"), None, "")
+                self.set_row(probe.name, "…", _("Waiting"), None, "")
         total = len(self.probes_to_run())
         self.finished_count = 0
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(0 if total else 1)
-        self.status.setText(self.tr("Checking…") if total else "")
+        self.status.setText(_("Checking…") if total else "")
         self.note.setText("")
         if self.run is None:
             self.stop_button.setEnabled(bool(total))
@@ -115,7 +117,7 @@ class ScanPage(RunPage):
             item = self.items[name]
             if item.data(0, Qt.ItemDataRole.UserRole):  # already has its result
                 continue
-            self.set_row(name, "⟳", self.tr("Checking"), None, progress.detail or self.tr("Working…"))
+            self.set_row(name, "⟳", _("Checking"), None, progress.detail or _("Working…"))
 
     def show_result(self, result: ProbeResult) -> None:
         symbol, word, colour = status_words(result.status)
@@ -134,18 +136,16 @@ class ScanPage(RunPage):
         for r in results:
             counts[r.status] = counts.get(r.status, 0) + 1
         if not results:
-            self.status.setText(self.tr("No separate environment checks to run in this version."))
+            self.status.setText(_("No separate environment checks to run in this version."))
         elif counts.get(Status.CANCELLED):
-            self.status.setText(self.tr("Stopped. You can run the checks again, or go on with what we have."))
+            self.status.setText(_("Stopped. You can run the checks again, or go on with what we have."))
         else:
-            parts = [(Status.OK, self.tr("%n passed", "", counts.get(Status.OK, 0))),
-                     (Status.WARN, self.tr("%n worth a look", "", counts.get(Status.WARN, 0))),
-                     (Status.FAIL, self.tr("%n found a problem", "", counts.get(Status.FAIL, 0))),
-                     (Status.ERROR, self.tr("%n could not check", "", counts.get(Status.ERROR, 0))),
-                     (Status.SKIPPED, self.tr("%n skipped", "", counts.get(Status.SKIPPED, 0)))]
-            said = [text for status, text in parts if counts.get(status)]
-            self.status.setText(self.tr("Done: {parts}.").format(parts=", ".join(said)))
+            # TRANSLATORS: the numbers of checks in each state after the scan ("Passed: 5" style avoids plurals)
+            self.status.setText(_("Done. Passed: {ok}. Worth a look: {warn}. Found a problem: {fail}. Could not "
+                                  "check: {error}. Skipped: {skipped}.", ok=counts.get(Status.OK, 0),
+                                  warn=counts.get(Status.WARN, 0), fail=counts.get(Status.FAIL, 0),
+                                  error=counts.get(Status.ERROR, 0), skipped=counts.get(Status.SKIPPED, 0)))
         if self.state.stress_applies():
-            self.note.setText(self.tr("Next: a live test answer from Claude."))
+            self.note.setText(_("Next: a live test answer from Claude."))
         else:
-            self.note.setText(self.tr("Next: the results."))
+            self.note.setText(_("Next: the results."))

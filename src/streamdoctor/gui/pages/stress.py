@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout
 
+from ...i18n import _, fmt_num
 from ...model import ProbeResult, Status
 from ..state import STRESS_PROBE, WizardState
 from ..widgets.gap_timeline import GapTimeline
@@ -62,25 +63,25 @@ class Figure(QFrame):
 class StressPage(RunPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__(state)
-        self.setTitle(self.tr("Live test: Claude writes a long answer"))
-        self.setSubTitle(self.tr("We ask for a long answer and time every piece as it arrives. A healthy "
-                                 "connection shows a steady trickle; a cut shows as a long pause, then nothing."))
+        self.setTitle(_("Live test: Claude writes a long answer"))
+        self.setSubTitle(_("We ask for a long answer and time every piece as it arrives. A healthy "
+                           "connection shows a steady trickle; a cut shows as a long pause, then nothing."))
         layout = QVBoxLayout(self)
         grid = QGridLayout()
-        self.rate = Figure(self.tr("words per second"))
-        self.received = Figure(self.tr("received"))
-        self.silence = Figure(self.tr("since the last byte"))
-        self.elapsed = Figure(self.tr("running for"))
+        self.rate = Figure(_("words per second"))
+        self.received = Figure(_("received"))
+        self.silence = Figure(_("since the last byte"))
+        self.elapsed = Figure(_("running for"))
         for i, fig in enumerate((self.rate, self.received, self.silence, self.elapsed)):
             grid.addWidget(fig, 0, i)
         layout.addLayout(grid)
-        layout.addWidget(wrapped_label(self.tr("Pauses in the answer (each line is one piece; the taller, the "
-                                               "longer it was silent before it):")))
+        layout.addWidget(wrapped_label(_("Pauses in the answer (each line is one piece; the taller, the "
+                                         "longer it was silent before it):")))
         self.timeline = GapTimeline()
         layout.addWidget(self.timeline, 1)
-        self.light = TrafficLight(self.tr("Running"), GREY)
+        self.light = TrafficLight(_("Running"), GREY)
         self.outcome = wrapped_label()
-        self.outcome.setAccessibleName(self.tr("Outcome of the live test"))
+        self.outcome.setAccessibleName(_("Outcome of the live test"))
         layout.addWidget(self.light)
         layout.addWidget(self.outcome)
         layout.addLayout(self.button_row())
@@ -102,10 +103,10 @@ class StressPage(RunPage):
         self.last_at = self.started_at = time.monotonic()
         for fig in (self.rate, self.received, self.silence, self.elapsed):
             fig.set("–")
-        self.light.set_state(self.tr("Running"), GREY)
+        self.light.set_state(_("Running"), GREY)
         self.light.setVisible(False)
         self.outcome.setText("")
-        self.status.setText(self.tr("Sending the test question…"))
+        self.status.setText(_("Sending the test question…"))
         self.ticker.start()
 
     def on_snapshot(self, snapshot: Snapshot) -> None:
@@ -125,10 +126,10 @@ class StressPage(RunPage):
         self.timeline.add_points(points)
         if self.last_data:
             d = self.last_data
-            self.rate.set(f"{float(d.get('tokens_per_s') or 0):.0f}")
+            self.rate.set(fmt_num(float(d.get("tokens_per_s") or 0), ".0f"))
             self.received.set(byte_count(int(d.get("bytes") or 0)))
-            self.status.setText(self.tr("{tokens} pieces of text so far, {pings} keep-alive pings.").format(
-                tokens=int(d.get("tokens") or 0), pings=int(d.get("pings") or 0)))
+            self.status.setText(_("Pieces of text so far: {tokens}. Keep-alive pings: {pings}.",
+                                  tokens=int(d.get("tokens") or 0), pings=int(d.get("pings") or 0)))
         self.tick()
 
     @Slot()
@@ -149,7 +150,7 @@ class StressPage(RunPage):
         self.light.setVisible(True)
         result = next((r for r in results if r.probe == STRESS_PROBE), None)
         if result is None:
-            self.outcome.setText(self.tr("The live test needs an API key, so it was skipped."))
+            self.outcome.setText(_("The live test needs an API key, so it was skipped."))
             return
         d = result.data or {}
         self.timeline.set_points(gaps_from_samples(d.get("samples") or []))
@@ -161,9 +162,9 @@ class StressPage(RunPage):
             self.timeline.set_now(float(d["total_s"]), float(d.get("silence_before_end_s") or 0.0))
         if result.status in (Status.FAIL,) and d.get("total_s") is not None:
             self.timeline.cut_at_s = float(d["total_s"])
-        _, word, colour = status_words(result.status)
+        _symbol, word, colour = status_words(result.status)
         self.light.set_state(word, colour)
         self.outcome.setText(stream_outcome(d, result.summary))
         self.outcome.setToolTip(result.summary)  # the probe's technical wording, for whoever wants it
         self.outcome.setAccessibleDescription(result.summary)
-        self.status.setText(self.tr("The results page explains what this means."))
+        self.status.setText(_("The results page explains what this means."))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ...i18n import _
 from ...model import Finding
 from ..words import severity_words
 from .traffic_light import TrafficLight
@@ -43,21 +44,21 @@ class FindingCard(QFrame):
         layout.addLayout(head)
         plain = QLabel(finding.plain)
         plain.setWordWrap(True)
-        plain.setAccessibleName(self.tr("Verdict"))
+        plain.setAccessibleName(_("Verdict"))
         layout.addWidget(plain)
 
         self.why_button = QToolButton()
-        self.why_button.setText(self.tr("Why we think so"))
+        self.why_button.setText(_("Why we think so"))
         self.why_button.setCheckable(True)
         self.why_button.setArrowType(Qt.ArrowType.RightArrow)
         self.why_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.why_button.setAccessibleName(self.tr("Show why we think so"))
+        self.why_button.setAccessibleName(_("Show why we think so"))
         self.why_button.toggled.connect(self.on_why_toggled)
         layout.addWidget(self.why_button)
         items = "".join(f"<li>{html.escape(e.text())}</li>" for e in finding.evidence)
-        self.why = QLabel(f"<ul>{items}</ul>" if items else self.tr("No measurements recorded."))
+        self.why = QLabel(f"<ul>{items}</ul>" if items else _("No measurements recorded."))
         self.why.setWordWrap(True)
-        self.why.setAccessibleName(self.tr("Evidence"))
+        self.why.setAccessibleName(_("Evidence"))
         self.why.setVisible(False)
         layout.addWidget(self.why)
 
@@ -69,8 +70,8 @@ class FindingCard(QFrame):
         if fixes:
             row = QHBoxLayout()
             for fix in fixes:
-                button = QPushButton(self.tr("Fix it: {title}").format(title=fix.title))
-                button.setAccessibleName(self.tr("Fix it: {title}").format(title=fix.title))
+                button = QPushButton(_("Fix it: {title}", title=fix.title))
+                button.setAccessibleName(_("Fix it: {title}", title=fix.title))
                 button.setProperty("fix_id", fix.id)
                 button.clicked.connect(self.on_fix_clicked)
                 row.addWidget(button)
@@ -78,21 +79,21 @@ class FindingCard(QFrame):
             row.addStretch(1)
             layout.addLayout(row)
             layout.addWidget(self.fix_status)
-        self.undo_button = QPushButton(self.tr("&Undo the fix"))
-        self.undo_button.setAccessibleName(self.tr("Undo the fix"))
+        self.undo_button = QPushButton(_("&Undo the fix"))
+        self.undo_button.setAccessibleName(_("Undo the fix"))
         self.undo_button.setVisible(False)
         layout.addWidget(self.undo_button)
 
         self.ask_it: QPlainTextEdit | None = None
         if finding.ask_it:
-            layout.addWidget(QLabel(self.tr("What to ask your IT department:")))
+            layout.addWidget(QLabel(_("What to ask your IT department:")))
             row = QHBoxLayout()
             self.ask_it = QPlainTextEdit(finding.ask_it)
             self.ask_it.setReadOnly(True)
-            self.ask_it.setAccessibleName(self.tr("Text for IT"))
+            self.ask_it.setAccessibleName(_("Text for IT"))
             self.ask_it.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 14)
-            copy = QPushButton(self.tr("Copy"))
-            copy.setAccessibleName(self.tr("Copy the text for IT"))
+            copy = QPushButton(_("Copy"))
+            copy.setAccessibleName(_("Copy the text for IT"))
             copy.clicked.connect(self.copy_ask_it)
             row.addWidget(self.ask_it, 1)
             row.addWidget(copy)

@@ -11,7 +11,8 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ..words import RED, tr
+from ...i18n import _, ngettext
+from ..words import RED
 
 BUCKETS = 512  # time buckets kept; painting costs the same for 50 or 50,000 arrivals
 INITIAL_SPAN_S = 5.0
@@ -26,7 +27,7 @@ class GapTimeline(QWidget):
         self.clear_points()
         self.setMinimumHeight(150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setAccessibleName(tr("Timeline of pauses in the answer"))
+        self.setAccessibleName(_("Timeline of pauses in the answer"))
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
         return QSize(600, 200)
@@ -73,8 +74,9 @@ class GapTimeline(QWidget):
     def describe(self) -> str:
         """A text version of the chart for screen readers and the accessible description."""
         if not self.count:
-            return tr("Nothing has arrived yet.")
-        return tr("{n} pieces arrived; the longest pause was {s:.1f} s.").format(n=self.count, s=self.longest)
+            return _("Nothing has arrived yet.")
+        return ngettext("{n} piece arrived; the longest pause was {s:.1f} s.",
+                        "{n} pieces arrived; the longest pause was {s:.1f} s.", self.count, s=self.longest)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         p = QPainter(self)
@@ -82,7 +84,7 @@ class GapTimeline(QWidget):
         pal = self.palette()
         text = pal.windowText().color()
         fm = p.fontMetrics()
-        left, bottom = fm.horizontalAdvance("00.0 s") + 8, fm.height() + 6
+        left, bottom = fm.horizontalAdvance(_("{s:.1f} s", s=88.8)) + 8, fm.height() + 6
         plot = QRectF(left, 6, max(10, self.width() - left - 10), max(10, self.height() - bottom - 12))
         p.fillRect(plot, pal.base())
         p.setPen(QPen(pal.mid().color(), 1))
@@ -101,11 +103,11 @@ class GapTimeline(QWidget):
         p.setPen(text)
         for frac in (0.0, 0.5, 1.0):
             t = span / 1.05 * frac
-            label = f"{t:.1f} s" if span < 20 else f"{t:.0f} s"
+            label = _("{s:.1f} s", s=t) if span < 20 else _("{s:.0f} s", s=t)
             p.drawText(QPointF(x_of(t) - fm.horizontalAdvance(label) * frac, plot.bottom() + fm.ascent() + 3), label)
             g = top / 1.15 * frac
             p.drawText(QRectF(0, y_of(g) - fm.height() / 2, left - 6, fm.height()),
-                       int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), f"{g:.1f} s")
+                       int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), _("{s:.1f} s", s=g))
 
         # One vertical line per pixel column: the longest silence that ended in that column.
         columns: dict[int, float] = {}
@@ -128,9 +130,9 @@ class GapTimeline(QWidget):
             p.fillRect(block, shade)
             p.setPen(text)
             p.drawText(block.adjusted(4, 2, 0, 0), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop),
-                       tr("silent {s:.1f} s").format(s=self.silence_s))
+                       _("silent {s:.1f} s", s=self.silence_s))
         if self.cut_at_s is not None:
             p.setPen(QPen(RED, 2, Qt.PenStyle.DashLine))
             x = x_of(self.cut_at_s)
             p.drawLine(QLineF(x, plot.top(), x, plot.bottom()))
-            p.drawText(QPointF(min(x + 4, plot.right() - 60), plot.top() + fm.ascent() + 2), tr("cut"))
+            p.drawText(QPointF(min(x + 4, plot.right() - 60), plot.top() + fm.ascent() + 2), _("cut"))

@@ -10,8 +10,12 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ..words import IDLE_ENDED, RED, idle_state_words, seconds, tr
+from ...i18n import _, ngettext
+from ..words import IDLE_ENDED, IDLE_ENDED_AFTER, RED, idle_ended_words, idle_state_words, seconds
 
+TALLY_SEPARATOR = " · "  # between independent tallies (not sentence parts): the same in every language
+WIDEST_HOLD_S = 599.0  # "9 min 59 s": the ladder's holds stay under 10 minutes
+WIDEST_IDLE_S = 88.8  # "88.8 s": the widest seconds() under 120 s (longer ones read "2 min 0 s", no wider)
 ANIMATION_MS = 100  # bars count down smoothly between progress events, 10 times a second is plenty
 
 
@@ -28,7 +32,7 @@ class IdleLadder(QWidget):
         self.timer.timeout.connect(self.tick)
         self.setMinimumHeight(120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setAccessibleName(tr("Idle test connections"))
+        self.setAccessibleName(_("Idle test connections"))
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
         return QSize(600, 40 + 28 * max(3, len(self.connections)))
@@ -60,9 +64,9 @@ class IdleLadder(QWidget):
     def describe(self) -> str:
         parts = []
         for c in self.connections:
-            word, _ = idle_state_words(str(c.get("state", "")))
-            parts.append(tr("{hold} silence: {state}").format(hold=seconds(float(c.get("hold_s") or 0)), state=word))
-        return "; ".join(parts) or tr("No test connection yet.")
+            word, _colour = idle_state_words(str(c.get("state", "")))
+            parts.append(_("{hold} silence: {state}", hold=seconds(float(c.get("hold_s") or 0)), state=word))
+        return "; ".join(parts) or _("No test connection yet.")
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -79,12 +83,13 @@ class IdleLadder(QWidget):
         fm = p.fontMetrics()
         if not self.connections:
             p.setPen(pal.windowText().color())
-            p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), tr("Opening test connections…"))
+            p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), _("Opening test connections…"))
             return
         rows = sorted(self.connections, key=lambda c: float(c.get("hold_s") or 0.0))
         longest = max(float(c.get("hold_s") or 0.0) for c in rows) or 1.0
-        label_w = fm.horizontalAdvance(tr("silent for 00 min 00 s")) + 8
-        state_w = fm.horizontalAdvance(tr("closed by the network after 00.0 s")) + 16
+        # Room for the widest label this language can show (the longest hold, the longest ending)
+        label_w = fm.horizontalAdvance(_("silent for {t}", t=seconds(WIDEST_HOLD_S))) + 8
+        state_w = max(fm.horizontalAdvance(idle_ended_words(s, WIDEST_IDLE_S)) for s in IDLE_ENDED_AFTER) + 16
         bar_left = label_w
         bar_w = max(20, self.width() - label_w - state_w - 8)
         footer = fm.height() + 8
@@ -105,7 +110,7 @@ class IdleLadder(QWidget):
             word, colour = idle_state_words(state)
             not_needed = state == "error" and self.cut_estimate_s is not None and hold > float(self.cut_estimate_s)
             if not_needed:  # closed by the probe once the cut was known: not a failure, just not needed
-                word = tr("not needed")
+                word = _("not needed")
             frame = QRectF(bar_left, y + row_h * 0.15, bar_w * hold / longest, max(2.0, row_h * 0.7))
             p.fillRect(frame, pal.base())
             if state == "waiting":
@@ -116,13 +121,13 @@ class IdleLadder(QWidget):
                 fill = QRectF(frame.left(), frame.top(), frame.width() * (remaining / hold if hold else 0),
                               frame.height())
                 p.fillRect(fill, pal.highlight())
-                text = tr("{t} left").format(t=seconds(remaining))
+                text = _("{t} left", t=seconds(remaining))
             else:
                 p.fillRect(frame, colour or pal.highlight().color())
                 text = word
                 idle = c.get("idle_s")
                 if state in IDLE_ENDED and idle is not None and not not_needed:
-                    text = tr("{word} after {t}").format(word=word, t=seconds(float(idle)))
+                    text = idle_ended_words(state, float(idle))
             if row_h >= 8:
                 p.setPen(QPen(pal.mid().color(), 1))
                 p.drawRect(frame)
@@ -130,18 +135,18 @@ class IdleLadder(QWidget):
                 p.setPen(pal.windowText().color())
                 p.drawText(QRectF(0, y + row_h / 2 - fm.height() / 2, label_w - 6, fm.height()),
                            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                           tr("silent for {t}").format(t=seconds(hold)))
+                           _("silent for {t}", t=seconds(hold)))
                 if text_rows or state != "waiting":
                     p.drawText(QRectF(bar_left + frame.width() + 8, y + row_h / 2 - fm.height() / 2,
                                       self.width() - frame.right() - 8, fm.height()),
                                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
         p.setPen(pal.windowText().color())
         counts = self.counts()
-        said = [tr("{n} waiting").format(n=counts["waiting"]) if counts.get("waiting") else "",
-                tr("{n} survived").format(n=counts["alive"]) if counts.get("alive") else "",
-                tr("{n} cut").format(n=counts["cut"]) if counts.get("cut") else ""]
-        summary = " · ".join(w for w in said if w)
-        if self.cut_estimate_s:
-            summary += " · " + tr("cut at about {t}").format(t=seconds(float(self.cut_estimate_s)))
+        # Independent tallies, each whole, shown side by side like the cells of a status bar
+        said = [ngettext("{n} waiting", "{n} waiting", counts["waiting"]) if counts.get("waiting") else "",
+                ngettext("{n} survived", "{n} survived", counts["alive"]) if counts.get("alive") else "",
+                ngettext("{n} cut", "{n} cut", counts["cut"]) if counts.get("cut") else "",
+                _("cut at about {t}", t=seconds(float(self.cut_estimate_s))) if self.cut_estimate_s else ""]
+        summary = TALLY_SEPARATOR.join(w for w in said if w)
         p.drawText(QRectF(bar_left, bottom + 4, self.width() - bar_left, fm.height() + 2),
                    int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), summary)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from ...i18n import _
 from ...matrix import Variant, flips
 from ..words import GREEN, GREY, RED
 
@@ -18,8 +19,8 @@ MAX_VISIBLE_ROWS = 8  # taller tables scroll inside the page: the finding cards 
 class MatrixTable(QTableWidget):
     def __init__(self) -> None:
         super().__init__(0, 4)
-        self.setHorizontalHeaderLabels([self.tr("What we changed"), self.tr("Variant"), self.tr("Result"),
-                                        self.tr("Measured")])
+        self.setHorizontalHeaderLabels([_("What we changed"), _("Variant"), _("Result"),
+                                        _("Measured")])
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
@@ -29,18 +30,19 @@ class MatrixTable(QTableWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.setAccessibleName(self.tr("What changes the outcome"))
+        self.setAccessibleName(_("What changes the outcome"))
         self.setCornerButtonEnabled(False)
         for button in self.findChildren(QAbstractButton):  # the table's corner button: named for screen readers
-            button.setAccessibleName(self.tr("Select all rows"))
+            button.setAccessibleName(_("Select all rows"))
 
     def set_rows(self, rows: Sequence[Variant]) -> None:
         flipped = flips(rows)
         self.setRowCount(len(rows))
-        words = {"ok": (self.tr("works"), GREEN), "fail": (self.tr("fails"), RED),
-                 "untested": (self.tr("not tested"), GREY)}
+        words = {"ok": (_("works"), GREEN), "fail": (_("fails"), RED),
+                 "untested": (_("not tested"), GREY)}
         for i, row in enumerate(rows):
-            variable = row.variable + (self.tr(" (changes the outcome)") if row.variable in flipped else "")
+            variable = (_("{variable} (changes the outcome)", variable=row.variable) if row.variable in flipped
+                        else row.variable)
             word, colour = words.get(row.outcome, (row.outcome, GREY))
             result = QTableWidgetItem(word)
             result.setForeground(Qt.GlobalColor.white)

@@ -10,12 +10,15 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ...i18n import N_, _
 from ...watch.timeline import Timeline, axis_unit
 
 BAND_COLOURS = ("#90caf9", "#ffcc80", "#a5d6a7", "#ce93d8", "#fff59d", "#80deea")
 CUT = QColor("#c62828")
 WAKE = QColor("#1565c0")
 MARGIN = 12
+# watch.timeline.axis_unit's unit name -> the axis end label ("+5 hours"), whole, so each language words it
+AXIS_END = {"hours": N_("+{n} h"), "minutes": N_("+{n} min"), "seconds": N_("+{n} s")}
 
 
 class WatchTimeline(QWidget):
@@ -25,13 +28,14 @@ class WatchTimeline(QWidget):
         self.setMinimumSize(480, 200)  # bands, axis and a legend of up to ~5 networks; fixed, so a refresh
         # never resizes a shown window
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setAccessibleName(self.tr("Timeline of the background watch"))
+        self.setAccessibleName(_("Timeline of the background watch"))
 
     def set_timeline(self, tl: Timeline | None) -> None:
         self.timeline = tl
         if tl is not None:
-            self.setAccessibleDescription(self.tr("{0} cuts, {1} outages, {2} wake-ups, {3} network changes").format(
-                len(tl.cuts), len(tl.outages), len(tl.wakes), len(tl.changes)))
+            self.setAccessibleDescription(_("Cuts: {cuts}. Outages: {outages}. Wake-ups: {wakes}. Network changes: "
+                                            "{changes}.", cuts=len(tl.cuts), outages=len(tl.outages),
+                                            wakes=len(tl.wakes), changes=len(tl.changes)))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
@@ -42,7 +46,7 @@ class WatchTimeline(QWidget):
         tl = self.timeline
         if tl is None:
             p.setPen(ink)
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.tr("Nothing recorded yet"))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, _("Nothing recorded yet"))
             return
         x0, x1 = MARGIN, self.width() - MARGIN
         top, band_h = 22, 50
@@ -75,7 +79,7 @@ class WatchTimeline(QWidget):
         unit, name = axis_unit(tl.span)
         y = top + band_h + 16
         p.drawText(QPointF(x0, y), time.strftime("%H:%M", time.localtime(tl.t0)))
-        end = f"+{tl.span / unit:.0f} {name}"
+        end = _(AXIS_END.get(name, AXIS_END["seconds"]), n=round(tl.span / unit))
         p.drawText(QRectF(x0, y - 12, x1 - x0, 16), Qt.AlignmentFlag.AlignRight, end)
         ly = y + 20
         for label in labels:
