@@ -293,9 +293,7 @@ def speaking(lang: str) -> Iterator[None]:
 # Texts known to be clipped, by the page attribute that holds the widget, with the reason they are still here. The
 # test fails when one of them fits again, so this list only ever shrinks.
 KNOWN_CLIPPED: dict[tuple[PageId, str], str] = {
-    # Clipped in English already (1006 px of text in 956 px at 1024x700): a checkbox cannot wrap its text. The page
-    # belongs to the GUI's owner (a QCheckBox without text plus a word-wrapped QLabel buddy, or a shorter text).
-    (PageId.SETUP, "user_clients"): "the Setup page's 'Also test with the Claude clients installed here' checkbox",
+    # empty: the Setup page's clients checkbox (1006 px of text in 956 px) now wraps its words in a buddy label
 }
 
 

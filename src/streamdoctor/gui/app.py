@@ -53,7 +53,14 @@ def choose_language(ui_languages: Sequence[str] | None = None) -> str:
         from PySide6.QtCore import QLocale
 
         ui_languages = QLocale.system().uiLanguages()
-    return i18n.set_language(os_language.choose(None, ui_languages))
+    code = i18n.set_language(os_language.choose(None, ui_languages))
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is not None:  # fonts are registered with a running application
+        from .fonts import install_for
+
+        install_for(code)  # the bundled CJK font, for ja and zh_CN only
+    return code
 
 
 @contextlib.contextmanager
