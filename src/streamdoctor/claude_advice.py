@@ -119,10 +119,11 @@ def _host(url: str | None) -> str:
 
 def _setting(key: str, raw: str, origin: str) -> Msg | str:
     """How a setting is quoted in a sentence: KEY=value, and where it was set when the scan knows."""
+    written = f"{key}={raw}"  # as in the settings file: not translated
     if origin:
         # TRANSLATORS: a Claude Code setting as written, and the settings file or place it came from
-        return _("{setting} (from {origin})", setting=f"{key}={raw}", origin=origin)
-    return f"{key}={raw}"
+        return _("{setting} (from {origin})", setting=written, origin=origin)
+    return written
 
 
 def settings_flags(cc: ClaudeCodeHere) -> list[tuple[str, Msg]]:
