@@ -252,8 +252,9 @@ def who_cut_idle(results: Results) -> Finding | None:
                        "the path ({server} away).", silent=silent, server=hops_words(server_hops)), numbers,
                      _("If a gateway of ours sits there, please raise its idle timeout for api.anthropic.com to at "
                        "least 600 s."))
-    # the probe's own step outcomes (protocol words), listed as recorded
-    steps = ", ".join(f"TTL {s['ttl']}: {s['outcome']}" for s in d["idle_trace"]["steps"])
+    # TRANSLATORS: one step of a trace: the TTL sent and the probe's own word for what came back (reset, answered)
+    steps = listed(*(_("TTL {ttl}: {outcome}", ttl=s["ttl"], outcome=str(s["outcome"]))
+                     for s in d["idle_trace"]["steps"]))
     return Finding(
         "path.whocut-idle", "idle-reset-placed", Severity.WARNING,
         Confidence.HIGH if cap_who else (Confidence.MEDIUM if confident else Confidence.LOW),
