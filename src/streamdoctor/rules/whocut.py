@@ -18,6 +18,7 @@ from .sentences import joined, listed
 
 def hops_words(n: int) -> Msg:
     """'1 hop', '3 hops': a distance on the path, in the language's plural."""
+    # TRANSLATORS: a distance on the network path, used inside other sentences ("the API is {server} away")
     return ngettext("{n} hop", "{n} hops", n)
 
 
@@ -45,6 +46,8 @@ def _captured(d: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
 
 def _what_was_sent(d: dict[str, Any]) -> Msg:
     payload = str(d.get("payload"))
+    # TRANSLATORS: what the test sent, used inside "When Stream Doctor sent {sent}, ..." and "when the laptop sends
+    # {sent}"; "its" is the test's
     if payload == "proxy-connect":
         return _("its CONNECT request to the proxy")
     if payload == "tls-hello":
