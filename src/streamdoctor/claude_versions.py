@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from .i18n import Msg, _
+
 Version = tuple[int, ...]
 FIRST_PARTY_HOST = "api.anthropic.com"
 
@@ -139,7 +141,7 @@ def first_version(name: str) -> str | None:
     return fmt(phases[0].since) if phases and phases[0].since > (0, 0, 0) else None
 
 
-def effective_ms(name: str, version: Version | None, value: int) -> tuple[int, str]:
+def effective_ms(name: str, version: Version | None, value: int) -> tuple[int, Msg | str]:
     """The value `version` really uses for `name` = value, and a sentence when it differs (clamped)."""
     ph = phase(name, version)
     if ph is None:
@@ -151,8 +153,12 @@ def effective_ms(name: str, version: Version | None, value: int) -> tuple[int, s
         eff = ph.max
     if eff == value:
         return value, ""
-    how = "raises" if eff > value else "lowers"
-    return eff, f"Claude Code {how} {name}={value} to {eff} ({ph.source})."
+    # {source} cites the changelog entry or the inspected code (data/claude_code.json): quoted as it is
+    if eff > value:
+        return eff, _("Claude Code raises {name}={value} to {effective} ({source}).", name=name, value=value,
+                      effective=eff, source=ph.source)
+    return eff, _("Claude Code lowers {name}={value} to {effective} ({source}).", name=name, value=value,
+                  effective=eff, source=ph.source)
 
 
 def trust_store(version: Version | None) -> tuple[str, str, str] | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import Msg, _, ngettext
 from .model import ProbeResult, Status
 
 OK, FAIL, UNTESTED = "ok", "fail", "untested"
@@ -24,10 +25,10 @@ class Variant:
     the number that goes with it in words ("TCP timeout after 5.0 s", "1024 KB answered in 0.3 s"), the
     probe it came from, and `seconds` when the number is a time."""
 
-    variable: str
-    variant: str
+    variable: Msg | str
+    variant: Msg | str
     outcome: str
-    number: str
+    number: Msg | str
     probe: str
     seconds: float | None = None
 
@@ -62,17 +63,25 @@ def to_json(rows: Iterable[Variant]) -> list[dict[str, Any]]:
     return [dict(vars(r)) for r in rows]
 
 
-def describe_family(steps: dict[str, Any]) -> str:
+def describe_family(steps: dict[str, Any]) -> Msg:
     """One line per family: what worked with its time, or which step broke, how and after how long."""
     if not steps:
-        return "not tried"
+        return _("not tried")
     failed = steps.get("failed_step")
     if failed:
         s = steps[failed]
-        return f"{failed.upper()} {s.get('kind', 'failed')} after {float(s.get('time_s') or 0):.1f} s"
-    parts = [f"{k.upper()} {float(steps[k]['time_s']) * 1000:.0f} ms" for k in ("tcp", "tls", "http", "stream")
-             if k in steps]
-    return ", ".join(parts) or "no step ran"
+        # TRANSLATORS: {step} is TCP, TLS, HTTP or STREAM; {kind} the probe's word for the failure (timeout, reset)
+        return _("{step} {kind} after {secs:.1f} s", step=failed.upper(), kind=str(s.get("kind", "failed")),
+                 secs=float(s.get("time_s") or 0))
+    parts = [_("{step} {ms:.0f} ms", step=k.upper(), ms=float(steps[k]["time_s"]) * 1000)
+             for k in ("tcp", "tls", "http", "stream") if k in steps]
+    if not parts:
+        return _("no step ran")
+    out = parts[-1]
+    for part in reversed(parts[:-1]):
+        # TRANSLATORS: two steps' times in a list, e.g. "TCP 12 ms, TLS 30 ms"
+        out = _("{first}, {second}", first=part, second=out)
+    return out
 
 
 def _data(by: Mapping[str, ProbeResult], name: str) -> dict[str, Any] | None:
@@ -91,7 +100,7 @@ def _family(by: Mapping[str, ProbeResult]) -> list[Variant]:
         steps = d["families"].get(key) or {}
         if not steps:
             continue
-        rows.append(Variant("address family", f"{label} {steps.get('address', '')}".strip(),
+        rows.append(Variant(_("address family"), f"{label} {steps.get('address', '')}".strip(),
                             OK if steps.get("ok") else FAIL, describe_family(steps), "matrix.family",
                             float(steps.get("time_s") or 0.0)))
     return rows
@@ -104,9 +113,9 @@ def _size(by: Mapping[str, ProbeResult]) -> list[Variant]:
     rows = []
     for a in d.get("attempts", []):
         outcome = {"passed": OK, "cut": FAIL}.get(a["outcome"], UNTESTED)
-        number = (f"answered in {a['time_s']:.1f} s" if outcome == OK else
-                  f"{a.get('kind')} after {a['time_s']:.1f} s")
-        rows.append(Variant("request size", f"{a['bytes'] // 1024} KB", outcome, number, "matrix.upload",
+        number = (_("answered in {secs:.1f} s", secs=float(a["time_s"])) if outcome == OK else
+                  _("{kind} after {secs:.1f} s", kind=str(a.get("kind")), secs=float(a["time_s"])))
+        rows.append(Variant(_("request size"), _("{kb} KB", kb=a["bytes"] // 1024), outcome, number, "matrix.upload",
                             a["time_s"]))
     return rows
 
@@ -116,13 +125,15 @@ def _clienthello(by: Mapping[str, ProbeResult]) -> list[Variant]:
     if not d or "small" not in d:
         return []
     rows = []
-    for key, label in (("small", "classic"), ("large", "post-quantum")):
+    for key in ("small", "large"):
         h = d[key]
         answered = h.get("outcome") in ("server_hello", "hello_retry", "alert")
         t = float(h.get("time_s") or 0.0)
-        number = (f"answered in {t * 1000:.0f} ms" if answered else f"{h.get('outcome')} after {t:.1f} s")
-        rows.append(Variant("TLS hello", f"{label} ({h.get('bytes')} B)", OK if answered else FAIL, number,
-                            "clienthello", t))
+        number = (_("answered in {ms:.0f} ms", ms=t * 1000) if answered else
+                  _("{kind} after {secs:.1f} s", kind=str(h.get("outcome")), secs=t))
+        variant = (_("classic ({size} B)", size=h.get("bytes")) if key == "small" else
+                   _("post-quantum ({size} B)", size=h.get("bytes")))
+        rows.append(Variant(_("TLS hello"), variant, OK if answered else FAIL, number, "clienthello", t))
     return rows
 
 
@@ -131,18 +142,19 @@ def _http_version(by: Mapping[str, ProbeResult]) -> list[Variant]:
     if not d:
         return []
     rows = []
-    for key, label in (("h1", "HTTP/1.1"), ("h2", "HTTP/2")):
+    for key, name in (("h1", "HTTP/1.1"), ("h2", "HTTP/2")):
         r = d.get(key)
         if not r:
             continue
+        label: Msg | str = name
         if key == "h2" and r.get("http_version") not in (None, "HTTP/2"):
-            label = f"HTTP/2 offered ({r.get('http_version')} spoken)"
+            label = _("HTTP/2 offered ({version} spoken)", version=str(r.get("http_version")))
         t = float(r.get("time_s") or 0.0)
         ok = r.get("verdict") == "api"
         bad = r.get("verdict") == "error"
-        rows.append(Variant("HTTP version", label, OK if ok else FAIL if bad else UNTESTED,
-                            f"HTTP {r.get('status')} in {t * 1000:.0f} ms" if not bad else
-                            f"{r.get('kind')} after {t:.1f} s", "http", t))
+        rows.append(Variant(_("HTTP version"), label, OK if ok else FAIL if bad else UNTESTED,
+                            _("HTTP {status} in {ms:.0f} ms", status=str(r.get("status")), ms=t * 1000) if not bad
+                            else _("{kind} after {secs:.1f} s", kind=str(r.get("kind")), secs=t), "http", t))
     return rows
 
 
@@ -151,12 +163,13 @@ def _path(by: Mapping[str, ProbeResult]) -> list[Variant]:
     if not d or not d.get("via_proxy"):
         return []  # without a proxy there is one path: nothing to compare
     rows = []
-    for key, label in (("direct", "direct"), ("via_proxy", f"proxy {d.get('proxy')}")):
+    for key in ("direct", "via_proxy"):
         r = d.get(key) or {}
         t = float(r.get("time_s") or 0.0)
-        rows.append(Variant("path", label, OK if r.get("ok") else FAIL,
-                            f"connected in {t * 1000:.0f} ms" if r.get("ok") else
-                            f"{r.get('kind')} after {t:.1f} s", "tcp", t))
+        label = _("direct") if key == "direct" else _("proxy {proxy}", proxy=str(d.get("proxy")))
+        rows.append(Variant(_("path"), label, OK if r.get("ok") else FAIL,
+                            _("connected in {ms:.0f} ms", ms=t * 1000) if r.get("ok") else
+                            _("{kind} after {secs:.1f} s", kind=str(r.get("kind")), secs=t), "tcp", t))
     return rows
 
 
@@ -168,14 +181,16 @@ def _clients(by: Mapping[str, ProbeResult]) -> list[Variant]:
     rows = []
     stream = _data(by, "stream")
     if stream is not None and "outcome" in stream:
-        rows.append(Variant("client", "Stream Doctor (Python SDK stack)", OK if stream["outcome"] == "completed"
-                            else FAIL, str(stream["outcome"]), "stream"))
+        rows.append(Variant(_("client"), _("Stream Doctor (Python SDK stack)"),
+                            OK if stream["outcome"] == "completed" else FAIL, str(stream["outcome"]), "stream"))
     for c in d.get("clients", []):
         if c.get("outcome") in ("not-installed", "not-run"):
             continue
         t = float(c.get("time_s") or 0.0)
-        number = (f"answered in {t:.1f} s ({c.get('events', 0)} events)" if c.get("outcome") == "ok" else
-                  f"exit {c.get('exit_code')} after {t:.1f} s: {str(c.get('error', ''))[:80]}")
-        rows.append(Variant("client", f"{c.get('name')} {c.get('version') or ''}".strip(),
+        number = (ngettext("answered in {secs:.1f} s ({n} event)", "answered in {secs:.1f} s ({n} events)",
+                           int(c.get("events") or 0), secs=t) if c.get("outcome") == "ok" else
+                  _("exit {code} after {secs:.1f} s: {error}", code=str(c.get("exit_code")), secs=t,
+                    error=str(c.get("error", ""))[:80]))
+        rows.append(Variant(_("client"), f"{c.get('name')} {c.get('version') or ''}".strip(),
                             OK if c.get("outcome") == "ok" else FAIL, number, "matrix.clients", t))
     return rows

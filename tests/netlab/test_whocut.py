@@ -76,7 +76,7 @@ def test_router_reset_is_placed_at_hop_one(netlab_whocut, tmp_path: Path) -> Non
     assert d["trace"]["data_ends_at"] == 2 and d["trace"]["data_ending"] == "reset"
     assert d["trace"]["event"] == {**d["trace"]["event"], "who": "middlebox", "hop": 1, "address": hop1}
     f = found["reset-by-middlebox"]
-    assert f"the device at {hop1}, one hop from the laptop" in f["plain"] and hop1 in f["ask_it"]
+    assert f"the device at {hop1}, 1 hop from the laptop" in f["plain"] and hop1 in f["ask_it"]
     assert f["confidence"] == "medium"  # the trace alone
 
     # Another program talks to the same address and port during the capture: its packets must stay out.
@@ -179,7 +179,7 @@ def test_intercepting_hop_is_placed_at_hop_one(netlab_whocut) -> None:
     _record("intercept", False, d)
     assert d["trace"]["tcp_answers_at"] == 1 and d["trace"]["server_hops"] == SERVER_HOPS
     assert d["trace"]["intercept"]["hop"] == 1 and d["trace"]["intercept"]["address"] == hop1
-    assert f"the device at {hop1}, one hop from the laptop" in found["intercepted"]["plain"]
+    assert f"the device at {hop1}, 1 hop from the laptop" in found["intercepted"]["plain"]
 
     d, found = _whocut(_check(sc, privileged=True))
     _record("intercept", True, d)
@@ -203,7 +203,7 @@ def test_idle_reset_cut_is_placed_at_hop_one(netlab_whocut) -> None:
         assert steps[2] == "reset" and steps[1] in ("icmp", "time-exceeded")
         assert (placed["event"]["who"], placed["event"]["hop"], placed["event"]["address"]) == ("middlebox", 1, hop1)
         f = found["idle-reset-placed"]
-        assert f"the device at {hop1}, one hop from the laptop" in f["plain"] and "600 s" in f["ask_it"]
+        assert f"the device at {hop1}, 1 hop from the laptop" in f["plain"] and "600 s" in f["ask_it"]
         line = (f"idle cut {idle['cut_s']} s ({idle['ending']}); held {d['idle_trace']['hold_s']} s, then TTL 1 "
                 f"{steps[1]}, TTL 2 {steps[2]}: middlebox hop 1 {hop1}")
         if privileged:
@@ -234,7 +234,7 @@ def test_stream_reset_by_a_dpi_hop_is_placed_by_the_capture_of_the_whole_check(n
     assert {(r["who"], r["ttl"], r["hops"]) for r in tests["resets"]} == {("middlebox", 64, 1)}
     assert tests["server_ttl"] == SERVER_TTL
     f = found["test-resets-placed"]
-    assert f"the device at {hop1}, one hop from the laptop" in f["plain"]
+    assert f"the device at {hop1}, 1 hop from the laptop" in f["plain"]
     assert "reset-by-middlebox" not in found  # the trace's own small requests passed
     netlab.record("whocut stream-reset privileged", f"stream {stream['outcome']}; {len(tests['resets'])} resets on "
                   f"{tests['connections']} test connections: TTL 64 (1 hop) vs server TTL {tests['server_ttl']}")

@@ -88,8 +88,8 @@ def test_finding_names_the_device_by_position_and_address(capture: bool) -> None
     f = who_cut({"path.whocut": result(fx, capture)})
     assert f is not None and f.cause == "reset-by-middlebox"
     hop1 = fx["hop_addresses"]["1"]
-    assert f"the device at {hop1}, one hop from the laptop" in f.plain
-    assert f.ask_it.startswith(f"The device at {hop1}, one hop from the laptop")
+    assert f"the device at {hop1}, 1 hop from the laptop" in f.plain
+    assert f.ask_it.startswith(f"The device at {hop1}, 1 hop from the laptop")
     assert f.confidence.value == ("high" if capture else "medium")
     assert ("IP TTL 64" in f.ask_it) is capture
 
@@ -118,7 +118,7 @@ def test_no_finding_without_a_trace_or_on_a_clean_path() -> None:
 
 
 def test_hops_words() -> None:
-    assert [hops_words(n) for n in (0, 1, 2, 12)] == ["zero hops", "one hop", "two hops", "12 hops"]
+    assert [hops_words(n) for n in (0, 1, 2, 12)] == ["0 hops", "1 hop", "2 hops", "12 hops"]
 
 
 def _cmsg(origin: int, icmp_type: int, code: int, offender: str | None) -> bytes:
@@ -175,7 +175,7 @@ def test_idle_cut_is_placed_from_the_held_trace() -> None:
     f = who_cut_idle({"path.whocut": ProbeResult("path.whocut", Status.WARN, "", d), "idle": idle})
     assert f is not None and f.cause == "idle-reset-placed" and f.confidence.value == "medium"
     hop1 = fx["hop_addresses"]["1"]
-    assert f"the device at {hop1}, one hop from the laptop" in f.plain and "silent for 3 s" in f.ask_it
+    assert f"the device at {hop1}, 1 hop from the laptop" in f.plain and "silent for 3 s" in f.ask_it
     assert who_cut_idle({"path.whocut": ProbeResult("path.whocut", Status.WARN, "", d)}) is None  # no idle test
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from ..claude_advice import bug_notes, from_clients, settings_flags
 from ..diagnosis import Results, rule
+from ..i18n import Msg, _, ngettext
 from ..model import Confidence, Evidence, Finding, Severity
+from .sentences import clauses, joined
 
 
 @rule("clients.claude-code-settings")
@@ -22,13 +24,13 @@ def claude_code_settings(results: Results) -> Finding | None:
     flags = settings_flags(cc)
     if not flags:
         return None
-    ev = [Evidence(f"Claude Code setting {key}" if key != "managed" else "Managed settings", text)
+    ev = [Evidence(_("Claude Code setting {name}", name=key) if key != "managed" else _("Managed settings"), text)
           for key, text in flags]
-    ev.insert(0, Evidence("Claude Code version", cc.version_text or "unknown"))
+    ev.insert(0, Evidence(_("Claude Code version"), cc.version_text or _("unknown")))
     return Finding(
         "clients.claude-code-settings", "claude-code-settings-ineffective", Severity.WARNING, Confidence.HIGH,
-        f"{cc.label}: settings that do nothing or hurt",
-        " ".join(text for _, text in flags),
+        _("{label}: settings that do nothing or hurt", label=cc.label),
+        joined(*(text for _key, text in flags)),
         ev, [], failure_mode=15,
     )
 
@@ -45,10 +47,13 @@ def claude_code_bugs(results: Results) -> Finding | None:
         return None
     return Finding(
         "clients.claude-code-bugs", "claude-code-known-bugs", Severity.INFO, Confidence.HIGH,
-        f"{cc.label} has known network bugs that later versions fix",
-        f"{len(notes)} network bug(s) of {cc.label} are fixed in later versions; updating (claude update) removes "
-        "them as a cause. " + " ".join(notes[:3]),
-        [Evidence("Known bug", n) for n in notes], [], failure_mode=15,
+        _("{label} has known network bugs that later versions fix", label=cc.label),
+        joined(ngettext("{n} network bug of {label} is fixed in later versions; updating (claude update) removes it "
+                        "as a cause.",
+                        "{n} network bugs of {label} are fixed in later versions; updating (claude update) removes "
+                        "them as a cause.", len(notes), label=cc.label),
+               *notes[:3]),
+        [Evidence(_("Known bug"), n) for n in notes], [], failure_mode=15,
     )
 
 
@@ -60,22 +65,28 @@ def claude_code_logs(results: Results) -> Finding | None:
     if not d or not d.get("lines"):
         return None
     stalls = [float(s) for s in d.get("stalls_s") or []]
-    parts = []
+    parts: list[Msg] = []
     if stalls:
-        parts.append(f"answers stalled {len(stalls)} time(s), the longest gap {max(stalls):.1f} s")
+        parts.append(ngettext("answers stalled {n} time, the longest gap {gap:.1f} s",
+                              "answers stalled {n} times, the longest gap {gap:.1f} s", len(stalls), gap=max(stalls)))
     if d.get("fallbacks"):
-        parts.append(f"a stream failed and was retried without streaming {d['fallbacks']} time(s) (slow, but the "
-                     "answer can still arrive)")
+        parts.append(ngettext("a stream failed and was retried without streaming {n} time (slow, but the answer can "
+                              "still arrive)",
+                              "a stream failed and was retried without streaming {n} times (slow, but the answer can "
+                              "still arrive)", int(d["fallbacks"])))
     if d.get("codes"):
-        parts.append("errors " + ", ".join(d["codes"][:6]))
+        # the error codes as Claude Code logged them (ECONNRESET, ETIMEDOUT...)
+        parts.append(_("errors {codes}", codes=", ".join(d["codes"][:6])))
     if d.get("user_errors"):
-        parts.append(f"{len(d['user_errors'])} API error(s) shown in its sessions")
+        parts.append(ngettext("{n} API error shown in its sessions", "{n} API errors shown in its sessions",
+                              len(d["user_errors"])))
     if not parts:
         return None
     return Finding(
         "clients.claude-code-logs", "claude-code-logged-errors",
         Severity.WARNING if stalls or d.get("fallbacks") else Severity.INFO, Confidence.HIGH,
-        "Claude Code's own logs show network trouble",
-        "Claude Code's recent logs on this computer: " + "; ".join(parts) + ". The lines are in the evidence "
-        "(redacted).", [Evidence(f"log {x['file']}", x["line"]) for x in d["lines"][-10:]], [], failure_mode=15,
+        _("Claude Code's own logs show network trouble"),
+        _("Claude Code's recent logs on this computer: {items}. The lines are in the evidence (redacted).",
+          items=clauses(*parts)),
+        [Evidence(_("log {file}", file=str(x["file"])), x["line"]) for x in d["lines"][-10:]], [], failure_mode=15,
     )

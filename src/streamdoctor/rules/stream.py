@@ -7,14 +7,30 @@ from typing import Any
 from .. import claude_versions as cv
 from ..claude_advice import ClaudeCodeHere, first_byte_variable, from_clients
 from ..diagnosis import Results, rule
+from ..i18n import N_, Msg, _, ngettext
 from ..model import Confidence, Evidence, Finding, Severity, Status
 from ..probes import stream as sp
 from .idle import idle_cut
+from .sentences import joined
 
 # Below this much silence before the cut, data was still flowing: the cut is not an idle timeout.
 IDLE_SILENCE_MIN_S = 1.0
 BUFFER_SHARE_MIN = 0.8
 BUFFER_EVENTS_MIN = 20
+
+# probe data key -> (evidence label, unit); the labels are translated where they are shown (the language is chosen
+# after import)
+_LABELS: dict[str, tuple[str, str]] = {
+    "silence_before_end_s": (N_("Silence before the cut"), "s"),
+    "total_s": (N_("Time until the stream ended"), "s"),
+    "bytes": (N_("Bytes received before the end"), "B"),
+    "time_to_first_byte_s": (N_("Time to first byte"), "s"),
+    "largest_burst_share": (N_("Share of bytes in one 0.1 s burst"), ""),
+    "text_events": (N_("Text events"), ""),
+    "http_status": (N_("HTTP status"), ""),
+    "request_id": (N_("Request id"), ""),
+    "outcome": (N_("How the stream ended"), ""),
+}
 
 
 def _stream(results: Results) -> dict[str, Any] | None:
@@ -25,25 +41,15 @@ def _stream(results: Results) -> dict[str, Any] | None:
 
 
 def _ev(d: dict[str, Any], *keys: str) -> list[Evidence]:
-    labels = {
-        "silence_before_end_s": ("Silence before the cut", "s"),
-        "total_s": ("Time until the stream ended", "s"),
-        "bytes": ("Bytes received before the end", "B"),
-        "time_to_first_byte_s": ("Time to first byte", "s"),
-        "largest_burst_share": ("Share of bytes in one 0.1 s burst", ""),
-        "text_events": ("Text events", ""),
-        "http_status": ("HTTP status", ""),
-        "request_id": ("Request id", ""),
-        "outcome": ("How the stream ended", ""),
-    }
     out = []
     for k in keys:
         if d.get(k) is not None:
-            label, unit = labels[k]
+            label, unit = _LABELS[k]
             value = round(d[k], 2) if isinstance(d[k], float) else d[k]
-            out.append(Evidence(label, value, unit))
+            out.append(Evidence(_(label), value, unit))
     if d.get("exception_chain"):
-        out.append(Evidence("Error seen by the client", d["exception_chain"][0], "", "\n".join(d["exception_chain"])))
+        out.append(Evidence(_("Error seen by the client"), d["exception_chain"][0], "",
+                            "\n".join(d["exception_chain"])))
     return out
 
 
@@ -61,38 +67,45 @@ def stream_cut(results: Results) -> Finding | None:
     if d["outcome"] == sp.RESET and idle:
         return Finding(
             "stream.cut", "idle-reset", Severity.PROBLEM, Confidence.HIGH,
-            "Silent connections are reset",
-            f"Your network cuts connections that are silent for about {silence:.0f} s: the answer was "
-            f"reset after {silence:.1f} s without a byte, while Claude was still thinking.",
+            _("Silent connections are reset"),
+            _("Your network cuts connections that are silent for about {silence:.0f} s: the answer was reset "
+              "after {silence:.1f} s without a byte, while Claude was still thinking.", silence=silence),
             evidence, ["sdk-snippet"],
-            ask_it=(f"A device on our network (firewall, NAT or VPN) sends TCP resets on connections to the "
-                    f"Anthropic API after about {silence:.0f} s of silence. Please raise the idle timeout for "
-                    "api.anthropic.com:443 to at least 600 s."),
+            ask_it=_("A device on our network (firewall, NAT or VPN) sends TCP resets on connections to the "
+                     "Anthropic API after about {silence:.0f} s of silence. Please raise the idle timeout for "
+                     "api.anthropic.com:443 to at least 600 s.", silence=silence),
             failure_mode=1,
         )
     if d["outcome"] == sp.CLOSED and idle:
         return Finding(
             "stream.cut", "idle-close", Severity.PROBLEM, Confidence.MEDIUM,
-            "Silent connections are closed",
-            f"Something on your network closes connections that are silent for about {silence:.0f} s: the "
-            f"answer was closed after {silence:.1f} s without a byte. A proxy usually does this; TCP "
-            "keepalive does not help against it, only a longer idle timeout does.",
+            _("Silent connections are closed"),
+            _("Something on your network closes connections that are silent for about {silence:.0f} s: the answer "
+              "was closed after {silence:.1f} s without a byte. A proxy usually does this; TCP keepalive does not "
+              "help against it, only a longer idle timeout does.", silence=silence),
             evidence, [],
-            ask_it=(f"A proxy on our network closes connections to the Anthropic API after about {silence:.0f} s "
-                    "without data. Please raise its idle/read timeout for api.anthropic.com to at least 600 s, "
-                    "or exempt the host from the proxy."),
+            ask_it=_("A proxy on our network closes connections to the Anthropic API after about {silence:.0f} s "
+                     "without data. Please raise its idle/read timeout for api.anthropic.com to at least 600 s, "
+                     "or exempt the host from the proxy.", silence=silence),
             failure_mode=2,
         )
-    kb = d["bytes"] / 1024
-    kind = "reset" if d["outcome"] == sp.RESET else "closed"
+    kb, total = d["bytes"] / 1024, float(d["total_s"])
+    reset = d["outcome"] == sp.RESET
+    if reset:
+        title = _("The answer was reset while data was flowing")
+        first = _("The connection was reset {kb:.1f} KB into the answer, after {total:.1f} s, while data was still "
+                  "arriving.", kb=kb, total=total)
+    else:
+        title = _("The answer was closed while data was flowing")
+        first = _("The connection was closed {kb:.1f} KB into the answer, after {total:.1f} s, while data was still "
+                  "arriving.", kb=kb, total=total)
     return Finding(
-        "stream.cut", f"midstream-{'reset' if kind == 'reset' else 'close'}", Severity.PROBLEM, Confidence.MEDIUM,
-        f"The answer was {kind} while data was flowing",
-        f"The connection was {kind} {kb:.1f} KB into the answer, after {d['total_s']:.1f} s, while data was "
-        "still arriving. Something on the path (antivirus, a DPI firewall, a VPN) is cutting live streams.",
+        "stream.cut", "midstream-reset" if reset else "midstream-close", Severity.PROBLEM, Confidence.MEDIUM,
+        title,
+        joined(first, _("Something on the path (antivirus, a DPI firewall, a VPN) is cutting live streams.")),
         evidence, [],
-        ask_it=("Connections to api.anthropic.com are cut mid-transfer while data is flowing. Please check the "
-                "firewall/DPI or endpoint security logs for this laptop and exempt api.anthropic.com."),
+        ask_it=_("Connections to api.anthropic.com are cut mid-transfer while data is flowing. Please check the "
+                 "firewall/DPI or endpoint security logs for this laptop and exempt api.anthropic.com."),
         failure_mode=1,
     )
 
@@ -105,13 +118,13 @@ def stream_stall(results: Results) -> Finding | None:
     silence = float(d["silence_before_end_s"])
     return Finding(
         "stream.stall", "silent-stall", Severity.PROBLEM, Confidence.MEDIUM,
-        "The answer stopped arriving",
-        f"The answer stopped arriving: nothing came for {silence:.0f} s and the connection never closed. "
-        "A firewall that drops silent connections without telling anyone does this; the idle test measures "
-        "after how long.",
+        _("The answer stopped arriving"),
+        _("The answer stopped arriving: nothing came for {silence:.0f} s and the connection never closed. A "
+          "firewall that drops silent connections without telling anyone does this; the idle test measures after "
+          "how long.", silence=silence),
         _ev(d, "outcome", "silence_before_end_s", "total_s", "bytes"), ["sdk-snippet"],
-        ask_it=("Connections to api.anthropic.com stop receiving data and hang when they are silent for a while "
-                "(a silent drop, no reset). Please raise the idle timeout for api.anthropic.com:443 to 600 s."),
+        ask_it=_("Connections to api.anthropic.com stop receiving data and hang when they are silent for a while "
+                 "(a silent drop, no reset). Please raise the idle timeout for api.anthropic.com:443 to 600 s."),
         failure_mode=1,
     )
 
@@ -127,25 +140,25 @@ def stream_not_the_api(results: Results) -> Finding | None:
         secs = float(d.get("keepalive_only_s") or 0.0)
         return Finding(
             "stream.data", "keepalive-only", Severity.PROBLEM, Confidence.MEDIUM,
-            "The server sent only keep-alives",
-            f"The server sent only keep-alives (pings or SSE comments) for {secs:.0f} s and no answer, so the "
-            "test stopped. The API sends the answer's events within seconds; a gateway or proxy that holds the "
-            "answer back while it keeps the connection open looks like this.",
+            _("The server sent only keep-alives"),
+            _("The server sent only keep-alives (pings or SSE comments) for {secs:.0f} s and no answer, so the test "
+              "stopped. The API sends the answer's events within seconds; a gateway or proxy that holds the answer "
+              "back while it keeps the connection open looks like this.", secs=secs),
             _ev(d, "outcome", "total_s", "bytes"), [],
-            ask_it=(f"Streaming requests to api.anthropic.com through our gateway/proxy receive only keep-alive "
-                    f"events for {secs:.0f} s and never the answer. Please check whether it holds or buffers "
-                    "streamed answers (text/event-stream)."),
+            ask_it=_("Streaming requests to api.anthropic.com through our gateway/proxy receive only keep-alive "
+                     "events for {secs:.0f} s and never the answer. Please check whether it holds or buffers "
+                     "streamed answers (text/event-stream).", secs=secs),
             failure_mode=3,
         )
     what = str(d.get("bad_data") or d.get("detail") or "")[:200]
     return Finding(
         "stream.data", "not-messages-api", Severity.PROBLEM, Confidence.HIGH,
-        "The server sent data that is not the Messages API",
-        f"The server at this URL sent data that is not the Messages API ({what}). Anthropic's API never sends "
-        "this; the URL may point at something else, or a gateway in between rewrites the stream.",
+        _("The server sent data that is not the Messages API"),
+        _("The server at this URL sent data that is not the Messages API ({what}). Anthropic's API never sends "
+          "this; the URL may point at something else, or a gateway in between rewrites the stream.", what=what),
         _ev(d, "outcome", "total_s", "bytes"), [],
-        ask_it=(f"Streaming answers from the API endpoint we use arrive altered ({what}). Please check the "
-                "gateway or proxy in front of api.anthropic.com."),
+        ask_it=_("Streaming answers from the API endpoint we use arrive altered ({what}). Please check the gateway "
+                 "or proxy in front of api.anthropic.com.", what=what),
         failure_mode=0,
     )
 
@@ -162,13 +175,14 @@ def stream_buffering(results: Results) -> Finding | None:
     share = d["largest_burst_share"] * 100
     return Finding(
         "stream.buffering", "buffering", Severity.PROBLEM, Confidence.HIGH,
-        "A proxy holds the answer back",
-        f"{share:.0f} % of the answer arrived in one lump after {d['time_to_last_byte_s']:.1f} s instead of word "
-        "by word: a proxy on the way buffers the stream. Long answers then time out before anything arrives.",
+        _("A proxy holds the answer back"),
+        _("{share:.0f} % of the answer arrived in one lump after {secs:.1f} s instead of word by word: a proxy on the "
+          "way buffers the stream. Long answers then time out before anything arrives.", share=share,
+          secs=float(d["time_to_last_byte_s"])),
         _ev(d, "largest_burst_share", "text_events", "time_to_first_byte_s", "total_s"), ["nginx-streaming"],
-        ask_it=("A reverse proxy in front of the Anthropic API buffers server-sent events. For nginx: "
-                "proxy_buffering off; proxy_cache off; gzip off (gzip on text/event-stream also holds a stream back); "
-                "proxy_read_timeout 600s; or send X-Accel-Buffering: no."),
+        ask_it=_("A reverse proxy in front of the Anthropic API buffers server-sent events. For nginx: "
+                 "proxy_buffering off; proxy_cache off; gzip off (gzip on text/event-stream also holds a stream "
+                 "back); proxy_read_timeout 600s; or send X-Accel-Buffering: no."),
         failure_mode=3,
     )
 
@@ -183,9 +197,9 @@ def stream_first_byte(results: Results) -> Finding | None:
         limit = limits.get("first_byte_timeout_s", 0)
         return Finding(
             "stream.first-byte", "first-byte-timeout", Severity.PROBLEM, Confidence.MEDIUM,
-            "No answer started in time",
-            f"No byte of the answer arrived within {limit:.0f} s. Clients give up with a timeout when the first "
-            "byte takes longer than their limit.",
+            _("No answer started in time"),
+            _("No byte of the answer arrived within {limit:.0f} s. Clients give up with a timeout when the first "
+              "byte takes longer than their limit.", limit=float(limit)),
             _ev(d, "outcome", "total_s"), ["claude-code-timeouts", "sdk-snippet"],
             failure_mode=9,
         )
@@ -198,16 +212,17 @@ def stream_first_byte(results: Results) -> Finding | None:
     # The user's own limits, where the environment scan found them: a first byte later than one of them is
     # a timeout error in that client.
     too_short = [(name, s) for name, s in first_byte_limits(results) if s <= ttfb * 1.5]
-    mine = ""
+    mine: Msg | None = None
     if too_short:
         name, limit = too_short[0]
-        mine = (f" Claude Code here gives up after {limit:.0f} s ({name}), too close to this: raise it.")
+        mine = _("Claude Code here gives up after {limit:.0f} s ({name}), too close to this: raise it.",
+                 limit=limit, name=name)
     return Finding(
         "stream.first-byte", "slow-first-byte", Severity.PROBLEM if too_short else Severity.WARNING,
-        Confidence.MEDIUM, "Answers are slow to start",
-        f"The first byte of the answer took {ttfb:.1f} s. Clients with a shorter first-byte or request timeout "
-        f"(in Claude Code {first_byte_variable(_claude_code(results))}, a custom SDK timeout) report a timeout, "
-        "not a reset." + mine,
+        Confidence.MEDIUM, _("Answers are slow to start"),
+        joined(_("The first byte of the answer took {ttfb:.1f} s. Clients with a shorter first-byte or request "
+                 "timeout (in Claude Code {variable}, a custom SDK timeout) report a timeout, not a reset.",
+                 ttfb=float(ttfb), variable=first_byte_variable(_claude_code(results))), mine),
         _ev(d, "time_to_first_byte_s", "total_s"), ["claude-code-timeouts", "sdk-snippet"],
         failure_mode=9,
     )
@@ -240,33 +255,31 @@ def stream_server_side(results: Results) -> Finding | None:
         err = d.get("sse_error") or {}
         return Finding(
             "stream.server", "sse-error", Severity.WARNING, Confidence.HIGH,
-            "The API reported an error mid-answer",
-            f"The API itself stopped the answer with an error event ({err.get('type', 'error')}: "
-            f"{err.get('message', '')}). This is not your network: retry after a short wait.",
+            _("The API reported an error mid-answer"),
+            _("The API itself stopped the answer with an error event ({type}: {message}). This is not your "
+              "network: retry after a short wait.", type=str(err.get("type", "error")),
+              message=str(err.get("message", ""))),
             _ev(d, "outcome", "total_s", "request_id"), ["sdk-snippet"], failure_mode=12,
         )
     if d["outcome"] != sp.HTTP_ERROR or d["http_status"] in (401, 403):
         return None
     status = d["http_status"]
     retry_after = (d.get("api_error") or {}).get("retry_after", "")
-    wait = f" The API asked to wait {retry_after} s." if retry_after else ""
+    # the server's own header value, shown as it came (it may be a date as well as seconds)
+    wait = _("The API asked to wait {retry_after} s.", retry_after=str(retry_after)) if retry_after else None
+    plain: Msg
     if status == 429:
-        cause, title, plain = (
-            "rate-limited", "Too many requests (429)",
-            f"The API answered 429 Too Many Requests: your organisation's rate limit was reached.{wait} This "
-            "is not your network; retry with backoff or ask your Claude admin about limits.",
-        )
+        cause, title = "rate-limited", _("Too many requests (429)")
+        plain = joined(_("The API answered 429 Too Many Requests: your organisation's rate limit was reached."), wait,
+                       _("This is not your network; retry with backoff or ask your Claude admin about limits."))
     elif status == 529 or (d.get("api_error") or {}).get("type") == "overloaded_error":
-        cause, title, plain = (
-            "overloaded", "The API is overloaded (529)",
-            f"The API answered 529 Overloaded: it is busy right now.{wait} This is not your network; retry "
-            "after a short wait.",
-        )
+        cause, title = "overloaded", _("The API is overloaded (529)")
+        plain = joined(_("The API answered 529 Overloaded: it is busy right now."), wait,
+                       _("This is not your network; retry after a short wait."))
     else:
-        cause, title, plain = (
-            "http-error", f"The API answered HTTP {status}",
-            f"The request failed with HTTP {status}. If this repeats, the bundle's request id helps support.",
-        )
+        cause, title = "http-error", _("The API answered HTTP {status}", status=status)
+        plain = _("The request failed with HTTP {status}. If this repeats, the bundle's request id helps support.",
+                  status=status)
     return Finding("stream.server", cause, Severity.WARNING, Confidence.HIGH, title, plain,
                    _ev(d, "http_status", "request_id"), ["sdk-snippet"], failure_mode=12)
 
@@ -285,14 +298,17 @@ def stream_resume(results: Results) -> Finding | None:
         return None
     return Finding(
         "stream.resume", "sdk-no-resume", Severity.INFO, Confidence.HIGH,
-        "The SDK does not resume a cut answer",
-        f"The anthropic SDK {check.get('sdk_version', '')} installed here does not retry an answer that is cut "
-        f"after it started: against a simulated reset it made {check.get('streams_started', 1)} request and "
-        f"raised {str(check.get('error', '')).split(':')[0]}. Scripts must catch that and resume; the SDK "
-        "snippet does it for you.",
-        [Evidence("SDK version", check.get("sdk_version", "")),
-         Evidence("Streams the SDK started for one cut answer", check.get("streams_started", 0)),
-         Evidence("Error the caller sees", check.get("error", ""))],
+        _("The SDK does not resume a cut answer"),
+        joined(ngettext("The anthropic SDK {version} installed here does not retry an answer that is cut after it "
+                        "started: against a simulated reset it made {n} request and raised {error}.",
+                        "The anthropic SDK {version} installed here does not retry an answer that is cut after it "
+                        "started: against a simulated reset it made {n} requests and raised {error}.",
+                        int(check.get("streams_started", 1)), version=str(check.get("sdk_version", "")),
+                        error=str(check.get("error", "")).split(":")[0]),
+               _("Scripts must catch that and resume; the SDK snippet does it for you.")),
+        [Evidence(_("SDK version"), check.get("sdk_version", "")),
+         Evidence(_("Streams the SDK started for one cut answer"), check.get("streams_started", 0)),
+         Evidence(_("Error the caller sees"), check.get("error", ""))],
         ["sdk-snippet"], failure_mode=1,
     )
 
@@ -308,12 +324,13 @@ def stream_compare(results: Results) -> Finding | None:
         return None
     return Finding(
         "stream.compare", "proxy-cuts-stream", Severity.WARNING, Confidence.HIGH,
-        "The proxy is what cuts the answer",
-        f"Through the proxy the answer ended ({r.data['outcome']}) after {r.data.get('total_s', 0):.1f} s; sent "
-        f"directly, the same request completed in {direct.get('total_s') or 0:.1f} s. The proxy cuts long answers.",
-        [Evidence("Through the proxy", r.data["outcome"]), Evidence("Directly", direct.get("outcome", ""))],
-        [], ask_it=("Streamed answers from api.anthropic.com are cut when they pass our proxy but not without it. "
-                    "Please raise the proxy's idle/read timeout for this host to 600 s or let it bypass the proxy."),
+        _("The proxy is what cuts the answer"),
+        _("Through the proxy the answer ended ({outcome}) after {proxied:.1f} s; sent directly, the same request "
+          "completed in {direct:.1f} s. The proxy cuts long answers.", outcome=str(r.data["outcome"]),
+          proxied=float(r.data.get("total_s", 0)), direct=float(direct.get("total_s") or 0)),
+        [Evidence(_("Through the proxy"), r.data["outcome"]), Evidence(_("Directly"), direct.get("outcome", ""))],
+        [], ask_it=_("Streamed answers from api.anthropic.com are cut when they pass our proxy but not without it. "
+                     "Please raise the proxy's idle/read timeout for this host to 600 s or let it bypass the proxy."),
         failure_mode=2,
     )
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..diagnosis import Results, rule
+from ..i18n import Msg, _, ngettext
 from ..model import Confidence, Evidence, Finding, Severity, Status
+from .sentences import joined, listed
 
-_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
-
-def hops_words(n: int) -> str:
-    word = _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
-    return f"{word} hop{'' if n == 1 else 's'}"
+def hops_words(n: int) -> Msg:
+    """'1 hop', '3 hops': a distance on the path, in the language's plural."""
+    # TRANSLATORS: a distance on the network path, used inside other sentences ("the API is {server} away")
+    return ngettext("{n} hop", "{n} hops", n)
 
 
 def _data(results: Results) -> dict[str, Any] | None:
@@ -43,32 +44,67 @@ def _captured(d: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     return who, [r for r in resets if r["who"] == who]
 
 
-def _what_was_sent(d: dict[str, Any]) -> str:
-    return {"proxy-connect": "its CONNECT request to the proxy", "tls-hello": "its TLS hello"}.get(
-        str(d.get("payload")), "its first request")
+def _what_was_sent(d: dict[str, Any]) -> Msg:
+    payload = str(d.get("payload"))
+    # TRANSLATORS: what the test sent, used inside "When Stream Doctor sent {sent}, ..." and "when the laptop sends
+    # {sent}"; "its" is the test's
+    if payload == "proxy-connect":
+        return _("its CONNECT request to the proxy")
+    if payload == "tls-hello":
+        return _("its TLS hello")
+    return _("its first request")
+
+
+def _hops_list(hops: list[dict[str, Any]]) -> Msg | str:
+    # TRANSLATORS: one hop of a route: the TTL and the address that answered, e.g. "2: 10.0.0.1"
+    return listed(*(_("{ttl}: {address}", ttl=h["ttl"], address=str(h["address"])) for h in hops)) \
+        or _("none answered")
 
 
 def _evidence(d: dict[str, Any], resets: list[dict[str, Any]]) -> list[Evidence]:
     where = d["trace"]
-    ev = [Evidence("Hops toward the API (TTL: address)",
-                   ", ".join(f"{h['ttl']}: {h['address']}" for h in where["hops"]) or "none answered"),
-          Evidence("The API's end is", where["server_hops"], "hops away")]
+    ev = [Evidence(_("Hops toward the API (TTL: address)"), _hops_list(where["hops"])),
+          Evidence(_("The API's end is"), where["server_hops"], _("hops away"))]
     event = where.get("event")
     if event:
-        ev.append(Evidence("Trace: first answer to our data", f"{event['ending']} at TTL {event['ttl']}"))
+        ev.append(Evidence(_("Trace: first answer to our data"),
+                           _("{ending} at TTL {ttl}", ending=str(event["ending"]), ttl=event["ttl"])))
     if resets:
         r = resets[0]
-        ev.append(Evidence("Captured reset", f"IP TTL {r['ttl']} ({r['hops']} hops), IP ID {r['ip_id']}, TCP window "
-                           f"{r['window']}, on {r['iface']}"))
-        ev.append(Evidence("The server's packets", f"IP TTL {r['server_ttl']}, IP ID {r['server_ip_id']}, TCP "
-                           f"window {r['server_window']}"))
-        ev.append(Evidence("Resets captured", len(resets)))
+        ev.append(Evidence(_("Captured reset"),
+                           ngettext("IP TTL {ttl} ({n} hop), IP ID {ip_id}, TCP window {window}, on {iface}",
+                                    "IP TTL {ttl} ({n} hops), IP ID {ip_id}, TCP window {window}, on {iface}",
+                                    int(r["hops"]), ttl=r["ttl"], ip_id=r["ip_id"], window=r["window"],
+                                    iface=str(r["iface"]))))
+        ev.append(Evidence(_("The server's packets"),
+                           _("IP TTL {ttl}, IP ID {ip_id}, TCP window {window}", ttl=r["server_ttl"],
+                             ip_id=r["server_ip_id"], window=r["server_window"])))
+        ev.append(Evidence(_("Resets captured"), len(resets)))
     return ev
 
 
-def _device(hop: int, address: str) -> str:
-    at = f" at {address}" if address else ""
-    return f"the device{at}, {hops_words(hop)} from the laptop"
+def _device(hop: int, address: str) -> Msg:
+    """The device as a noun phrase inside a sentence ("the device at 10.0.0.1, 2 hops from the laptop")."""
+    if address:
+        # TRANSLATORS: a noun phrase used inside other sentences
+        return ngettext("the device at {address}, {n} hop from the laptop",
+                        "the device at {address}, {n} hops from the laptop", hop, address=address)
+    return ngettext("the device {n} hop from the laptop", "the device {n} hops from the laptop", hop)
+
+
+def _device_starts(hop: int, address: str) -> Msg:
+    """The same device at the start of a sentence."""
+    if address:
+        # TRANSLATORS: a noun phrase at the start of a sentence
+        return ngettext("The device at {address}, {n} hop from the laptop,",
+                        "The device at {address}, {n} hops from the laptop,", hop, address=address)
+    return ngettext("The device {n} hop from the laptop", "The device {n} hops from the laptop", hop)
+
+
+def _reset_numbers(r: dict[str, Any], hops: int, server_hops: int) -> Msg:
+    return _("The reset arrived with IP TTL {ttl} ({hops} travelled), the API's packets with TTL {server_ttl} "
+             "({server_hops}).", ttl=r["ttl"], hops=hops_words(hops), server_ttl=r["server_ttl"],
+             server_hops=hops_words(server_hops))
 
 
 @rule("path.whocut")
@@ -81,35 +117,42 @@ def who_cut(results: Results) -> Finding | None:
     cap_who, resets = _captured(d)
     sent = _what_was_sent(d)
     addresses = {h["ttl"]: h["address"] for h in where["hops"]}
+    server_hops = int(where["server_hops"] or 0)
     if icp:
         hop = icp["hop"]
         device = _device(hop, icp.get("address", ""))
         agree = (d.get("capture") or {}).get("intercept") is not None
         return Finding(
             "path.whocut", "intercepted", Severity.WARNING, Confidence.HIGH if agree else Confidence.MEDIUM,
-            f"A device {hops_words(hop)} away answers in place of the API",
-            f"Connections to the API are answered by {device}, not by the API, which is "
-            f"{hops_words(where['server_hops'])} away: a transparent proxy or security box takes over the "
-            "connection there. Its own time limits, not the API's, decide when a silent answer is cut.",
+            ngettext("A device {n} hop away answers in place of the API",
+                     "A device {n} hops away answers in place of the API", hop),
+            _("Connections to the API are answered by {device}, not by the API, which is {server} away: a "
+              "transparent proxy or security box takes over the connection there. Its own time limits, not the "
+              "API's, decide when a silent answer is cut.", device=device, server=hops_words(server_hops)),
             _evidence(d, resets),
-            ask_it=(f"Our TCP connections to api.anthropic.com:443 are terminated by {device} (it answers a "
-                    f"connection attempt limited to {hops_words(hop)}, while the API is "
-                    f"{hops_words(where['server_hops'])} away). Please exempt api.anthropic.com from that "
-                    "device's interception, or raise its idle timeout for it to at least 600 s."),
+            ask_it=_("Our TCP connections to api.anthropic.com:443 are terminated by {device} (it answers a "
+                     "connection attempt limited to {hops}, while the API is {server} away). Please exempt "
+                     "api.anthropic.com from that device's interception, or raise its idle timeout for it to at "
+                     "least 600 s.", device=device, hops=hops_words(hop), server=hops_words(server_hops)),
         )
     if cap_who == "laptop" or (not cap_who and event and event["who"] == "laptop" and event["ending"] == "reset"):
         agree = bool(event and event["who"] == "laptop") and cap_who == "laptop"
-        why = ("the reset never crossed a network interface (it was seen only on loopback, or not at all)"
-               if cap_who == "laptop" else "the reset came back before our packet could reach the first router")
+        if cap_who == "laptop":
+            plain = _("When Stream Doctor sent {sent}, the connection was reset by this computer itself, not by the "
+                      "network or the API: the reset never crossed a network interface (it was seen only on "
+                      "loopback, or not at all). A security agent, VPN client or local firewall on this laptop does "
+                      "it.", sent=sent)
+        else:
+            plain = _("When Stream Doctor sent {sent}, the connection was reset by this computer itself, not by the "
+                      "network or the API: the reset came back before our packet could reach the first router. A "
+                      "security agent, VPN client or local firewall on this laptop does it.", sent=sent)
         return Finding(
             "path.whocut", "reset-by-laptop", Severity.PROBLEM, Confidence.HIGH if agree else Confidence.MEDIUM,
-            "This computer resets the connections to the API",
-            f"When Stream Doctor sent {sent}, the connection was reset by this computer itself, not by the "
-            f"network or the API: {why}. A security agent, VPN client or local firewall on this laptop does it.",
+            _("This computer resets the connections to the API"), plain,
             _evidence(d, resets),
-            ask_it=("Connections from this laptop to api.anthropic.com:443 are reset on the laptop itself (the reset "
-                    "never appears on the network). Please check the endpoint security agent, VPN client or local "
-                    "firewall policy on this laptop for api.anthropic.com."),
+            ask_it=_("Connections from this laptop to api.anthropic.com:443 are reset on the laptop itself (the "
+                     "reset never appears on the network). Please check the endpoint security agent, VPN client or "
+                     "local firewall policy on this laptop for api.anthropic.com."),
         )
     box_hop = None
     if cap_who == "middlebox" and resets:
@@ -120,36 +163,40 @@ def who_cut(results: Results) -> Finding | None:
         agree = bool(event and event["who"] == "middlebox" and event["hop"] == box_hop) and bool(resets)
         address = addresses.get(box_hop, "")
         device = _device(box_hop, address)
-        numbers = ""
-        if resets:
-            r = resets[0]
-            numbers = (f" The reset arrived with IP TTL {r['ttl']} ({hops_words(box_hop)} travelled), the API's "
-                       f"packets with TTL {r['server_ttl']} ({hops_words(where['server_hops'] or 0)}).")
+        numbers = _reset_numbers(resets[0], box_hop, server_hops) if resets else None
+        first = _("When Stream Doctor sent {sent}, the reset came from {device}, not from the API ({server} away).",
+                  sent=sent, device=device, server=hops_words(server_hops))
+        ask = _("{device} sends TCP resets in place of api.anthropic.com:443 when the laptop sends {sent}.",
+                device=_device_starts(box_hop, address), sent=sent)
+        please = _("Please check that device's firewall, DPI or TLS-inspection policy for api.anthropic.com and let "
+                   "the connections through.")
         return Finding(
             "path.whocut", "reset-by-middlebox", Severity.PROBLEM, Confidence.HIGH if agree else Confidence.MEDIUM,
-            f"A device {hops_words(box_hop)} away resets the connections to the API",
-            f"When Stream Doctor sent {sent}, the reset came from {device}, not from the API "
-            f"({hops_words(where['server_hops'] or 0)} away).{numbers}",
+            ngettext("A device {n} hop away resets the connections to the API",
+                     "A device {n} hops away resets the connections to the API", box_hop),
+            joined(first, numbers),
             _evidence(d, resets),
-            ask_it=(f"{device[0].upper() + device[1:]} sends TCP resets in place of api.anthropic.com:443 "
-                    f"when the laptop sends {sent}.{numbers} Please check that device's firewall, DPI or "
-                    "TLS-inspection policy for api.anthropic.com and let the connections through."),
+            ask_it=joined(ask, numbers, please),
         )
     if cap_who == "server" or (event and event["who"] in ("server", "server-or-box-before-it")
                                and event["ending"] == "reset"):
         sure = cap_who == "server"
+        if sure:
+            plain = _("When Stream Doctor sent {sent}, the connection was reset at the API's end, {server} away: the "
+                      "reset has the same IP TTL as the API's own packets.", sent=sent,
+                      server=hops_words(server_hops))
+        else:
+            plain = _("When Stream Doctor sent {sent}, the connection was reset at the API's end, {server} away. "
+                      "Without a packet capture it cannot be told from a box right in front of the API; run the "
+                      "check again with --capture (administrator) to tell them apart.", sent=sent,
+                      server=hops_words(server_hops))
         return Finding(
             "path.whocut", "reset-by-server", Severity.WARNING, Confidence.HIGH if sure else Confidence.LOW,
-            "The reset comes from the API's end",
-            f"When Stream Doctor sent {sent}, the connection was reset at the API's end, "
-            f"{hops_words(where['server_hops'] or 0)} away"
-            + (": the reset has the same IP TTL as the API's own packets." if sure else
-               ". Without a packet capture it cannot be told from a box right in front of the API; run the "
-               "check again with --capture (administrator) to tell them apart."),
+            _("The reset comes from the API's end"), plain,
             _evidence(d, resets),
-            ask_it=("Connections to api.anthropic.com:443 are reset at the far end of the path (the reset "
-                    f"travelled as many hops as the API's own packets, {where['server_hops']}). If a gateway of "
-                    "ours sits in front of it, please check its logs for these resets."),
+            ask_it=_("Connections to api.anthropic.com:443 are reset at the far end of the path (the reset travelled "
+                     "as many hops as the API's own packets, {server_hops}). If a gateway of ours sits in front of "
+                     "it, please check its logs for these resets.", server_hops=where["server_hops"]),
         )
     return None
 
@@ -176,37 +223,49 @@ def who_cut_idle(results: Results) -> Finding | None:
         hop = 0 if cap_who == "laptop" else int(resets[0]["hops"])
     confident = bool(cap_who) or who in ("middlebox", "laptop")
     addresses = {h["ttl"]: h["address"] for h in placed["hops"]}
-    silent = f"silent for {float(cut):.0f} s"
-    numbers = ""
+    silent = float(cut)
+    server_hops = int(placed["server_hops"] or 0)
+    numbers = None
     if resets:
         r = resets[0]
-        numbers = (f" The reset arrived with IP TTL {r['ttl']} ({hops_words(r['hops'])}), the API's packets with "
-                   f"TTL {r['server_ttl']}.")
+        numbers = _("The reset arrived with IP TTL {ttl} ({hops}), the API's packets with TTL {server_ttl}.",
+                    ttl=r["ttl"], hops=hops_words(int(r["hops"])), server_ttl=r["server_ttl"])
     if who == "laptop":
-        device = "this laptop itself (a security agent, VPN client or local firewall)"
-        ask = (f"This laptop itself resets TCP connections to api.anthropic.com:443 that were {silent}."
-               f"{numbers} Please check the endpoint security agent, VPN client or firewall on the laptop.")
+        first = _("The reset that ends connections silent for {silent:.0f} s comes from this laptop itself (a "
+                  "security agent, VPN client or local firewall).", silent=silent)
+        ask = joined(_("This laptop itself resets TCP connections to api.anthropic.com:443 that were silent for "
+                       "{silent:.0f} s.", silent=silent), numbers,
+                     _("Please check the endpoint security agent, VPN client or firewall on the laptop."))
     elif who == "middlebox":
-        device = _device(hop, addresses.get(hop, ""))
-        ask = (f"{device[0].upper() + device[1:]} resets TCP connections to api.anthropic.com:443 that were "
-               f"{silent} (its idle timeout).{numbers} Please raise that device's idle timeout for "
-               "api.anthropic.com to at least 600 s.")
+        address = addresses.get(hop, "")
+        first = _("The reset that ends connections silent for {silent:.0f} s comes from {device}.", silent=silent,
+                  device=_device(hop, address))
+        ask = joined(_("{device} resets TCP connections to api.anthropic.com:443 that were silent for {silent:.0f} s "
+                       "(its idle timeout).", device=_device_starts(hop, address), silent=silent), numbers,
+                     _("Please raise that device's idle timeout for api.anthropic.com to at least 600 s."))
     else:
-        device = (f"the API's end, {hops_words(placed['server_hops'] or 0)} away"
-                  + ("" if cap_who == "server" else ", or the last device right in front of it"))
-        ask = (f"Connections to api.anthropic.com:443 {silent} are reset at the far end of the path "
-               f"({hops_words(placed['server_hops'] or 0)} away).{numbers} If a gateway of ours sits there, "
-               "please raise its idle timeout for api.anthropic.com to at least 600 s.")
-    steps = ", ".join(f"TTL {s['ttl']}: {s['outcome']}" for s in d["idle_trace"]["steps"])
+        if cap_who == "server":
+            first = _("The reset that ends connections silent for {silent:.0f} s comes from the API's end, {server} "
+                      "away.", silent=silent, server=hops_words(server_hops))
+        else:
+            first = _("The reset that ends connections silent for {silent:.0f} s comes from the API's end, {server} "
+                      "away, or the last device right in front of it.", silent=silent,
+                      server=hops_words(server_hops))
+        ask = joined(_("Connections to api.anthropic.com:443 silent for {silent:.0f} s are reset at the far end of "
+                       "the path ({server} away).", silent=silent, server=hops_words(server_hops)), numbers,
+                     _("If a gateway of ours sits there, please raise its idle timeout for api.anthropic.com to at "
+                       "least 600 s."))
+    # TRANSLATORS: one step of a trace: the TTL sent and the probe's own word for what came back (reset, answered)
+    steps = listed(*(_("TTL {ttl}: {outcome}", ttl=s["ttl"], outcome=str(s["outcome"]))
+                     for s in d["idle_trace"]["steps"]))
     return Finding(
         "path.whocut-idle", "idle-reset-placed", Severity.WARNING,
         Confidence.HIGH if cap_who else (Confidence.MEDIUM if confident else Confidence.LOW),
-        "Where silent connections are cut",
-        f"The reset that ends connections {silent} comes from {device}.{numbers}",
-        [Evidence("Held silent, then sent with rising TTL", steps),
-         Evidence("Hold", d["idle_trace"]["hold_s"], "s"),
-         Evidence("Hops toward the API (TTL: address)",
-                  ", ".join(f"{h['ttl']}: {h['address']}" for h in placed["hops"]) or "none answered")],
+        _("Where silent connections are cut"),
+        joined(first, numbers),
+        [Evidence(_("Held silent, then sent with rising TTL"), steps),
+         Evidence(_("Hold"), d["idle_trace"]["hold_s"], "s"),
+         Evidence(_("Hops toward the API (TTL: address)"), _hops_list(placed["hops"]))],
         ask_it=ask, failure_mode=1,
     )
 
@@ -225,27 +284,33 @@ def who_cut_tests(results: Results) -> Finding | None:
     r = mine[0]
     addresses = {h["ttl"]: h["address"] for h in d["trace"]["hops"]}
     server_hops = d["trace"]["server_hops"] or 0
-    numbers = (f" {len(mine)} reset(s) on {tests.get('connections', '?')} test connection(s); the first arrived "
-               f"with IP TTL {r['ttl']}, IP ID {r['ip_id']}, window {r['window']}; the API's packets with TTL "
-               f"{r['server_ttl']}, IP ID {r['server_ip_id']}, window {r['server_window']}.")
+    numbers = _("{resets} on {connections}; the first arrived with IP TTL {ttl}, IP ID {ip_id}, window {window}; the "
+                "API's packets with TTL {server_ttl}, IP ID {server_ip_id}, window {server_window}.",
+                resets=ngettext("{n} reset", "{n} resets", len(mine)),
+                connections=ngettext("{n} test connection", "{n} test connections", int(tests.get("connections") or 0))
+                if isinstance(tests.get("connections"), int) else _("? test connections"),
+                ttl=r["ttl"], ip_id=r["ip_id"], window=r["window"], server_ttl=r["server_ttl"],
+                server_ip_id=r["server_ip_id"], server_window=r["server_window"])
     if who == "laptop":
-        device, ask = "this laptop itself", ("Connections from this laptop to api.anthropic.com:443 are reset on "
-                                             "the laptop itself." + numbers + " Please check the endpoint security "
-                                             "agent, VPN client or local firewall on the laptop.")
+        plain = _("The resets that ended Stream Doctor's streaming and silent-connection tests came from this laptop "
+                  "itself, not from the API ({server} away).", server=hops_words(server_hops))
+        ask = joined(_("Connections from this laptop to api.anthropic.com:443 are reset on the laptop itself."),
+                     numbers, _("Please check the endpoint security agent, VPN client or local firewall on the "
+                                "laptop."))
     elif who == "middlebox":
-        device = _device(int(r["hops"]), addresses.get(int(r["hops"]), ""))
-        ask = (f"{device[0].upper() + device[1:]} resets our TCP connections to api.anthropic.com:443 while "
-               f"answers stream or wait.{numbers} Please check that device's firewall, DPI or idle-timeout policy "
-               "for api.anthropic.com.")
+        hop, address = int(r["hops"]), addresses.get(int(r["hops"]), "")
+        plain = _("The resets that ended Stream Doctor's streaming and silent-connection tests came from {device}, "
+                  "not from the API ({server} away).", device=_device(hop, address), server=hops_words(server_hops))
+        ask = joined(_("{device} resets our TCP connections to api.anthropic.com:443 while answers stream or wait.",
+                       device=_device_starts(hop, address)), numbers,
+                     _("Please check that device's firewall, DPI or idle-timeout policy for api.anthropic.com."))
     else:
         return None  # resets from the API's end: the stream and idle findings already say what happened
     return Finding(
         "path.whocut-tests", "test-resets-placed", Severity.WARNING, Confidence.HIGH,
-        "Who reset the test connections",
-        f"The resets that ended Stream Doctor's streaming and silent-connection tests came from {device}, not "
-        f"from the API ({hops_words(server_hops)} away).{numbers}",
-        [Evidence("Resets captured on the test connections", len(mine)),
-         Evidence("Hops toward the API (TTL: address)",
-                  ", ".join(f"{h['ttl']}: {h['address']}" for h in d["trace"]["hops"]) or "none answered")],
+        _("Who reset the test connections"),
+        joined(plain, numbers),
+        [Evidence(_("Resets captured on the test connections"), len(mine)),
+         Evidence(_("Hops toward the API (TTL: address)"), _hops_list(d["trace"]["hops"]))],
         ask_it=ask,
     )

@@ -1,0 +1,48 @@
+"""Whole translated sentences put one after another, or listed, without losing how they were made.
+
+Why: a finding's `plain` is often two or three independent sentences, some of them optional (the keepalive
+advice, the user's own Claude Code limit). Joining them with `+` or `" ".join` would give a plain str that
+`i18n.relocalize` cannot say again in English for IT, and it would put a space between Japanese or Chinese
+sentences, which those languages do not write. Here each join is itself a translatable text whose parts are
+Msgs, so the whole stays re-sayable and each language chooses its own separator.
+"""
+
+from __future__ import annotations
+
+from ..i18n import Msg, _
+
+
+def joined(*parts: Msg | None) -> Msg:
+    """Independent whole sentences, one after the other (empty or None parts left out)."""
+    kept = [p for p in parts if p]
+    if not kept:
+        raise ValueError("joined() needs at least one sentence")
+    out = kept[-1]
+    for part in reversed(kept[:-1]):
+        # TRANSLATORS: two whole sentences one after the other; Japanese and Chinese write them without a space.
+        out = _("{first} {second}", first=part, second=out)
+    return out
+
+
+def listed(*items: Msg | str) -> Msg | str:
+    """Items of a list (names, values) separated the language's way ("a, b, c"; "a、b、c" in Japanese)."""
+    kept = [i for i in items if i]
+    if not kept:
+        return ""
+    out = kept[-1]
+    for item in reversed(kept[:-1]):
+        # TRANSLATORS: two items of a list (names or short values); Japanese and Chinese separate them with 、
+        out = _("{first}, {second}", first=item, second=out)
+    return out
+
+
+def clauses(*items: Msg) -> Msg:
+    """Clauses of one sentence that may hold commas themselves, separated by semicolons ("a, b; c")."""
+    kept = [i for i in items if i]
+    if not kept:
+        raise ValueError("clauses() needs at least one clause")
+    out = kept[-1]
+    for item in reversed(kept[:-1]):
+        # TRANSLATORS: two clauses of one sentence (each may contain commas); Japanese and Chinese may use ；
+        out = _("{first}; {second}", first=item, second=out)
+    return out
