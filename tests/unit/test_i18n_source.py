@@ -26,6 +26,14 @@ def _marker(node: ast.AST) -> str | None:
     return None
 
 
+def _builds_text(call: ast.Call) -> bool:
+    """A call that makes a new text (which no catalog can hold), as opposed to a table lookup like TABLE.get(k)."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in ("format", "join", "replace", "strip", "upper", "lower", "capitalize", "title")
+    return isinstance(func, ast.Name) and func.id in ("str", "repr", "format")
+
+
 def _is_translated(node: ast.AST) -> bool:
     return _marker(node) in ("_", "ngettext")
 
@@ -52,8 +60,8 @@ def violations(source: str, name: str = "<src>") -> list[str]:
                     say(node, "text glued with + or % passed to a translation function")
                 elif kind == "N_" or kind == "ngettext":
                     say(node, f"{kind}() needs a string literal")
-                elif isinstance(arg, ast.Call):
-                    say(node, "_() of a computed text (a call): mark the literal instead")
+                elif isinstance(arg, ast.Call) and _builds_text(arg):
+                    say(node, "_() of a text built at run time: mark the literal instead")
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod) and (
                 _is_translated(node.left) or _is_translated(node.right)):
             say(node, "a translated text glued with + or %: make it one sentence with placeholders")
@@ -134,6 +142,7 @@ def test_the_gui_uses_the_one_catalog_not_qt_tr() -> None:
     ('from x import _\ndef f(t=_("x")):\n    return t\n', "default argument"),
     ('from x import _\ndef f(a):\n    return " ".join([_("a"), a])\n', "joined"),
     ('from x import ngettext\ndef f(n, s):\n    return ngettext(s, "x", n)\n', "literal"),
+    ('from x import _\ndef f(a):\n    return _("cut {a}".replace("{a}", a))\n', "built at run time"),
 ])
 def test_each_rule_catches_its_bad_sample(bad: str, what: str) -> None:
     found = violations(bad)
