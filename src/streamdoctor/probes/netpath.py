@@ -167,7 +167,7 @@ def connect_via_proxy(proxy_url: str, host: str, port: int, timeout: float,
         raise PathError("proxy-unsupported", f"'{redact_url(proxy_url)}' is not a usable proxy URL", scheme=scheme)
     proxy_port = parts.port or (443 if scheme == "https" else 80)
     try:
-        sock, _ = connect_host(parts.hostname, proxy_port, timeout, cancel)
+        sock, _unused = connect_host(parts.hostname, proxy_port, timeout, cancel)
     except PathError as exc:
         kind = "proxy-dns" if exc.kind.startswith("dns") else "proxy-unreachable"
         raise PathError(kind, f"the proxy {parts.hostname}:{proxy_port} cannot be reached: {exc.detail}") from exc
@@ -233,7 +233,7 @@ def read_http_head(sock: socket.socket, timeout: float) -> ProxyReply:
         raise PathError("proxy-reset", "the proxy reset the connection") from exc
     if not buf.startswith(b"HTTP/"):
         raise PathError("proxy-garbage", "the proxy did not answer in HTTP", body_start=buf[:200].decode("latin-1"))
-    head, _, rest = buf.partition(b"\r\n\r\n")
+    head, _unused, rest = buf.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     bits = lines[0].split(" ", 2)
     try:

@@ -126,10 +126,10 @@ def stream_once(sock: socket.socket | ssl.SSLSocket, host: str, api_key: str, mo
     except BaseException as exc:
         if cancel.cancelled:
             raise Cancelled() from exc
-        status, _ = parse_head(buf.partition(b"\r\n\r\n")[0]) if buf else (None, [])
+        status, _unused = parse_head(buf.partition(b"\r\n\r\n")[0]) if buf else (None, [])
         out.update(time_s=time.monotonic() - t0, status=status, events=buf.count(b"event:"), **step_error(exc))
         return out
-    status, _ = parse_head(buf.partition(b"\r\n\r\n")[0])
+    status, _unused = parse_head(buf.partition(b"\r\n\r\n")[0])
     out.update(ok=status == 200, time_s=time.monotonic() - t0, status=status, events=buf.count(b"event:"))
     if status != 200:
         out.update(kind="http-status", error=f"HTTP {status}")
@@ -148,7 +148,7 @@ def read_head(sock: socket.socket | ssl.SSLSocket, timeout: float) -> tuple[byte
                 raise ConnectionAbortedError("closed without an answer")
             break
         buf += chunk
-    head, _, rest = buf.partition(b"\r\n\r\n")
+    head, _unused, rest = buf.partition(b"\r\n\r\n")
     return head, rest
 
 
