@@ -310,7 +310,7 @@ def _baseline(ctx: ProbeContext, proxy: str | None, cancel: CancelToken) -> dict
                                   cancel=cancel)
     except ConnectError as exc:
         cancel.raise_if_cancelled()
-        return {"error": str(exc)}
+        return {"error": exc.args[0] if exc.args else str(exc)}  # the Msg itself, so it can be re-said
     connect_s = time.monotonic() - t0
     unregister = cancel.on_cancel(conn.close)
     try:

@@ -106,12 +106,15 @@ class _Timeline:
         try:
             obj = json.loads(data) if data else None
         except ValueError:
-            self.bad_data = f"event '{event[:40]}' carries data that is not JSON: {data[:60]!r}"
+            self.bad_data = _("event '{event}' carries data that is not JSON: {data}", event=event[:40],
+                              data=repr(data[:60]))
             return
         if not isinstance(obj, dict):
-            self.bad_data = f"event '{event[:40]}' carries {type(obj).__name__} data, not a JSON object"
+            self.bad_data = _("event '{event}' carries {type} data, not a JSON object", event=event[:40],
+                              type=type(obj).__name__)
         elif event in API_EVENTS and obj.get("type") != event:
-            self.bad_data = f"event '{event[:40]}' carries type {str(obj.get('type'))[:40]!r}"
+            self.bad_data = _("event '{event}' carries type {type}", event=event[:40],
+                              type=repr(str(obj.get("type"))[:40]))
 
     def on_bytes(self, t: float, n: int) -> None:
         if self.t_first_byte is None:
@@ -333,7 +336,7 @@ class StreamProbe:
                     timeline.on_bytes(t, len(chunk))
                     events = parser.feed(chunk)
                     if parser.invalid_utf8 and not timeline.bad_data:
-                        timeline.bad_data = "an event that is not valid UTF-8"
+                        timeline.bad_data = _("an event that is not valid UTF-8")
                     for event, data in events:
                         timeline.on_event(t, event, data)
                     if timeline.bad_data:
@@ -350,7 +353,7 @@ class StreamProbe:
                                                               FIRST_BYTE_TIMEOUT, CANCELLED) else
                        _ending_of_complete_body(timeline, content_type))
         except FrameTooLarge as exc:
-            outcome, timeline.bad_data = BAD_DATA, f"a line that never ends ({exc})"
+            outcome, timeline.bad_data = BAD_DATA, _("a line that never ends ({error})", error=str(exc))
         except anthropic.APIStatusError as exc:
             outcome, http_status = HTTP_ERROR, exc.status_code
             request_id = exc.response.headers.get("request-id", "")
