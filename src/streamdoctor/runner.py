@@ -7,6 +7,7 @@ because it polls its own cancel token while it waits.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -90,7 +91,10 @@ def run_probes(
                 ctx.results.update(done)
         for p in ready:
             progress(Progress(p.name, 0.0, _("starting")))
-            threading.Thread(target=worker, args=(p,), name=f"probe-{p.name}", daemon=True).start()
+            # Each probe thread runs in a copy of the caller's context, so a language chosen for this run with
+            # i18n.using() holds in the probes' texts too (a new thread would otherwise start without it).
+            context = contextvars.copy_context()
+            threading.Thread(target=context.run, args=(worker, p), name=f"probe-{p.name}", daemon=True).start()
         finished.wait(_POLL_S)
         finished.clear()
 

@@ -32,7 +32,7 @@ from ..platform.parse_clients import (
     sdk_known_bad,
 )
 from ..platform.parse_proxy import redact_proxy
-from .base import ProbeContext, Progress, ProgressCallback, Stopwatch
+from .base import ProbeContext, Progress, ProgressCallback, Stopwatch, join_sentences
 
 CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code"
 NODE_SDK_PACKAGE = "@anthropic-ai/sdk"
@@ -408,5 +408,5 @@ class EnvClientsProbe:
                                      p["version"] or (p["error"] or _("not installed"))))
         evidence.append(Evidence("Node", node["node_version"] or _("not found")))
         progress(Progress(self.name, 1.0, _("done")))
-        return ProbeResult(self.name, Status.OK, " ".join(sentences), data=data, evidence=evidence,
+        return ProbeResult(self.name, Status.OK, join_sentences(sentences), data=data, evidence=evidence,
                            duration_s=clock())

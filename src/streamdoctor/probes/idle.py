@@ -197,7 +197,7 @@ class IdleProbe:
             bracket = self._rounds(run, holds, opt, inflight)
         except Cancelled:
             _close_all(run)
-            return ProbeResult(self.name, Status.CANCELLED, "Cancelled", data=self._data(run, Bracket(), top, base))
+            return ProbeResult(self.name, Status.CANCELLED, _("Cancelled"), data=self._data(run, Bracket(), top, base))
         finally:
             _close_all(run)
         data = self._data(run, bracket, top, base)

@@ -99,7 +99,7 @@ class MTUProbe:
             data["raw"] = {f"ping {o.size}": o.raw for o in ping_info.get("outcomes", [])[:12] if o.raw}
         data["black_hole"] = _black_hole(large)
         _decide_path_mtu(data, loopback, iface_mtu, sock_info, ping_info, large)
-        progress(Progress(self.name, 1.0, "done"))
+        progress(Progress(self.name, 1.0, _("done")))
         return _result(self.name, data)
 
 
