@@ -94,14 +94,14 @@ def analyse(interfaces: list[dict[str, Any]], route: dict[str, Any] | None, gate
     default_via_tunnel = bool(default_ifaces & tunnel_names) if default_ifaces else None
     notes = []
     if len(up_tunnels) > 1:
-        notes.append(f"{len(up_tunnels)} tunnels are up at once ({', '.join(sorted(tunnel_names))}): two VPN "
-                     "clients can fight over routes and MTU.")
+        notes.append(_("{count} tunnels are up at once ({names}): two VPN clients can fight over routes and MTU.",
+                       count=len(up_tunnels), names=", ".join(sorted(tunnel_names))))
     for t in tunnels:
         match = t["vpn_match"]
         agent_entry = agents.get(match["agent"], {})
         if not match["weak"] and t.get("up") and not agent_entry.get("processes") and not running_vpn:
-            notes.append(f"Tunnel {t['name']} is up but no VPN client process is running: it may be left over "
-                         "from a client that crashed or was uninstalled.")
+            notes.append(_("Tunnel {name} is up but no VPN client process is running: it may be left over from a "
+                           "client that crashed or was uninstalled.", name=t["name"]))
     if api_via_tunnel:
         mode = "full" if default_via_tunnel else "split (the API is one of the tunnelled routes)"
     elif up_tunnels and api_via_tunnel is False:

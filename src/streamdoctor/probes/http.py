@@ -222,8 +222,9 @@ def request(ctx: ProbeContext, cancel: CancelToken, method: str, url: str, *, ht
             raise Cancelled() from exc
         out.update(verdict="error", time_s=time.monotonic() - t0, **_classify_error(exc))
         if over_budget.is_set():
-            out.update(kind="total-timeout", error=f"no complete answer within {total_s:g} s: the server sent too "
-                       "slowly or never finished its headers (time budget exceeded)")
+            out.update(kind="total-timeout", error=_("no complete answer within {secs:g} s: the server sent too "
+                                                     "slowly or never finished its headers (time budget exceeded)",
+                                                     secs=total_s))
         out["exchanges"] = [_exchange(started, t0, method, url, "", 0, headers, [])]
     finally:
         budget.cancel()

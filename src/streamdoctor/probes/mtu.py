@@ -299,7 +299,8 @@ def large_request_test(ctx: ProbeContext, cancel: CancelToken, size: int, timeou
             finished.set()
         if stalled and out["large"].get("verdict") == "error":
             out["large"].update(kind="stall", stalled_after_bytes=stalled[0],
-                                error=f"no progress for {stall_s:.0f} s after {stalled[0] // 1024} KB")
+                                error=_("no progress for {secs:.0f} s after {kb} KB", secs=stall_s,
+                                        kb=stalled[0] // 1024))
 
     run_parallel([small, large], cancel)
     out["exchanges"] = []

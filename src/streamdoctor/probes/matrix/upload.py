@@ -157,7 +157,7 @@ def attempt(ctx: ProbeContext, cancel: CancelToken, size: int, timeout: float, s
     kind = "stall" if stalled else str(r.get("kind", "error"))
     out.update(kind=kind, error=str(r.get("error", ""))[:200])
     if stalled:
-        out["error"] = f"no progress for {stall_s:.0f} s after {stalled[0] // 1024} KB"
+        out["error"] = _("no progress for {secs:.0f} s after {kb} KB", secs=stall_s, kb=stalled[0] // 1024)
     out["outcome"] = "cut" if kind in CUT_KINDS and socks else "error"
     return out
 
