@@ -219,9 +219,11 @@ class WhoCutProbe:
         if cap and not cap.get("ok"):
             evidence.append(Evidence(_("Packet capture"), _("not done: {reason}", reason=cap.get("error", ""))))
         for r in cap.get("resets", [])[:5]:
-            evidence.append(Evidence(_("Captured reset"), f"{r['who']}: TTL {r['ttl']}, IP ID {r['ip_id']}, window "
-                                     f"{r['window']} (server TTL {r['server_ttl']}, IP ID {r['server_ip_id']}, "
-                                     f"window {r['server_window']})"))
+            # TRANSLATORS: {who} is laptop, middlebox or server (left in English); TTL, IP ID: packet fields
+            evidence.append(Evidence(_("Captured reset"), _(
+                "{who}: TTL {ttl}, IP ID {ip_id}, window {window} (server TTL {server_ttl}, IP ID {server_ip_id}, "
+                "window {server_window})", who=r["who"], ttl=r["ttl"], ip_id=r["ip_id"], window=r["window"],
+                server_ttl=r["server_ttl"], server_ip_id=r["server_ip_id"], server_window=r["server_window"])))
         if icp:
             # TRANSLATORS: {what} says what the box does, e.g. "answers TCP connections in place of the server"
             return ProbeResult(self.name, Status.WARN, _("A box at hop {hop} {what}", hop=icp["hop"],
