@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .i18n import _, fmt_num
+
 SCHEMA_VERSION = 1
 
 # A stream result's silence_before_end_s below this: the cut came while data was still arriving (not after a
@@ -69,11 +71,19 @@ class Evidence:
     raw: str = ""
 
     def text(self) -> str:
+        """"Label: value unit" in the current language (its decimal mark, its way of joining label and value)."""
+        shown: str
         if isinstance(self.value, float):
-            shown = f"{self.value:.1f}" if abs(self.value) >= 10 else f"{self.value:.2f}"
+            shown = fmt_num(self.value, ".1f" if abs(self.value) >= 10 else ".2f")
+        elif isinstance(self.value, str):
+            shown = self.value  # a Msg stays a Msg, so relocalize can re-say it
         else:
             shown = str(self.value)
-        return f"{self.label}: {shown}{' ' + self.unit if self.unit else ''}"
+        if self.unit:
+            # TRANSLATORS: one fact of the evidence, e.g. "Path MTU: 1400 bytes" ({unit} is s, ms, B, KB or bytes)
+            return _("{label}: {value} {unit}", label=self.label, value=shown, unit=self.unit)
+        # TRANSLATORS: one fact of the evidence without a unit, e.g. "How the stream ended: reset"
+        return _("{label}: {value}", label=self.label, value=shown)
 
 
 @dataclass

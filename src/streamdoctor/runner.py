@@ -7,6 +7,7 @@ because it polls its own cancel token while it waits.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from .cancel import CancelToken
 from .errors import Cancelled, describe, error_kind
+from .i18n import _
 from .model import ProbeResult, Status
 from .probes.base import Probe, ProbeContext, Progress, ProgressCallback, no_progress
 
@@ -30,12 +32,12 @@ def run_probe(probe: Probe, ctx: ProbeContext, progress: ProgressCallback, cance
     try:
         result = probe.run(ctx, progress, cancel)
     except Cancelled:
-        result = ProbeResult(probe.name, Status.CANCELLED, "Cancelled")
+        result = ProbeResult(probe.name, Status.CANCELLED, _("Cancelled"))
     except Exception as exc:  # a probe bug must not take the whole check down; the log keeps the traceback
         log.exception("probe %s failed", probe.name)
         # errors.describe says which kind it was: an internal error or an unsupported client setting is never
         # worded (or judged: no data, so no rule reads it) as a verdict about the network.
-        result = ProbeResult(probe.name, Status.ERROR, f"Could not test: {describe(exc)}",
+        result = ProbeResult(probe.name, Status.ERROR, _("Could not test: {reason}", reason=describe(exc)),
                              {"error_kind": error_kind(exc)}, error=f"{type(exc).__name__}: {exc}"[:300])
     if cancel.cancelled and result.status not in (Status.OK, Status.WARN, Status.FAIL):
         result.status = Status.CANCELLED
@@ -88,8 +90,11 @@ def run_probes(
                 running.add(p.name)
                 ctx.results.update(done)
         for p in ready:
-            progress(Progress(p.name, 0.0, "starting"))
-            threading.Thread(target=worker, args=(p,), name=f"probe-{p.name}", daemon=True).start()
+            progress(Progress(p.name, 0.0, _("starting")))
+            # Each probe thread runs in a copy of the caller's context, so a language chosen for this run with
+            # i18n.using() holds in the probes' texts too (a new thread would otherwise start without it).
+            context = contextvars.copy_context()
+            threading.Thread(target=context.run, args=(worker, p), name=f"probe-{p.name}", daemon=True).start()
         finished.wait(_POLL_S)
         finished.clear()
 
@@ -103,7 +108,7 @@ def run_probes(
         snapshot = dict(done)
     ordered = []
     for p in probes:
-        result = snapshot.get(p.name) or ProbeResult(p.name, Status.CANCELLED, "Cancelled")
+        result = snapshot.get(p.name) or ProbeResult(p.name, Status.CANCELLED, _("Cancelled"))
         ordered.append(result)
     ctx.results.update(snapshot)
     return ordered

@@ -6,15 +6,18 @@ needs, and run(ctx, progress, cancel). It measures and never judges: diagnosis r
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..cancel import CancelToken
 from ..errors import Cancelled
+from ..i18n import _
 from ..model import ProbeResult
 
 
@@ -32,7 +35,7 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def no_progress(_: Progress) -> None:
+def no_progress(_progress: Progress) -> None:
     """A progress callback that ignores everything (tests, CLI --json)."""
 
 
@@ -87,6 +90,25 @@ class Probe(Protocol):
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult: ...
 
 
+def join_sentences(sentences: Sequence[str]) -> str:
+    """Whole sentences one after another, the way the language sets them (Japanese and Chinese without a space),
+    kept as one Msg so i18n.relocalize can say every sentence again in English."""
+    out = sentences[0] if sentences else ""
+    for sentence in sentences[1:]:
+        # TRANSLATORS: two whole sentences one after the other (Japanese and Chinese: no space between them)
+        out = _("{first} {second}", first=out, second=sentence)
+    return out
+
+
+def join_items(items: Sequence[str]) -> str:
+    """Independent items of a list ("a: ok; b: failed") joined the language's way, kept as one Msg."""
+    out = items[0] if items else ""
+    for item in items[1:]:
+        # TRANSLATORS: two items of a list, e.g. "Claude Code: answered in 2.1 s; curl: failed after 5.0 s"
+        out = _("{first}; {second}", first=out, second=item)
+    return out
+
+
 class Stopwatch:
     """Monotonic elapsed time since creation."""
 
@@ -102,6 +124,9 @@ def run_threads(threads: Iterable[threading.Thread], cancel: CancelToken) -> Non
     cancel. The workers' sockets are closed by the token, so abandoned daemon threads end on their own."""
     started = list(threads)
     for t in started:
+        # Each worker runs in a copy of the probe's context, so the language chosen for the run (i18n.using)
+        # holds in the texts the worker makes; a new thread would otherwise start without it.
+        t.run = functools.partial(contextvars.copy_context().run, t.run)  # type: ignore[method-assign]
         t.start()
     for t in started:
         while t.is_alive():

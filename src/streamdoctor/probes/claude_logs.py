@@ -19,7 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..i18n import _, ngettext
 from ..model import Evidence, ProbeResult, Status
+from .base import join_sentences
 
 NAME = "claude.logs"
 MAX_FILES = 6  # the most recent sessions of each kind: older ones say little about today's problem
@@ -133,16 +135,21 @@ def read_claude_logs(base: Path | None = None, now: float | None = None) -> Prob
         "user_errors": [ln for f, ln in kept if f.endswith(".jsonl")],
     }
     if not debug_files and not transcripts:
-        summary = ("No Claude Code logs from the last two weeks here (debug logs are written only when Claude Code "
-                   "runs with --debug).")
+        summary: str = _("No Claude Code logs from the last two weeks here (debug logs are written only when "
+                         "Claude Code runs with --debug).")
     else:
-        parts = [f"{len(kept)} network line(s) in {len(debug_files)} debug log(s) and {len(transcripts)} session(s)"]
+        # Whole sentences, one per fact, so each can be translated on its own.
+        sentences = [
+            ngettext("{n} network line in {debug} debug log(s) and {sessions} session(s).",
+                     "{n} network lines in {debug} debug log(s) and {sessions} session(s).", len(kept),
+                     debug=len(debug_files), sessions=len(transcripts))]
         if stalls:
-            parts.append(f"{len(stalls)} stall(s), longest {max(stalls):.1f} s")
+            sentences.append(ngettext("{n} stall, {longest:.1f} s long.", "{n} stalls, the longest {longest:.1f} s.",
+                                      len(stalls), longest=max(stalls)))
         if fallbacks:
-            parts.append(f"{fallbacks} fallback(s) to non-streaming")
+            sentences.append(ngettext("{n} fallback to non-streaming.", "{n} fallbacks to non-streaming.", fallbacks))
         if codes:
-            parts.append("codes " + ", ".join(codes[:6]))
-        summary = "; ".join(parts) + "."
-    evidence = [Evidence(f"Claude Code log {f}", ln) for f, ln in kept[-12:]]
+            sentences.append(_("Error codes: {codes}.", codes=", ".join(codes[:6])))
+        summary = join_sentences(sentences)
+    evidence = [Evidence(_("Claude Code log {file}", file=f), ln) for f, ln in kept[-12:]]
     return ProbeResult(NAME, Status.OK, summary, data, evidence, duration_s=time.monotonic() - t0)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..cancel import CancelToken
 from ..errors import Cancelled
+from ..i18n import N_, _
 from ..model import Evidence, ProbeResult, Status
 from .base import ProbeContext, Progress, ProgressCallback, run_threads
 from .netpath import PathError, open_route
@@ -25,14 +26,14 @@ ANSWERED = ("server_hello", "hello_retry", "alert")
 
 class ClientHelloProbe:
     name = "clienthello"
-    title = "Large TLS hello"
+    title = N_("Large TLS hello")
     needs: tuple[str, ...] = ("env.proxy",)  # the proxy the clients use, as the scan refined it
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         if not ctx.is_tls:
-            return ProbeResult(self.name, Status.SKIPPED, "Plain HTTP URL: no TLS hello to test", {"skipped": True})
-        progress(Progress(self.name, None, "sending a small and a large TLS hello"))
+            return ProbeResult(self.name, Status.SKIPPED, _("Plain HTTP URL: no TLS hello to test"), {"skipped": True})
+        progress(Progress(self.name, None, _("sending a small and a large TLS hello")))
         timeout = float(ctx.options.get("clienthello_timeout_s", ctx.connect_timeout_s))
         out: dict[str, dict[str, Any]] = {}
         threads = [threading.Thread(target=_try_into, args=(out, size, ctx, cancel, timeout), daemon=True)
@@ -42,17 +43,19 @@ class ClientHelloProbe:
         small_ok, large_ok = small["outcome"] in ANSWERED, large["outcome"] in ANSWERED
         data = {"small": small, "large": large, "proxy": small.get("proxy"),
                 "dropped_large": small_ok and not large_ok, "timeout_s": timeout}
-        evidence = [Evidence(f"Small hello ({small['bytes']} B)", _describe(small)),
-                    Evidence(f"Large hello ({large['bytes']} B)", _describe(large))]
+        evidence = [Evidence(_("Small hello ({bytes} B)", bytes=small["bytes"]), _describe(small)),
+                    Evidence(_("Large hello ({bytes} B)", bytes=large["bytes"]), _describe(large))]
         if small_ok and large_ok:
             return ProbeResult(self.name, Status.OK,
-                               f"Both hellos answered ({small['bytes']} B and {large['bytes']} B)", data, evidence)
+                               _("Both hellos answered ({small} B and {large} B)", small=small["bytes"],
+                                 large=large["bytes"]), data, evidence)
         if data["dropped_large"]:
             return ProbeResult(self.name, Status.FAIL,
-                               f"The {large['bytes']} B hello got no answer ({large['outcome']}) while the "
-                               f"{small['bytes']} B one did", data, evidence)
-        return ProbeResult(self.name, Status.ERROR, f"Could not test: the small hello got no answer "
-                           f"({small['outcome']}: {small.get('detail', '')})", data, evidence,
+                               _("The {large} B hello got no answer ({outcome}) while the {small} B one did",
+                                 large=large["bytes"], outcome=large["outcome"], small=small["bytes"]), data, evidence)
+        return ProbeResult(self.name, Status.ERROR,
+                           _("Could not test: the small hello got no answer ({outcome}: {detail})",
+                             outcome=small["outcome"], detail=small.get("detail", "")), data, evidence,
                            error=small.get("detail", ""))
 
 
@@ -119,7 +122,10 @@ def _abort(sock: socket.socket) -> None:
 def _describe(d: dict[str, Any]) -> str:
     if d["outcome"] in ("server_hello", "hello_retry"):
         extra = ", ".join(x for x in (d.get("version"), d.get("group")) if x)
-        return f"{d['outcome'].replace('_', ' ')} in {d['time_s'] * 1000:.0f} ms" + (f" ({extra})" if extra else "")
+        outcome = d["outcome"].replace("_", " ")
+        if extra:
+            return _("{outcome} in {ms:.0f} ms ({extra})", outcome=outcome, ms=d["time_s"] * 1000, extra=extra)
+        return _("{outcome} in {ms:.0f} ms", outcome=outcome, ms=d["time_s"] * 1000)
     if d["outcome"] == "alert":
-        return f"TLS alert {d.get('alert')} (the server read the hello)"
+        return _("TLS alert {alert} (the server read the hello)", alert=d.get("alert"))
     return f"{d['outcome']}: {d.get('detail') or d.get('first_bytes', '')}"

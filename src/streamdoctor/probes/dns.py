@@ -11,6 +11,7 @@ import socket
 import time
 
 from ..cancel import CancelToken
+from ..i18n import N_, _
 from ..model import Evidence, ProbeResult, Status
 from .base import ProbeContext, Progress, ProgressCallback
 from .netpath import PathError, resolve
@@ -21,7 +22,7 @@ DNS_TIMEOUT_S = 5.0
 
 class DNSProbe:
     name = "dns"
-    title = "Name lookup (DNS)"
+    title = N_("Name lookup (DNS)")
     needs: tuple[str, ...] = ("env.proxy",)  # the proxy the clients use, as the scan refined it
     quick = True
 
@@ -39,19 +40,20 @@ class DNSProbe:
             data.update(addresses=[str(literal)], literal=True, time_s=0.0,
                         ipv4=[str(literal)] if literal.version == 4 else [],
                         ipv6=[str(literal)] if literal.version == 6 else [])
-            return ProbeResult(self.name, Status.OK, f"{host} is an address: no lookup needed", data)
-        progress(Progress(self.name, None, f"looking up {host}"))
+            return ProbeResult(self.name, Status.OK, _("{host} is an address: no lookup needed", host=host), data)
+        progress(Progress(self.name, None, _("looking up {host}", host=host)))
         t0 = time.monotonic()
         try:
             answers = resolve(host, ctx.port, float(ctx.options.get("dns_timeout_s", DNS_TIMEOUT_S)), cancel)
         except PathError as exc:
             data.update(error=exc.detail, error_kind=exc.kind, time_s=time.monotonic() - t0,
                         errno=exc.info.get("errno"))
-            summary = exc.detail
+            summary: str = exc.detail
             if proxy:  # the proxy resolves for the clients: a local failure alone does not stop them
-                summary += "; the clients use a proxy, which looks names up itself"
+                summary = _("{error}; the clients use a proxy, which looks names up itself", error=exc.detail)
             return ProbeResult(self.name, Status.WARN if proxy else Status.FAIL, summary, data,
-                               [Evidence("Lookup error", exc.detail), Evidence("Lookup time", data["time_s"], "s")],
+                               [Evidence(_("Lookup error"), exc.detail),
+                                Evidence(_("Lookup time"), data["time_s"], "s")],
                                error=exc.detail)
         elapsed = time.monotonic() - t0
         addresses = [a for _, a in answers]
@@ -59,9 +61,10 @@ class DNSProbe:
         v6 = [a for f, a in answers if f == socket.AF_INET6]
         data.update(addresses=addresses, ipv4=v4, ipv6=v6, time_s=elapsed,
                     private_answer=_private_answer_for_public_name(host, addresses))
-        evidence = [Evidence("Addresses", ", ".join(addresses)), Evidence("Lookup time", round(elapsed, 3), "s")]
+        evidence = [Evidence(_("Addresses"), ", ".join(addresses)), Evidence(_("Lookup time"), round(elapsed, 3), "s")]
         return ProbeResult(self.name, Status.OK,
-                           f"{host} -> {', '.join(addresses[:4])} in {elapsed * 1000:.0f} ms", data, evidence)
+                           _("{host} -> {addresses} in {ms:.0f} ms", host=host, addresses=", ".join(addresses[:4]),
+                             ms=elapsed * 1000), data, evidence)
 
 
 def _private_answer_for_public_name(host: str, addresses: list[str]) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cancel import CancelToken
+from ..i18n import N_, _, ngettext
 from ..model import Evidence, ProbeResult, Status
 from ..platform import current
 from ..platform.command import run_command
@@ -31,7 +32,7 @@ from ..platform.parse_clients import (
     sdk_known_bad,
 )
 from ..platform.parse_proxy import redact_proxy
-from .base import ProbeContext, Progress, ProgressCallback, Stopwatch
+from .base import ProbeContext, Progress, ProgressCallback, Stopwatch, join_sentences
 
 CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code"
 NODE_SDK_PACKAGE = "@anthropic-ai/sdk"
@@ -90,7 +91,7 @@ def read_claude_settings() -> list[SettingsFile]:
             f.error = error if f.exists else None
             continue
         f.exists = True
-        f.env, _, f.error = parse_claude_settings(text)
+        f.env, _unused, f.error = parse_claude_settings(text)
     return files
 
 
@@ -115,10 +116,10 @@ def claude_code_version(binary: str) -> tuple[str | None, str]:
     real = Path(os.path.realpath(binary))
     for parent in list(real.parents)[:6]:
         pkg = parent / "package.json"
-        text, _ = read_text(pkg)
+        text, _unused = read_text(pkg)
         if text is None:
             continue
-        name, version, _ = parse_package_json(text)
+        name, version, _unused = parse_package_json(text)
         if name == CLAUDE_CODE_PACKAGE and version:
             return version, f"package.json at {pkg}"
     if parse_version(real.name) and re.fullmatch(r"\d+\.\d+\.\d+\S*", real.name):
@@ -152,10 +153,10 @@ def _version_dirs(folder: Path, kind: str) -> list[dict[str, Any]]:
 
 
 def _package_at(pkg_dir: Path, kind: str) -> dict[str, Any] | None:
-    text, _ = read_text(pkg_dir / "package.json")
+    text, _unused = read_text(pkg_dir / "package.json")
     if text is None:
         return None
-    name, version, _ = parse_package_json(text)
+    name, version, _unused = parse_package_json(text)
     if not version:
         return None
     return {"kind": kind, "path": str(pkg_dir), "version": version, "version_source": f"package.json at {pkg_dir}",
@@ -218,9 +219,9 @@ def scan_claude_code(npm_roots: list[Path]) -> dict[str, Any]:
         info["version"], info["version_source"] = claude_code_version(binary)
     if not info["version"]:  # not on PATH, or a wrapper (Windows claude.cmd) far from its package.json
         for root in npm_roots:
-            text, _ = read_text(root / CLAUDE_CODE_PACKAGE / "package.json")
+            text, _unused = read_text(root / CLAUDE_CODE_PACKAGE / "package.json")
             if text:
-                _, version, _ = parse_package_json(text)
+                _unused, version, _unused = parse_package_json(text)
                 info.update(installed=True, version=version, version_source=f"package.json in npm global {root}")
                 if not binary:
                     info["note"] = "installed with npm but not on PATH"
@@ -247,10 +248,10 @@ def _pyenv_active_versions(root: Path) -> list[str]:
         return [v for v in os.environ["PYENV_VERSION"].split(":") if v]
     here = Path.cwd()
     for d in [here, *here.parents]:
-        text, _ = read_text(d / ".python-version")
+        text, _unused = read_text(d / ".python-version")
         if text is not None:
             return parse_pyenv_version_file(text)
-    text, _ = read_text(root / "version")
+    text, _unused = read_text(root / "version")
     return parse_pyenv_version_file(text or "")
 
 
@@ -329,10 +330,10 @@ def scan_node(npm_roots: list[Path]) -> dict[str, Any]:
             info["error"] = f"could not read: {out.why()}"
     for root in npm_roots:
         pkg = root / NODE_SDK_PACKAGE / "package.json"
-        text, _ = read_text(pkg)
+        text, _unused = read_text(pkg)
         if text is None:
             continue
-        _, version, error = parse_package_json(text)
+        _unused, version, error = parse_package_json(text)
         info.update(installed=True, version=version, path=str(pkg.parent), error=error)
         break
     info["local"] = local_node_packages(NODE_SDK_PACKAGE)  # a project's own node_modules (issue 15 item 11)
@@ -362,36 +363,50 @@ def scan_clients(cancel: CancelToken | None = None) -> dict[str, Any]:
 
 class EnvClientsProbe:
     name = "env.clients"
-    title = "Claude clients"
+    title = N_("Claude clients")
     needs: tuple[str, ...] = ()
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         clock = Stopwatch()
-        progress(Progress(self.name, 0.1, "looking for Claude Code, Python and Node"))
+        progress(Progress(self.name, 0.1, _("looking for Claude Code, Python and Node")))
         data = scan_clients(cancel)
         cancel.raise_if_cancelled()
         cc, node = data["claude_code"], data["node_sdk"]
         with_sdk = [p for p in data["python_sdks"] if p.get("version")]
-        parts = []
+        # Whole sentences, one per client, so each can be translated on its own.
+        sentences: list[str] = []
         others = len(cc.get("installs") or []) - 1
-        parts.append((f"Claude Code {cc['version'] or '(version unknown)'}"
-                      + (f" (+{others} other install{'s' if others > 1 else ''})" if others > 0 else ""))
-                     if cc["installed"] else "Claude Code not found")
-        parts.append(", ".join(f"anthropic {p['version']} in Python {p['python_version']}" for p in with_sdk)
-                     or f"no anthropic Python package ({len(data['python_sdks'])} Python interpreters checked)")
+        if not cc["installed"]:
+            sentences.append(_("Claude Code not found."))
+        elif others > 0:
+            sentences.append(ngettext("Claude Code {version} (and {n} other install).",
+                                      "Claude Code {version} (and {n} other installs).", others,
+                                      version=cc["version"] or _("(version unknown)")))
+        else:
+            sentences.append(_("Claude Code {version}.", version=cc["version"] or _("(version unknown)")))
+        if with_sdk:
+            sentences.append(_("Python SDK: {versions}.", versions=", ".join(
+                _("anthropic {version} in Python {python}", version=p["version"], python=p["python_version"])
+                for p in with_sdk)))
+        else:
+            sentences.append(ngettext("No anthropic Python package ({n} Python interpreter checked).",
+                                      "No anthropic Python package ({n} Python interpreters checked).",
+                                      len(data["python_sdks"])))
         if node["installed"]:
-            parts.append(f"@anthropic-ai/sdk {node['version']}")
-        evidence = [Evidence("Claude Code", cc["version"] or ("installed" if cc["installed"] else "not found"),
+            sentences.append(_("Node SDK: @anthropic-ai/sdk {version}.", version=node["version"]))
+        evidence = [Evidence("Claude Code", cc["version"] or (_("installed") if cc["installed"] else _("not found")),
                              raw=cc["version_source"])]
         for inst in cc.get("installs") or []:
-            evidence.append(Evidence(f"Claude Code ({inst['kind']})", inst["version"] or "version unknown",
-                                     raw=inst["path"]))
+            evidence.append(Evidence(_("Claude Code ({kind})", kind=inst["kind"]),
+                                     inst["version"] or _("version unknown"), raw=inst["path"]))
         for key, value in cc["env"].items():
-            evidence.append(Evidence(f"Claude Code setting {key}", value, raw=cc["env_origin"].get(key, "")))
+            evidence.append(Evidence(_("Claude Code setting {key}", key=key), value,
+                                     raw=cc["env_origin"].get(key, "")))
         for p in data["python_sdks"]:
-            evidence.append(Evidence(f"anthropic in {p['python']}", p["version"] or (p["error"] or "not installed")))
-        evidence.append(Evidence("Node", node["node_version"] or "not found"))
-        progress(Progress(self.name, 1.0, "done"))
-        return ProbeResult(self.name, Status.OK, "; ".join(parts) + ".", data=data, evidence=evidence,
+            evidence.append(Evidence(_("anthropic in {python}", python=p["python"]),
+                                     p["version"] or (p["error"] or _("not installed"))))
+        evidence.append(Evidence("Node", node["node_version"] or _("not found")))
+        progress(Progress(self.name, 1.0, _("done")))
+        return ProbeResult(self.name, Status.OK, join_sentences(sentences), data=data, evidence=evidence,
                            duration_s=clock())

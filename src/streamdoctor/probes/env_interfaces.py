@@ -17,6 +17,7 @@ from typing import Any
 import psutil
 
 from ..cancel import CancelToken
+from ..i18n import N_, _, ngettext
 from ..model import Evidence, ProbeResult, Status
 from ..platform import current
 from ..platform.agents import match_adapter
@@ -49,7 +50,7 @@ def resolve_bounded(
     if "infos" not in box:
         return [], box.get("error") or f"{host} was not resolved within {timeout_s:g} s"
     out: list[tuple[int, str]] = []
-    for family, _, _, _, sockaddr in box["infos"]:
+    for family, _type, _proto, _name, sockaddr in box["infos"]:
         entry = (int(family), str(sockaddr[0]))
         if entry not in out:
             out.append(entry)
@@ -185,7 +186,7 @@ INTERNET_SAMPLES = ((socket.AF_INET, "203.0.113.1"), (socket.AF_INET6, "2001:db8
 def internet_route(interfaces: list[dict[str, Any]]) -> dict[str, Any]:
     """Which interface ordinary internet traffic leaves by (asked of the kernel, nothing sent)."""
     for family, address in INTERNET_SAMPLES:
-        local, _ = local_address_for(family, address, 443)
+        local, _unused = local_address_for(family, address, 443)
         if local is None:
             continue
         iface = interface_of(local, interfaces)
@@ -221,32 +222,41 @@ def scan_interfaces(host: str, port: int) -> dict[str, Any]:
 
 class EnvInterfacesProbe:
     name = "env.interfaces"
-    title = "Network interfaces"
+    title = N_("Network interfaces")
     needs: tuple[str, ...] = ()
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         clock = Stopwatch()
-        progress(Progress(self.name, 0.1, f"finding the way to {ctx.host}"))
+        progress(Progress(self.name, 0.1, _("finding the way to {host}", host=ctx.host)))
         data = scan_interfaces(ctx.host, ctx.port)
         route = data["route"]
         up = [i for i in data["interfaces"] if i["up"]]
         if route["interface"]:
-            via = f" via {route['gateway']}" if route["gateway"] else ""
-            assumed = f" (assumed: {ctx.host} did not resolve)" if route.get("assumed") else ""
-            summary = (f"Traffic to {ctx.host} leaves by {route['interface']} ({route['local_address']}){via}, "
-                       f"MTU {route['mtu']}{assumed}; {len(up)} interfaces up.")
+            # One whole sentence per variant (with or without a gateway), so each translates on its own.
+            words = {"host": ctx.host, "interface": route["interface"], "local": route["local_address"],
+                     "gateway": route["gateway"], "mtu": route["mtu"]}
+            if route["gateway"]:
+                summary = _("Traffic to {host} leaves by {interface} ({local}) via {gateway}, MTU {mtu}.", **words)
+            else:
+                summary = _("Traffic to {host} leaves by {interface} ({local}), MTU {mtu}.", **words)
+            if route.get("assumed"):
+                summary = _("{sentence} (Assumed: {host} did not resolve.)", sentence=summary, host=ctx.host)
         else:
-            summary = f"Could not tell which interface reaches {ctx.host}: {route['error']}; {len(up)} interfaces up."
+            summary = _("Could not tell which interface reaches {host}: {error}.", host=ctx.host, error=route["error"])
+        summary = _("{sentence} {count}", sentence=summary,
+                    count=ngettext("{n} interface up.", "{n} interfaces up.", len(up)))
         evidence = [
-            Evidence("Interface to the API", route["interface"] or "unknown", raw=route.get("error") or ""),
-            Evidence("Its MTU", route["mtu"] if route["mtu"] is not None else "unknown", "bytes"),
-            Evidence("Gateway", route["gateway"] or "none/unknown"),
-            Evidence("API address", route["remote_address"] or "not resolved", raw=", ".join(route["resolved"])),
+            Evidence(_("Interface to the API"), route["interface"] or _("unknown"), raw=route.get("error") or ""),
+            Evidence(_("Its MTU"), route["mtu"] if route["mtu"] is not None else _("unknown"),
+                     _("bytes") if route["mtu"] is not None else ""),
+            Evidence(_("Gateway"), route["gateway"] or _("none/unknown")),
+            Evidence(_("API address"), route["remote_address"] or _("not resolved"), raw=", ".join(route["resolved"])),
         ]
         for i in data["interfaces"]:
             if i["vpn_match"]:
-                evidence.append(Evidence(f"Tunnel-like interface {i['name']}", "up" if i["up"] else "down",
+                evidence.append(Evidence(_("Tunnel-like interface {name}", name=i["name"]),
+                                         _("up") if i["up"] else _("down"),
                                          raw=f"matches {i['vpn_match']['pattern']} ({i['vpn_match']['agent']})"))
-        progress(Progress(self.name, 1.0, "done"))
+        progress(Progress(self.name, 1.0, _("done")))
         return ProbeResult(self.name, Status.OK, summary, data=data, evidence=evidence, duration_s=clock())

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..cancel import CancelToken
+from ..i18n import N_, _
 from ..model import Evidence, ProbeResult, Status
 from ..platform import current
 from ..platform.base import SystemProxy
@@ -153,31 +154,36 @@ def scan_proxies(url: str, env: dict[str, str] | None = None) -> dict[str, Any]:
 
 class EnvProxyProbe:
     name = "env.proxy"
-    title = "Proxy settings"
+    title = N_("Proxy settings")
     needs: tuple[str, ...] = ()
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         clock = Stopwatch()
-        progress(Progress(self.name, 0.1, "reading proxy settings"))
+        progress(Progress(self.name, 0.1, _("reading proxy settings")))
         url = ctx.base_url.rstrip("/") + "/v1/messages"
         data = scan_proxies(url)
         cancel.raise_if_cancelled()
         system = data["system"]
-        sys_text = (f"The system says {redact_proxy(system['proxy'])}" if system["proxy"]
-                    else "The system says direct" if system["mode"] in ("none", "manual", "pac")
-                    else f"The system proxy is unknown ({system['error'] or system['mode']})")
-        used = {c: redact_proxy(v["proxy"]) or "direct" for c, v in data["clients"].items()}
-        summary = f"{sys_text}; Python SDK: {used['python-sdk']}, Claude Code: {used['claude-code']}."
-        evidence = [Evidence("System proxy for the API", redact_proxy(system["proxy"]) or "direct",
+        if system["proxy"]:
+            sys_text = _("The system says {proxy}.", proxy=redact_proxy(system["proxy"]))
+        elif system["mode"] in ("none", "manual", "pac"):
+            sys_text = _("The system says direct.")
+        else:
+            sys_text = _("The system proxy is unknown ({why}).", why=system["error"] or system["mode"])
+        used = {c: redact_proxy(v["proxy"]) or _("direct") for c, v in data["clients"].items()}
+        summary = _("{system} Python SDK: {python}, Claude Code: {claude}.", system=sys_text,
+                    python=used["python-sdk"], claude=used["claude-code"])
+        evidence = [Evidence(_("System proxy for the API"), redact_proxy(system["proxy"]) or _("direct"),
                              raw=system["source"])]
         if system.get("pac_url"):
-            evidence.append(Evidence("PAC file", system["pac_url"],
+            evidence.append(Evidence(_("PAC file"), system["pac_url"],
                                      raw=system.get("pac_result") or system.get("error") or ""))
         for client, entry in data["clients"].items():
-            evidence.append(Evidence(f"Proxy used by {client}", redact_proxy(entry["proxy"]) or "direct",
+            evidence.append(Evidence(_("Proxy used by {client}", client=client),
+                                     redact_proxy(entry["proxy"]) or _("direct"),
                                      raw=entry["source"]))
         for name, value in data["env"].items():
-            evidence.append(Evidence(f"Environment {name}", value))
-        progress(Progress(self.name, 1.0, "done"))
+            evidence.append(Evidence(_("Environment {name}", name=name), value))
+        progress(Progress(self.name, 1.0, _("done")))
         return ProbeResult(self.name, Status.OK, summary, data=data, evidence=evidence, duration_s=clock())

@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 
 from ..cancel import CancelToken
+from ..i18n import N_, _
 from ..model import Evidence, ProbeResult, Status
 from ..platform.agents import Agent, load_agents, match_process
 from .base import ProbeContext, Progress, ProgressCallback, Stopwatch
@@ -93,14 +94,14 @@ def analyse(interfaces: list[dict[str, Any]], route: dict[str, Any] | None, gate
     default_via_tunnel = bool(default_ifaces & tunnel_names) if default_ifaces else None
     notes = []
     if len(up_tunnels) > 1:
-        notes.append(f"{len(up_tunnels)} tunnels are up at once ({', '.join(sorted(tunnel_names))}): two VPN "
-                     "clients can fight over routes and MTU.")
+        notes.append(_("{count} tunnels are up at once ({names}): two VPN clients can fight over routes and MTU.",
+                       count=len(up_tunnels), names=", ".join(sorted(tunnel_names))))
     for t in tunnels:
         match = t["vpn_match"]
         agent_entry = agents.get(match["agent"], {})
         if not match["weak"] and t.get("up") and not agent_entry.get("processes") and not running_vpn:
-            notes.append(f"Tunnel {t['name']} is up but no VPN client process is running: it may be left over "
-                         "from a client that crashed or was uninstalled.")
+            notes.append(_("Tunnel {name} is up but no VPN client process is running: it may be left over from a "
+                           "client that crashed or was uninstalled.", name=t["name"]))
     if api_via_tunnel:
         mode = "full" if default_via_tunnel else "split (the API is one of the tunnelled routes)"
     elif up_tunnels and api_via_tunnel is False:
@@ -124,13 +125,13 @@ def analyse(interfaces: list[dict[str, Any]], route: dict[str, Any] | None, gate
 
 class EnvVpnProbe:
     name = "env.vpn"
-    title = "VPN and security agents"
+    title = N_("VPN and security agents")
     needs: tuple[str, ...] = ("env.interfaces",)
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         clock = Stopwatch()
-        progress(Progress(self.name, 0.1, "looking for VPN clients and security agents"))
+        progress(Progress(self.name, 0.1, _("looking for VPN clients and security agents")))
         scan = ctx.results.get("env.interfaces")
         if scan is not None and scan.data.get("interfaces"):
             interfaces, route = scan.data["interfaces"], scan.data.get("route")
@@ -138,7 +139,7 @@ class EnvVpnProbe:
             internet = (scan.data.get("internet_route") or {}).get("interface")
         else:  # run without the interface probe: adapters still count, the route stays unknown
             interfaces, route = list_interfaces(), None
-            gateways, _ = default_gateways()
+            gateways, _unused = default_gateways()
             internet = internet_route(interfaces).get("interface")
         cancel.raise_if_cancelled()
         processes, facts = running_agents()
@@ -150,15 +151,17 @@ class EnvVpnProbe:
                                        + (f", {facts['error']}" if facts["error"] else "")}
         names = [a["name"] for a in data["agents"]]
         if not names:
-            summary = "No VPN client or security agent found."
+            summary: str = _("No VPN client or security agent found.")
+        elif data["api_via_tunnel"]:
+            summary = _("Found {names}. API traffic goes through the tunnel {tunnel}.", names=", ".join(names),
+                        tunnel=data["tunnel_interface"])
+        elif data["api_via_tunnel"] is False and data["tunnels_up"]:
+            summary = _("Found {names}. API traffic goes past the tunnel (split tunnel).", names=", ".join(names))
         else:
-            summary = f"Found {', '.join(names)}."
-            if data["api_via_tunnel"]:
-                summary += f" API traffic goes through the tunnel {data['tunnel_interface']}."
-            elif data["api_via_tunnel"] is False and data["tunnels_up"]:
-                summary += " API traffic goes past the tunnel (split tunnel)."
+            summary = _("Found {names}.", names=", ".join(names))
         evidence = [Evidence(a["name"], a["kind"], raw=a["evidence"]) for a in data["agents"]]
-        evidence.append(Evidence("API traffic through a tunnel", {True: "yes", False: "no", None: "unknown"}[
-            data["api_via_tunnel"]], raw=f"route interface {data['route_interface']}"))
-        progress(Progress(self.name, 1.0, "done"))
+        answer = {True: _("yes"), False: _("no"), None: _("unknown")}[data["api_via_tunnel"]]
+        evidence.append(Evidence(_("API traffic through a tunnel"), answer,
+                                 raw=f"route interface {data['route_interface']}"))
+        progress(Progress(self.name, 1.0, _("done")))
         return ProbeResult(self.name, Status.OK, summary, data=data, evidence=evidence, duration_s=clock())

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..cancel import CancelToken
 from ..errors import CLIENT_UNSUPPORTED, Cancelled, describe, error_kind
+from ..i18n import N_, _
 from ..model import Evidence, ProbeResult, Status
 from .base import ProbeContext, Progress, ProgressCallback, run_threads
 from .netpath import MIDDLEBOX_HEADERS, redact_url
@@ -35,12 +36,12 @@ HTTP_TIMEOUT_S = 10.0  # per read (httpx): a silent server is given up after thi
 
 class HTTPProbe:
     name = "http"
-    title = "The API answers (HTTP)"
+    title = N_("The API answers (HTTP)")
     needs: tuple[str, ...] = ("env.proxy",)  # the proxy the clients use, as the scan refined it
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
-        progress(Progress(self.name, None, "GET /v1/models without a key (expecting the API's 401)"))
+        progress(Progress(self.name, None, _("GET /v1/models without a key (expecting the API's 401)")))
         proxy = client_proxy(ctx)
         url = ctx.base_url.rstrip("/") + "/v1/models"
         results: dict[str, dict[str, Any]] = {}
@@ -72,19 +73,26 @@ class HTTPProbe:
         evidence = [Evidence("HTTP/1.1 GET /v1/models", _describe(h1)),
                     Evidence("HTTP/2 GET /v1/models", _describe(h2))]
         if middlebox:
-            evidence.append(Evidence("Headers added on the way", "; ".join(f"{k}: {v}" for k, v in middlebox.items())))
+            evidence.append(Evidence(_("Headers added on the way"),
+                                     "; ".join(f"{k}: {v}" for k, v in middlebox.items())))
         if best is not None:
-            how = " (only with certificate checks off)" if best.get("unverified") else ""
+            words = {"status": best["status"], "error": best.get("api_error_type"), "version": best.get("http_version")}
+            if best.get("unverified"):
+                summary = _("The API answered {status} ({error}) over {version} (only with certificate checks off)",
+                            **words)
+            else:
+                summary = _("The API answered {status} ({error}) over {version}", **words)
             return ProbeResult(self.name, Status.OK if not best.get("unverified") else Status.WARN,
-                               f"The API answered {best['status']} ({best.get('api_error_type')}) over "
-                               f"{best.get('http_version')}{how}", data, evidence)
+                               summary, data, evidence)
         worst = h1 if h1.get("verdict") != "error" or h2.get("verdict") == "error" else h2
         if worst.get("verdict") == "html":
             return ProbeResult(self.name, Status.ERROR,
-                               f"Could not test: {url} answered HTTP {worst['status']} with "
-                               f"{worst.get('content_type') or 'no content type'} instead of the API's JSON",
+                               _("Could not test: {url} answered HTTP {status} with {content_type} instead of the "
+                                 "API's JSON", url=url, status=worst["status"],
+                                 content_type=worst.get("content_type") or _("no content type")),
                                data, evidence, error="not the API")
-        return ProbeResult(self.name, Status.FAIL, f"The API was not reached: {_describe(worst)}", data, evidence,
+        return ProbeResult(self.name, Status.FAIL, _("The API was not reached: {why}", why=_describe(worst)), data,
+                           evidence,
                            error=str(worst.get("error") or ""))
 
 
@@ -214,8 +222,9 @@ def request(ctx: ProbeContext, cancel: CancelToken, method: str, url: str, *, ht
             raise Cancelled() from exc
         out.update(verdict="error", time_s=time.monotonic() - t0, **_classify_error(exc))
         if over_budget.is_set():
-            out.update(kind="total-timeout", error=f"no complete answer within {total_s:g} s: the server sent too "
-                       "slowly or never finished its headers (time budget exceeded)")
+            out.update(kind="total-timeout", error=_("no complete answer within {secs:g} s: the server sent too "
+                                                     "slowly or never finished its headers (time budget exceeded)",
+                                                     secs=total_s))
         out["exchanges"] = [_exchange(started, t0, method, url, "", 0, headers, [])]
     finally:
         budget.cancel()
@@ -308,8 +317,19 @@ def _exchange(started: float, t0: float, method: str, url: str, version: str, st
 
 def _describe(r: dict[str, Any]) -> str:
     if r.get("verdict") == "error":
-        return f"failed ({r.get('kind')}): {r.get('error')}"
-    extra = {"api": f"the API's {r.get('api_error_type')}", "redirect": f"redirect to {r.get('location')}",
-             "html": f"an HTML page ({r.get('content_type')})", "proxy-auth": "proxy authentication required",
-             "other": r.get("content_type") or "unknown content"}.get(r.get("verdict", ""), "")
-    return f"HTTP {r.get('status')} over {r.get('http_version')}: {extra} in {r.get('time_s', 0) * 1000:.0f} ms"
+        return _("failed ({kind}): {error}", kind=r.get("kind"), error=r.get("error"))
+    verdict = r.get("verdict", "")
+    if verdict == "api":
+        extra: str = _("the API's {error}", error=r.get("api_error_type"))
+    elif verdict == "redirect":
+        extra = _("redirect to {location}", location=r.get("location"))
+    elif verdict == "html":
+        extra = _("an HTML page ({content_type})", content_type=r.get("content_type"))
+    elif verdict == "proxy-auth":
+        extra = _("proxy authentication required")
+    elif verdict == "other":
+        extra = r.get("content_type") or _("unknown content")
+    else:
+        extra = ""
+    return _("HTTP {status} over {version}: {what} in {ms:.0f} ms", status=r.get("status"),
+             version=r.get("http_version"), what=extra, ms=r.get("time_s", 0) * 1000)

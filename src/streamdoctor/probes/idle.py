@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from ..cancel import CancelToken
 from ..errors import Cancelled
+from ..i18n import N_, _, ngettext
 from ..model import Evidence, ProbeResult, Status
 from ..protocol.constants import LAB_MARKER_HEADER, SILENT_HOLD_HEADER
 from .base import ProbeContext, Progress, ProgressCallback, Stopwatch
@@ -167,7 +168,7 @@ class _Run:
 
 class IdleProbe:
     name = "idle"
-    title = "Silent connections"
+    title = N_("Silent connections")
     needs: tuple[str, ...] = ("env.proxy", "env.vpn")
     quick = False
 
@@ -178,11 +179,12 @@ class IdleProbe:
         proxy = client_proxy(ctx)
         clock = Stopwatch()
         if urlsplit(ctx.base_url).scheme not in ("http", "https"):
-            return ProbeResult(self.name, Status.ERROR, f"Could not test: {ctx.base_url} is not an http(s) URL")
+            return ProbeResult(self.name, Status.ERROR,
+                               _("Could not test: {url} is not an http(s) URL", url=ctx.base_url))
 
         base = _baseline(ctx, proxy, cancel)
         if base.get("error"):
-            return ProbeResult(self.name, Status.ERROR, f"Could not test: {base['error']}", data={
+            return ProbeResult(self.name, Status.ERROR, _("Could not test: {reason}", reason=base["error"]), data={
                 "cut_s": None, "bracket": [None, None], "ending": None, "connections": [], "max_tested_s": 0.0,
                 "baseline": base, "proxy": proxy}, error=base["error"])
         response_timeout = opt["idle_response_timeout_s"] or min(
@@ -195,7 +197,7 @@ class IdleProbe:
             bracket = self._rounds(run, holds, opt, inflight)
         except Cancelled:
             _close_all(run)
-            return ProbeResult(self.name, Status.CANCELLED, "Cancelled", data=self._data(run, Bracket(), top, base))
+            return ProbeResult(self.name, Status.CANCELLED, _("Cancelled"), data=self._data(run, Bracket(), top, base))
         finally:
             _close_all(run)
         data = self._data(run, bracket, top, base)
@@ -308,25 +310,26 @@ def _baseline(ctx: ProbeContext, proxy: str | None, cancel: CancelToken) -> dict
                                   cancel=cancel)
     except ConnectError as exc:
         cancel.raise_if_cancelled()
-        return {"error": str(exc)}
+        return {"error": exc.args[0] if exc.args else str(exc)}  # the Msg itself, so it can be re-said
     connect_s = time.monotonic() - t0
     unregister = cancel.on_cancel(conn.close)
     try:
         t1 = time.monotonic()
         if conn.send(_request(ctx, conn)) is not None:
-            return {"error": "the connection broke as soon as it was used", "connect_s": connect_s}
+            return {"error": _("the connection broke as soon as it was used"), "connect_s": connect_s}
         response = b""
         deadline = t1 + max(ctx.first_byte_timeout_s, 5.0)
         while http_status(response) is None:
             if cancel.cancelled:
                 raise Cancelled()
             if time.monotonic() > deadline:
-                return {"error": f"no answer to a plain request within {deadline - t1:.0f} s", "connect_s": connect_s}
+                return {"error": _("no answer to a plain request within {secs:.0f} s", secs=deadline - t1),
+                        "connect_s": connect_s}
             select.select([conn], [], [], _TICK_S)
             data, ending = conn.poll()
             response += data
             if ending and http_status(response) is None:
-                return {"error": f"the endpoint ended the connection ({ending}) instead of answering",
+                return {"error": _("the endpoint ended the connection ({ending}) instead of answering", ending=ending),
                         "connect_s": connect_s}
         status = http_status(response)
         head = response.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
@@ -471,7 +474,7 @@ def _watch(run: _Run, rungs: list[Rung], bracket: Bracket) -> Bracket:
             elif r.state == SENT:
                 wait = min(wait, r.deadline - now)
         try:
-            ready, _, _ = select.select([r.conn for r in live if r.conn is not None], [], [], max(0.0, wait))
+            ready, _w, _x = select.select([r.conn for r in live if r.conn is not None], [], [], max(0.0, wait))
         except (OSError, ValueError):
             raise_if(run.cancel)
             raise
@@ -537,8 +540,11 @@ def _maybe_progress(run: _Run, bracket: Bracket, force: bool = False) -> None:
     run.last_progress = t
     cut = bracket.cut_s
     waiting = sum(1 for r in run.rungs if not r.terminal)
-    detail = (f"cut near {cut:.1f} s" if cut is not None else f"{waiting} connections held silent") + \
-        f", {t:.0f} s elapsed"
+    if cut is not None:
+        detail = _("cut near {cut:.1f} s, {secs:.0f} s elapsed", cut=cut, secs=t)
+    else:
+        detail = ngettext("{n} connection held silent, {secs:.0f} s elapsed",
+                          "{n} connections held silent, {secs:.0f} s elapsed", waiting, secs=t)
     fraction = min(0.99, t / max(1.0, max((r.hold_s for r in run.rungs), default=1.0)))
     run.progress(Progress("idle", fraction, detail, _live(run, bracket)))
 
@@ -571,33 +577,43 @@ def _inflight_cut(d: dict[str, Any]) -> bool:
 
 def _summary(d: dict[str, Any]) -> str:
     if d["cut_s"] is not None and is_api_edge(d):
-        return f"Silent connections survive until the API's own idle close after {d['cut_s']:.0f} s (normal)"
+        return _("Silent connections survive until the API's own idle close after {secs:.0f} s (normal)",
+                 secs=d["cut_s"])
     if d["cut_s"] is not None:
-        words = {RESET: "reset", FIN: "closed (FIN)", TLS_CLOSE: "closed (TLS close)", DROP: "dropped silently"}
-        return (f"Silent connections are {words.get(d['ending'] or '', 'cut')} after {d['cut_s']:.1f} s "
-                f"(±{d['uncertainty_s']:.1f} s)")
+        # One whole sentence per way a connection ends, so each language can say it its own way.
+        cut = {"secs": d["cut_s"], "margin": d["uncertainty_s"]}
+        if d["ending"] == RESET:
+            return _("Silent connections are reset after {secs:.1f} s (±{margin:.1f} s)", **cut)
+        if d["ending"] == FIN:
+            return _("Silent connections are closed (FIN) after {secs:.1f} s (±{margin:.1f} s)", **cut)
+        if d["ending"] == TLS_CLOSE:
+            return _("Silent connections are closed (TLS close) after {secs:.1f} s (±{margin:.1f} s)", **cut)
+        if d["ending"] == DROP:
+            return _("Silent connections are dropped silently after {secs:.1f} s (±{margin:.1f} s)", **cut)
+        return _("Silent connections are cut after {secs:.1f} s (±{margin:.1f} s)", **cut)
     inf = d.get("inflight") or {}
     if _inflight_cut(d):
         how = f"HTTP {inf['http_status']}" if inf.get("state") == "alive" else inf.get("state")
-        return f"A silent request was ended after {inf.get('idle_s') or 0:.1f} s ({how}); idle connections survived"
-    return f"No cut: silent connections survived {d['max_tested_s']:.0f} s"
+        return _("A silent request was ended after {secs:.1f} s ({how}); idle connections survived",
+                 secs=inf.get("idle_s") or 0.0, how=how)
+    return _("No cut: silent connections survived {secs:.0f} s", secs=d["max_tested_s"])
 
 
 def _evidence(d: dict[str, Any]) -> list[Evidence]:
     ev = []
     if d["cut_s"] is not None:
-        ev.append(Evidence("Silence after which connections die", d["cut_s"], "s"))
-        ev.append(Evidence("How they end", d["ending"]))
+        ev.append(Evidence(_("Silence after which connections die"), d["cut_s"], "s"))
+        ev.append(Evidence(_("How they end"), d["ending"]))
         lo, hi = d["bracket"]
-        ev.append(Evidence("Longest silence survived", lo if lo is not None else 0.0, "s"))
-        ev.append(Evidence("Shortest silence found fatal", hi, "s"))
+        ev.append(Evidence(_("Longest silence survived"), lo if lo is not None else 0.0, "s"))
+        ev.append(Evidence(_("Shortest silence found fatal"), hi, "s"))
     else:
-        ev.append(Evidence("Longest silence survived", d["longest_alive_s"], "s"))
-    ev.append(Evidence("Connections tested", sum(1 for c in d["connections"] if c["state"] != ERROR)))
+        ev.append(Evidence(_("Longest silence survived"), d["longest_alive_s"], "s"))
+    ev.append(Evidence(_("Connections tested"), sum(1 for c in d["connections"] if c["state"] != ERROR)))
     if d.get("proxy"):
-        ev.append(Evidence("Through proxy", d["proxy"]))
+        ev.append(Evidence(_("Through proxy"), d["proxy"]))
     inf = d.get("inflight")
     if inf and inf.get("state") != ERROR:
-        ev.append(Evidence("Silent request in flight", inf["state"], "",
+        ev.append(Evidence(_("Silent request in flight"), inf["state"], "",
                            f"held {inf['hold_s']} s, ended after {inf.get('idle_s')} s, HTTP {inf.get('http_status')}"))
     return ev

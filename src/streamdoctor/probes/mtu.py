@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..cancel import CancelToken
+from ..i18n import N_, _
 from ..model import Evidence, ProbeResult, Status
 from .base import ProbeContext, Progress, ProgressCallback
 from .http import request, run_parallel
@@ -53,7 +54,7 @@ STALL_S = 4.0  # a large request that takes no byte for this long is stuck, not 
 
 class MTUProbe:
     name = "mtu"
-    title = "Packet size (path MTU)"
+    title = N_("Packet size (path MTU)")
     needs: tuple[str, ...] = ("env.proxy",)  # the proxy the clients use, as the scan refined it
     quick = True
 
@@ -64,12 +65,13 @@ class MTUProbe:
         target = (hop.hostname if hop else ctx.host) or ctx.host
         data: dict[str, Any] = {"path_mtu": None, "interface": None, "interface_mtu": None, "method": "unknown",
                                 "black_hole": None, "target": target, "via_proxy": bool(proxy), "raw": {}}
-        progress(Progress(self.name, 0.0, f"measuring the packet size to {target}"))
+        progress(Progress(self.name, 0.0, _("measuring the packet size to {target}", target=target)))
         try:
             family, address = _pick_address(resolve(target, ctx.port, ctx.connect_timeout_s, cancel))
         except PathError as exc:
             data.update(error=exc.detail)
-            return ProbeResult(self.name, Status.ERROR, f"Could not test: {exc.detail}", data, error=exc.detail)
+            return ProbeResult(self.name, Status.ERROR, _("Could not test: {reason}", reason=exc.detail), data,
+                               error=exc.detail)
         ipv6 = family == socket.AF_INET6
         iface, iface_mtu = _interface_for(family, address)
         data.update(target_address=address, family="ipv6" if ipv6 else "ipv4", interface=iface,
@@ -88,7 +90,7 @@ class MTUProbe:
                                                                   float(opts.get("pmtu_wait_s", 0.6)))))
             jobs.append(lambda: box.update(ping=search_with_ping(
                 address, ipv6, hi, cancel, float(opts.get("mtu_ping_timeout_s", 1.0)),
-                float(opts.get("mtu_search_budget_s", 6.0)), lambda f: progress(Progress(self.name, f, "ping")))))
+                float(opts.get("mtu_search_budget_s", 6.0)), lambda f: progress(Progress(self.name, f, _("ping"))))))
         run_parallel(jobs, cancel)
         large, sock_info, ping_info = box.get("large", {}), box.get("socket"), box.get("ping")
         data.update(large_request=large, socket=sock_info, ping=_ping_summary(ping_info),
@@ -97,7 +99,7 @@ class MTUProbe:
             data["raw"] = {f"ping {o.size}": o.raw for o in ping_info.get("outcomes", [])[:12] if o.raw}
         data["black_hole"] = _black_hole(large)
         _decide_path_mtu(data, loopback, iface_mtu, sock_info, ping_info, large)
-        progress(Progress(self.name, 1.0, "done"))
+        progress(Progress(self.name, 1.0, _("done")))
         return _result(self.name, data)
 
 
@@ -297,7 +299,8 @@ def large_request_test(ctx: ProbeContext, cancel: CancelToken, size: int, timeou
             finished.set()
         if stalled and out["large"].get("verdict") == "error":
             out["large"].update(kind="stall", stalled_after_bytes=stalled[0],
-                                error=f"no progress for {stall_s:.0f} s after {stalled[0] // 1024} KB")
+                                error=_("no progress for {secs:.0f} s after {kb} KB", secs=stall_s,
+                                        kb=stalled[0] // 1024))
 
     run_parallel([small, large], cancel)
     out["exchanges"] = []
@@ -363,31 +366,37 @@ def _decide_path_mtu(data: dict[str, Any], loopback: bool, iface_mtu: int | None
 def _result(name: str, data: dict[str, Any]) -> ProbeResult:
     large = data.get("large_request") or {}
     big, small = large.get("large") or {}, large.get("small") or {}
-    evidence = [Evidence("Interface", f"{data['interface'] or '?'} (MTU {data['interface_mtu'] or '?'})"),
-                Evidence("Path MTU", data["path_mtu"] if data["path_mtu"] else "unknown",
-                         "bytes" if data["path_mtu"] else "", f"method: {data['method']}"),
-                Evidence(f"Small request ({large.get('small_bytes', 0) // 1024} KB)", _req_text(small)),
-                Evidence(f"Large request ({large.get('large_bytes', 0) // 1024} KB)", _req_text(big))]
-    mtu_text = f"path MTU {data['path_mtu']}" if data["path_mtu"] else "path MTU unknown"
+    mtu = data["path_mtu"]
+    evidence = [Evidence(_("Interface"), f"{data['interface'] or '?'} (MTU {data['interface_mtu'] or '?'})"),
+                Evidence(_("Path MTU"), mtu if mtu else _("unknown"), _("bytes") if mtu else "",
+                         f"method: {data['method']}"),
+                Evidence(_("Small request ({kb} KB)", kb=large.get("small_bytes", 0) // 1024), _req_text(small)),
+                Evidence(_("Large request ({kb} KB)", kb=large.get("large_bytes", 0) // 1024), _req_text(big))]
     if data["black_hole"]:
-        return ProbeResult(name, Status.FAIL, f"Large requests get no answer while small ones do ({mtu_text})",
-                           data, evidence)
+        if mtu:
+            summary = _("Large requests get no answer while small ones do (path MTU {mtu})", mtu=mtu)
+        else:
+            summary = _("Large requests get no answer while small ones do (path MTU unknown)")
+        return ProbeResult(name, Status.FAIL, summary, data, evidence)
     if data["black_hole"] is None:
-        why = small.get("error") or "the small request got no answer"
-        return ProbeResult(name, Status.ERROR if not data["path_mtu"] else Status.WARN,
-                           f"{_cap(mtu_text)}; the large-request test could not run: {why}", data, evidence,
-                           error=str(why))
-    return ProbeResult(name, Status.OK, f"{_cap(mtu_text)} ({data['method']}); a "
-                       f"{large.get('large_bytes', 0) // 1024} KB request got through", data, evidence)
+        why = small.get("error") or _("the small request got no answer")
+        if mtu:
+            summary = _("Path MTU {mtu}; the large-request test could not run: {why}", mtu=mtu, why=why)
+        else:
+            summary = _("Path MTU unknown; the large-request test could not run: {why}", why=why)
+        return ProbeResult(name, Status.ERROR if not mtu else Status.WARN, summary, data, evidence, error=str(why))
+    kb = large.get("large_bytes", 0) // 1024
+    if mtu:
+        summary = _("Path MTU {mtu} ({method}); a {kb} KB request got through", mtu=mtu, method=data["method"], kb=kb)
+    else:
+        summary = _("Path MTU unknown ({method}); a {kb} KB request got through", method=data["method"], kb=kb)
+    return ProbeResult(name, Status.OK, summary, data, evidence)
 
 
 def _req_text(r: dict[str, Any]) -> str:
     if not r:
-        return "not tried"
+        return _("not tried")
     if _answered(r):
-        return f"answered HTTP {r.get('status')} in {r.get('time_s', 0):.2f} s"
-    return f"no answer ({r.get('kind')}) after {r.get('time_s', 0):.1f} s"
+        return _("answered HTTP {status} in {secs:.2f} s", status=r.get("status"), secs=r.get("time_s", 0))
+    return _("no answer ({kind}) after {secs:.1f} s", kind=r.get("kind"), secs=r.get("time_s", 0))
 
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..cancel import CancelToken
 from ..errors import Cancelled
+from ..i18n import _
 from .base import ProbeContext
 from .proxy_choice import client_proxy
 
@@ -92,12 +93,14 @@ def resolve(host: str, port: int, timeout: float, cancel: CancelToken) -> list[t
         if cancel.cancelled:
             raise Cancelled()
         if time.monotonic() > deadline:
-            raise PathError("dns-timeout", f"no answer from the resolver for {host} within {timeout:.0f} s")
+            raise PathError("dns-timeout", _("no answer from the resolver for {host} within {secs:.0f} s", host=host,
+                                                 secs=timeout))
     if "error" in box:
         exc = box["error"]
-        raise PathError("dns", f"{host} could not be resolved: {exc}", errno=getattr(exc, "errno", None))
+        raise PathError("dns", _("{host} could not be resolved: {error}", host=host, error=str(exc)),
+                        errno=getattr(exc, "errno", None))
     out: list[tuple[int, str]] = []
-    for family, _, _, _, sockaddr in box["infos"]:
+    for family, _type, _proto, _name, sockaddr in box["infos"]:
         entry = (int(family), str(sockaddr[0]))
         if entry not in out:
             out.append(entry)
@@ -135,13 +138,14 @@ def connect_host(host: str, port: int, timeout: float, cancel: CancelToken,
 
 def _connect_error(exc: BaseException, where: str) -> PathError:
     if isinstance(exc, TimeoutError):
-        return PathError("timeout", f"no answer from {where} (timed out)")
+        return PathError("timeout", _("no answer from {where} (timed out)", where=where))
     if isinstance(exc, ConnectionRefusedError):
-        return PathError("refused", f"{where} refused the connection")
+        return PathError("refused", _("{where} refused the connection", where=where))
     if isinstance(exc, ConnectionResetError):
-        return PathError("reset", f"{where} reset the connection")
+        return PathError("reset", _("{where} reset the connection", where=where))
     if isinstance(exc, OSError):
-        return PathError("unreachable", f"{where} is unreachable: {exc.strerror or exc}")
+        return PathError("unreachable", _("{where} is unreachable: {error}", where=where,
+                                          error=str(exc.strerror or exc)))
     return PathError("error", f"{where}: {exc}")
 
 
@@ -161,16 +165,18 @@ def connect_via_proxy(proxy_url: str, host: str, port: int, timeout: float,
     parts = urlsplit(proxy_url)
     scheme = (parts.scheme or "http").lower()
     if scheme.startswith("socks"):
-        raise PathError("proxy-unsupported", f"the proxy is a SOCKS proxy ({redact_url(proxy_url)}); Claude Code "
-                        "and the Node SDK cannot use SOCKS", scheme=scheme)
+        raise PathError("proxy-unsupported", _("the proxy is a SOCKS proxy ({proxy}); Claude Code and the Node SDK "
+                                               "cannot use SOCKS", proxy=redact_url(proxy_url)), scheme=scheme)
     if scheme not in ("http", "https") or not parts.hostname:
-        raise PathError("proxy-unsupported", f"'{redact_url(proxy_url)}' is not a usable proxy URL", scheme=scheme)
+        raise PathError("proxy-unsupported", _("'{proxy}' is not a usable proxy URL", proxy=redact_url(proxy_url)),
+                        scheme=scheme)
     proxy_port = parts.port or (443 if scheme == "https" else 80)
     try:
-        sock, _ = connect_host(parts.hostname, proxy_port, timeout, cancel)
+        sock, _unused = connect_host(parts.hostname, proxy_port, timeout, cancel)
     except PathError as exc:
         kind = "proxy-dns" if exc.kind.startswith("dns") else "proxy-unreachable"
-        raise PathError(kind, f"the proxy {parts.hostname}:{proxy_port} cannot be reached: {exc.detail}") from exc
+        raise PathError(kind, _("the proxy {host}:{port} cannot be reached: {error}", host=parts.hostname,
+                                port=proxy_port, error=exc.detail)) from exc
     try:
         if scheme == "https":
             tls = ssl.create_default_context()
@@ -191,7 +197,7 @@ def connect_via_proxy(proxy_url: str, host: str, port: int, timeout: float,
         sock.close()
         if cancel.cancelled:
             raise Cancelled() from exc
-        raise PathError("proxy-error", f"the proxy broke off the CONNECT: {_short(exc)}") from exc
+        raise PathError("proxy-error", _("the proxy broke off the CONNECT: {error}", error=_short(exc))) from exc
     if reply.status == 200:
         return sock, reply
     sock.close()
@@ -201,13 +207,15 @@ def connect_via_proxy(proxy_url: str, host: str, port: int, timeout: float,
 def _proxy_refusal(reply: ProxyReply, host: str, port: int) -> PathError:
     if reply.status == 407:
         schemes = [v.split()[0] for k, v in reply.headers if k.lower() == "proxy-authenticate" and v.split()]
-        return PathError("proxy-auth", f"the proxy requires authentication (407; offers {', '.join(schemes) or '?'})",
+        return PathError("proxy-auth", _("the proxy requires authentication (407; offers {schemes})",
+                                         schemes=", ".join(schemes) or "?"),
                          reply=reply.to_dict(), auth_schemes=schemes)
     if reply.status in (403, 401):
-        return PathError("proxy-denied", f"the proxy refused the tunnel to {host}:{port} ({reply.status} "
-                         f"{reply.reason})", reply=reply.to_dict())
-    return PathError("proxy-error", f"the proxy answered CONNECT with {reply.status} {reply.reason}",
-                     reply=reply.to_dict())
+        return PathError("proxy-denied", _("the proxy refused the tunnel to {host}:{port} ({status} {reason})",
+                                           host=host, port=port, status=reply.status, reason=reply.reason),
+                         reply=reply.to_dict())
+    return PathError("proxy-error", _("the proxy answered CONNECT with {status} {reason}", status=reply.status,
+                                      reason=reply.reason), reply=reply.to_dict())
 
 
 def read_http_head(sock: socket.socket, timeout: float) -> ProxyReply:
@@ -220,7 +228,7 @@ def read_http_head(sock: socket.socket, timeout: float) -> ProxyReply:
             chunk = sock.recv(4096)
             if not chunk:
                 if not buf:
-                    raise PathError("proxy-closed", "the proxy closed the connection without answering")
+                    raise PathError("proxy-closed", _("the proxy closed the connection without answering"))
                 break
             buf += chunk
             if len(buf) > MAX_REPLY_HEADER_BYTES:
@@ -228,18 +236,19 @@ def read_http_head(sock: socket.socket, timeout: float) -> ProxyReply:
             if len(buf) >= 5 and not buf.startswith(b"HTTP/"):
                 break
     except TimeoutError as exc:
-        raise PathError("proxy-timeout", f"the proxy did not answer within {timeout:.0f} s") from exc
+        raise PathError("proxy-timeout", _("the proxy did not answer within {secs:.0f} s", secs=timeout)) from exc
     except ConnectionResetError as exc:
-        raise PathError("proxy-reset", "the proxy reset the connection") from exc
+        raise PathError("proxy-reset", _("the proxy reset the connection")) from exc
     if not buf.startswith(b"HTTP/"):
-        raise PathError("proxy-garbage", "the proxy did not answer in HTTP", body_start=buf[:200].decode("latin-1"))
-    head, _, rest = buf.partition(b"\r\n\r\n")
+        raise PathError("proxy-garbage", _("the proxy did not answer in HTTP"), body_start=buf[:200].decode("latin-1"))
+    head, _unused, rest = buf.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     bits = lines[0].split(" ", 2)
     try:
         status = int(bits[1])
     except (IndexError, ValueError):
-        raise PathError("proxy-garbage", f"the proxy sent a malformed status line: {lines[0][:80]!r}") from None
+        raise PathError("proxy-garbage", _("the proxy sent a malformed status line: {line}",
+                                             line=repr(lines[0][:80]))) from None
     headers = []
     for line in lines[1:]:
         k, sep, v = line.partition(":")

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..cancel import CancelToken
 from ..errors import StreamDoctorError
+from ..i18n import _
 
 # How a connection ended. The idle probe's data and rules/idle.py key on these strings.
 RESET = "reset"  # TCP RST: ConnectionResetError
@@ -75,7 +76,8 @@ class RawConnection:
                 target = (str(infos[0][4][0]), port)
             sock = socket.create_connection(target, timeout=timeout)
         except (OSError, IndexError) as exc:
-            raise ConnectError(f"cannot connect to {target[0]}:{target[1]}: {exc}") from exc
+            raise ConnectError(_("cannot connect to {host}:{port}: {error}", host=target[0], port=target[1],
+                                 error=str(exc))) from exc
         unregister = cancel.on_cancel(sock.close) if cancel is not None else (lambda: None)
         try:
             if proxy and tls:
@@ -110,7 +112,8 @@ class RawConnection:
                 self._flush_blocking(deadline)
                 self._recv_blocking(deadline)
             except ssl.SSLError as exc:
-                raise ConnectError(f"TLS handshake with {host} failed: {exc.reason or exc}") from exc
+                raise ConnectError(_("TLS handshake with {host} failed: {error}", host=host,
+                                         error=str(exc.reason or exc))) from exc
         self._flush_blocking(deadline)
         self.tls_version = self.tls.version() or ""
 
@@ -121,16 +124,16 @@ class RawConnection:
             try:
                 self.sock.sendall(data)
             except OSError as exc:
-                raise ConnectError(f"TLS handshake failed: {exc}") from exc
+                raise ConnectError(_("TLS handshake failed: {error}", error=str(exc))) from exc
 
     def _recv_blocking(self, deadline: float) -> None:
         self.sock.settimeout(max(0.1, deadline - time.monotonic()))
         try:
             data = self.sock.recv(_RECV)
         except OSError as exc:
-            raise ConnectError(f"TLS handshake failed: {exc}") from exc
+            raise ConnectError(_("TLS handshake failed: {error}", error=str(exc))) from exc
         if not data:
-            raise ConnectError("TLS handshake failed: the connection was closed")
+            raise ConnectError(_("TLS handshake failed: the connection was closed"))
         self._in.write(data)
 
     # --- use ----------------------------------------------------------------------------------------
@@ -265,16 +268,17 @@ def _connect_tunnel(sock: socket.socket, host: str, port: int, proxy: str, deadl
         while b"\r\n\r\n" not in head:
             data = sock.recv(4096)
             if not data:
-                raise ConnectError("the proxy closed the connection instead of answering CONNECT")
+                raise ConnectError(_("the proxy closed the connection instead of answering CONNECT"))
             head += data
             if len(head) > 65536:
-                raise ConnectError("the proxy sent an oversized answer to CONNECT")
+                raise ConnectError(_("the proxy sent an oversized answer to CONNECT"))
     except OSError as exc:
-        raise ConnectError(f"CONNECT through the proxy failed: {exc}") from exc
+        raise ConnectError(_("CONNECT through the proxy failed: {error}", error=str(exc))) from exc
     status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
     fields = status_line.split(" ", 2)
     if len(fields) < 2 or fields[1] != "200":
-        raise ConnectError(f"the proxy refused CONNECT {authority}: {status_line}")
+        raise ConnectError(_("the proxy refused CONNECT {authority}: {status}", authority=authority,
+                             status=status_line))
 
 
 def http_status(response: bytes) -> int | None:

@@ -18,11 +18,13 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..cancel import CancelToken
 from ..errors import NETWORK, chain_kind
+from ..i18n import N_, _
 from ..model import STILL_ARRIVING_S, Evidence, ProbeResult, Status
 from ..protocol.sse import FrameTooLarge, SSEParser
 from .base import ProbeContext, Progress, ProgressCallback
@@ -104,12 +106,15 @@ class _Timeline:
         try:
             obj = json.loads(data) if data else None
         except ValueError:
-            self.bad_data = f"event '{event[:40]}' carries data that is not JSON: {data[:60]!r}"
+            self.bad_data = _("event '{event}' carries data that is not JSON: {data}", event=event[:40],
+                              data=repr(data[:60]))
             return
         if not isinstance(obj, dict):
-            self.bad_data = f"event '{event[:40]}' carries {type(obj).__name__} data, not a JSON object"
+            self.bad_data = _("event '{event}' carries {type} data, not a JSON object", event=event[:40],
+                              type=type(obj).__name__)
         elif event in API_EVENTS and obj.get("type") != event:
-            self.bad_data = f"event '{event[:40]}' carries type {str(obj.get('type'))[:40]!r}"
+            self.bad_data = _("event '{event}' carries type {type}", event=event[:40],
+                              type=repr(str(obj.get("type"))[:40]))
 
     def on_bytes(self, t: float, n: int) -> None:
         if self.t_first_byte is None:
@@ -220,7 +225,7 @@ class _Watchdog:
 
 class StreamProbe:
     name = "stream"
-    title = "Streaming answer"
+    title = N_("Streaming answer")
     needs: tuple[str, ...] = ()
     quick = False  # the stress test costs tokens and time: `check --quick` leaves it out
 
@@ -228,7 +233,7 @@ class StreamProbe:
         if not ctx.api_key:
             return ProbeResult(
                 self.name, Status.SKIPPED,
-                "No API key: the streaming test needs one (the key-free checks still ran).",
+                _("No API key: the streaming test needs one (the key-free checks still ran)."),
             )
         size = str(ctx.options.get("stress_size") or "")
         plan = plan_for(ctx.model, size) if size else plan_for(ctx.model, "quick", ctx.max_tokens)
@@ -246,8 +251,8 @@ class StreamProbe:
         if outcome == HTTP_ERROR and http_status in (401, 403):
             # A refused key means we could not test, not that the network is broken.
             status = Status.ERROR
-            summary = (f"The API key was refused (HTTP {http_status}): check ANTHROPIC_API_KEY or the key you "
-                       "entered, then run the check again")
+            summary = _("The API key was refused (HTTP {status}): check ANTHROPIC_API_KEY or the key you entered, "
+                        "then run the check again", status=http_status)
         return ProbeResult(self.name, status, summary, result_data, _evidence(result_data))
 
     def _compare(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken,
@@ -331,7 +336,7 @@ class StreamProbe:
                     timeline.on_bytes(t, len(chunk))
                     events = parser.feed(chunk)
                     if parser.invalid_utf8 and not timeline.bad_data:
-                        timeline.bad_data = "an event that is not valid UTF-8"
+                        timeline.bad_data = _("an event that is not valid UTF-8")
                     for event, data in events:
                         timeline.on_event(t, event, data)
                     if timeline.bad_data:
@@ -348,7 +353,7 @@ class StreamProbe:
                                                               FIRST_BYTE_TIMEOUT, CANCELLED) else
                        _ending_of_complete_body(timeline, content_type))
         except FrameTooLarge as exc:
-            outcome, timeline.bad_data = BAD_DATA, f"a line that never ends ({exc})"
+            outcome, timeline.bad_data = BAD_DATA, _("a line that never ends ({error})", error=str(exc))
         except anthropic.APIStatusError as exc:
             outcome, http_status = HTTP_ERROR, exc.status_code
             request_id = exc.response.headers.get("request-id", "")
@@ -509,52 +514,62 @@ def _status(outcome: str) -> Status:
 
 def _summary(outcome: str, d: dict[str, Any]) -> str:
     t = d["total_s"]
-    return {
-        COMPLETED: f"Completed: {d['text_events']} text events, {d['bytes']} bytes in {t:.1f} s",
-        RESET: (f"Connection reset after {t:.1f} s ({d['silence_before_end_s']:.1f} s after the last byte)"
-                if d["silence_before_end_s"] >= STILL_ARRIVING_S else
-                f"Connection reset after {t:.1f} s, while data was still arriving"),
-        KEEPALIVE_ONLY: (f"The server sent only keep-alives (pings or comments) for {d['keepalive_only_s']:.0f} s, "
-                         "no answer: stopped"),
-        BAD_DATA: f"The server sent data that is not the Messages API: {d.get('bad_data') or d['detail']}"[:300],
-        BUDGET_EXCEEDED: (f"Stopped at the test's budget ({d['bytes']} bytes, {t:.0f} s): budget exceeded, the "
-                          "answer did not end"),
-        CLOSED: f"Connection closed before the answer ended, after {t:.1f} s",
-        STALLED: f"Stalled: nothing arrived for {d['silence_before_end_s']:.1f} s",
-        FIRST_BYTE_TIMEOUT: f"No first byte within {d['limits']['first_byte_timeout_s']:.0f} s",
-        HTTP_ERROR: f"HTTP {d['http_status']} {d['api_error'].get('type', '')}".strip(),
-        SSE_ERROR: f"The API sent an error event mid-stream: {(d['sse_error'] or {}).get('type', '')}",
-        NOT_API: (f"The server answered with {d['content_type'] or 'no content type'}, not the API's event stream: "
-                  "check that the URL is the Anthropic API or a gateway to it"),
-        CONNECT_FAILED: f"Could not connect: {d['detail']}",
-        CANCELLED: "Cancelled",
-    }.get(outcome, outcome)
+    # Only the outcome's own sentence is made (lazily), so the others never read keys they do not need.
+    words: dict[str, Callable[[], str]] = {
+        COMPLETED: lambda: _("Completed: {events} text events, {bytes} bytes in {secs:.1f} s",
+                             events=d["text_events"], bytes=d["bytes"], secs=t),
+        RESET: lambda: (_("Connection reset after {secs:.1f} s ({silence:.1f} s after the last byte)", secs=t,
+                          silence=d["silence_before_end_s"])
+                        if d["silence_before_end_s"] >= STILL_ARRIVING_S else
+                        _("Connection reset after {secs:.1f} s, while data was still arriving", secs=t)),
+        KEEPALIVE_ONLY: lambda: _("The server sent only keep-alives (pings or comments) for {secs:.0f} s, no "
+                                  "answer: stopped", secs=d["keepalive_only_s"]),
+        BAD_DATA: lambda: _("The server sent data that is not the Messages API: {what}",
+                            what=str(d.get("bad_data") or d["detail"])[:240]),
+        BUDGET_EXCEEDED: lambda: _("Stopped at the test's budget ({bytes} bytes, {secs:.0f} s): budget exceeded, "
+                                   "the answer did not end", bytes=d["bytes"], secs=t),
+        CLOSED: lambda: _("Connection closed before the answer ended, after {secs:.1f} s", secs=t),
+        STALLED: lambda: _("Stalled: nothing arrived for {secs:.1f} s", secs=d["silence_before_end_s"]),
+        FIRST_BYTE_TIMEOUT: lambda: _("No first byte within {secs:.0f} s",
+                                      secs=d["limits"]["first_byte_timeout_s"]),
+        HTTP_ERROR: lambda: f"HTTP {d['http_status']} {d['api_error'].get('type', '')}".strip(),
+        SSE_ERROR: lambda: _("The API sent an error event mid-stream: {type}",
+                             type=(d["sse_error"] or {}).get("type", "")),
+        NOT_API: lambda: _("The server answered with {content_type}, not the API's event stream: check that the "
+                           "URL is the Anthropic API or a gateway to it",
+                           content_type=d["content_type"] or _("no content type")),
+        CONNECT_FAILED: lambda: _("Could not connect: {reason}", reason=d["detail"]),
+        CANCELLED: lambda: _("Cancelled"),
+    }
+    make = words.get(outcome)
+    return make() if make is not None else outcome
 
 
 def _evidence(d: dict[str, Any]) -> list[Evidence]:
-    ev = [Evidence("How the stream ended", d["outcome"])]
+    ev = [Evidence(_("How the stream ended"), d["outcome"])]
     for key, label in (
-        ("time_to_first_byte_s", "Time to first byte"),
-        ("time_to_first_text_s", "Time to first token"),
-        ("total_s", "Duration"),
-        ("max_gap_s", "Longest silence between bytes"),
+        ("time_to_first_byte_s", N_("Time to first byte")),
+        ("time_to_first_text_s", N_("Time to first token")),
+        ("total_s", N_("Duration")),
+        ("max_gap_s", N_("Longest silence between bytes")),
     ):
         if d.get(key) is not None:
-            ev.append(Evidence(label, round(float(d[key]), 3), "s"))
-    ev.append(Evidence("Bytes received", d["bytes"], "B"))
-    ev.append(Evidence("SSE events", sum(d["events"].values()), "", json.dumps(d["events"])))
+            ev.append(Evidence(_(label), round(float(d[key]), 3), "s"))
+    ev.append(Evidence(_("Bytes received"), d["bytes"], "B"))
+    ev.append(Evidence(_("SSE events"), sum(d["events"].values()), "", json.dumps(d["events"])))
     if d["http_status"]:
-        ev.append(Evidence("HTTP status", d["http_status"]))
+        ev.append(Evidence(_("HTTP status"), d["http_status"]))
     if d["request_id"]:
-        ev.append(Evidence("Request id", d["request_id"]))
+        ev.append(Evidence(_("Request id"), d["request_id"]))
     if d["exception_chain"]:
-        ev.append(Evidence("Error", d["exception_chain"][0], "", "\n".join(d["exception_chain"])))
+        ev.append(Evidence(_("Error"), d["exception_chain"][0], "", "\n".join(d["exception_chain"])))
     return ev
 
 
 def _live_line(tl: _Timeline, t: float) -> str:
     since = t - tl.t_last_byte if tl.t_last_byte is not None else t
-    return f"{tl.bytes_total} B, {tl.events.get('content_block_delta', 0)} tokens, last byte {since:.1f} s ago"
+    return _("{bytes} B, {tokens} tokens, last byte {secs:.1f} s ago", bytes=tl.bytes_total,
+             tokens=tl.events.get("content_block_delta", 0), secs=since)
 
 
 def _live_data(tl: _Timeline, t: float) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..errors import UserError
+from ..i18n import _
 
 # Output tokens asked for per size; the prompt asks for about 0.7 words per token of that.
 SIZES: dict[str, int] = {"quick": 1024, "standard": 4096, "long": 16000}
@@ -47,8 +48,10 @@ class StressPlan:
     prompt: str
 
     def line(self) -> str:
-        return (f"Stress test '{self.size}': up to {self.max_tokens} output tokens from {self.model}, "
-                f"about ${self.cost_usd:.2f} at most (approximate {self.family} list price)")
+        # TRANSLATORS: {size} is quick, standard or long (a command-line value, left in English)
+        return _("Stress test '{size}': up to {tokens} output tokens from {model}, about ${cost:.2f} at most "
+                 "(approximate {family} list price)", size=self.size, tokens=self.max_tokens, model=self.model,
+                 cost=self.cost_usd, family=self.family)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -65,7 +68,7 @@ def family_of(model: str) -> str:
 def plan_for(model: str, size: str = DEFAULT_SIZE, max_tokens: int | None = None) -> StressPlan:
     """The plan for `size` (quick / standard / long); `max_tokens` overrides the size's token count."""
     if size not in SIZES:
-        raise UserError(f"unknown stress size '{size}'; choose one of: {', '.join(SIZES)}")
+        raise UserError(_("unknown stress size '{size}'; choose one of: {sizes}", size=size, sizes=", ".join(SIZES)))
     tokens = max_tokens or SIZES[size]
     prompt = stress_prompt(max(100, int(tokens * 0.6)))
     input_tokens = len(prompt) // 4 + 20  # ~4 characters a token, plus the message framing

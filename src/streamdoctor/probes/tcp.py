@@ -14,8 +14,9 @@ from typing import Any
 
 from ..cancel import CancelToken
 from ..errors import Cancelled
+from ..i18n import N_, _
 from ..model import Evidence, ProbeResult, Status
-from .base import ProbeContext, Progress, ProgressCallback, run_threads
+from .base import ProbeContext, Progress, ProgressCallback, join_items, run_threads
 from .netpath import (
     MIDDLEBOX_HEADERS,
     PathError,
@@ -30,13 +31,13 @@ from .proxy_choice import client_proxy
 
 class TCPProbe:
     name = "tcp"
-    title = "Connection (TCP)"
+    title = N_("Connection (TCP)")
     needs: tuple[str, ...] = ("env.proxy",)  # the proxy the clients use, as the scan refined it
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         proxy = client_proxy(ctx)
-        progress(Progress(self.name, None, f"connecting to {ctx.host}:{ctx.port}"))
+        progress(Progress(self.name, None, _("connecting to {host}:{port}", host=ctx.host, port=ctx.port)))
         out: dict[str, Any] = {}
         threads = [threading.Thread(target=self._guard, args=(out, "direct", _direct, ctx, cancel), daemon=True)]
         if proxy:
@@ -52,20 +53,23 @@ class TCPProbe:
                 [f"{reply['status']} {reply['reason']}"] + [f"{k}: {v}" for k, v in reply.get("headers", [])]
                 + ["", reply.get("body_start", "")])
         used = via if proxy else direct
-        evidence = [Evidence("Direct connection", _describe(direct))]
+        evidence = [Evidence(_("Direct connection"), _describe(direct))]
         if via is not None:
-            evidence.append(Evidence(f"Through the proxy {redact_url(proxy)}", _describe(via)))
+            evidence.append(Evidence(_("Through the proxy {proxy}", proxy=redact_url(proxy)), _describe(via)))
             if via.get("reply"):
                 reply = via["reply"]
                 raw = "\n".join(f"{k}: {v}" for k, v in reply.get("headers", []))
-                evidence.append(Evidence("Proxy answer", f"{reply['status']} {reply['reason']}", "", raw))
+                evidence.append(Evidence(_("Proxy answer"), f"{reply['status']} {reply['reason']}", "", raw))
         if used and used.get("ok"):
-            how = "through the proxy" if proxy else "directly"
-            return ProbeResult(self.name, Status.OK,
-                               f"Connected {how} to {ctx.host}:{ctx.port} in {used['time_s'] * 1000:.0f} ms"
-                               + _failed_first(used), data, evidence)
-        what = (used or {}).get("error") or "no connection"
-        return ProbeResult(self.name, Status.FAIL, f"Could not connect: {what}", data, evidence, error=what)
+            words = {"host": ctx.host, "port": ctx.port, "ms": used["time_s"] * 1000, "earlier": _failed_first(used)}
+            if proxy:
+                summary = _("Connected through the proxy to {host}:{port} in {ms:.0f} ms{earlier}", **words)
+            else:
+                summary = _("Connected directly to {host}:{port} in {ms:.0f} ms{earlier}", **words)
+            return ProbeResult(self.name, Status.OK, summary, data, evidence)
+        what = (used or {}).get("error") or _("no connection")
+        return ProbeResult(self.name, Status.FAIL, _("Could not connect: {reason}", reason=what), data, evidence,
+                           error=what)
 
     @staticmethod
     def _guard(out: dict[str, Any], key: str, fn: Any, *args: Any) -> None:
@@ -136,15 +140,19 @@ def _failed_first(used: dict[str, Any]) -> str:
     failed = [a for a in used.get("attempts") or [] if not a.get("ok")]
     if not failed:
         return ""
-    words = "; ".join(f"{a['address']} failed first ({a.get('kind', 'error')} after {a['time_s']:.1f} s)"
-                      for a in failed)
-    return f" ({words}; {used.get('address')} connected in {float(used.get('connect_s') or 0) * 1000:.0f} ms)"
+    words = join_items([_("{address} failed first ({kind} after {secs:.1f} s)", address=a["address"],
+                          kind=a.get("kind", "error"), secs=a["time_s"]) for a in failed])
+    # TRANSLATORS: appended to "Connected ... in 12 ms": the attempts that failed before the one that worked
+    return _(" ({failed}; {address} connected in {ms:.0f} ms)", failed=words, address=used.get("address"),
+             ms=float(used.get("connect_s") or 0) * 1000)
 
 
 def _describe(d: dict[str, Any] | None) -> str:
     if not d:
-        return "not tried"
+        return _("not tried")
     if d.get("ok"):
-        return (f"connected in {d['time_s'] * 1000:.0f} ms" + (f" to {d['address']}" if d.get("address") else "")
-                + _failed_first(d))
-    return f"failed: {d.get('error', '?')}"
+        if d.get("address"):
+            return _("connected in {ms:.0f} ms to {address}{earlier}", ms=d["time_s"] * 1000, address=d["address"],
+                     earlier=_failed_first(d))
+        return _("connected in {ms:.0f} ms{earlier}", ms=d["time_s"] * 1000, earlier=_failed_first(d))
+    return _("failed: {error}", error=d.get("error", "?"))

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..cancel import CancelToken
 from ..errors import Cancelled
+from ..i18n import N_, _
 from ..model import Evidence, ProbeResult, Status
 from ..urls import is_loopback
 from ..x509 import Certificate, X509Error, load_der, load_pem
@@ -38,18 +39,18 @@ MAX_CHAIN = 10
 
 class TLSProbe:
     name = "tls"
-    title = "Secure connection (TLS)"
+    title = N_("Secure connection (TLS)")
     needs: tuple[str, ...] = ("env.proxy",)  # the proxy the clients use, as the scan refined it
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         if not ctx.is_tls:
-            return ProbeResult(self.name, Status.SKIPPED, f"{ctx.base_url} is plain HTTP: no TLS to check",
+            return ProbeResult(self.name, Status.SKIPPED, _("{url} is plain HTTP: no TLS to check", url=ctx.base_url),
                                {"inspected": False, "inspector": None, "issuer": "", "root_pem": None,
                                 "verify_mozilla": None, "verify_os": None, "skipped": True, "plain_http": True,
                                 "loopback": is_loopback(ctx.base_url), "key_sent": bool(ctx.api_key),
                                 "consented": bool(ctx.options.get("plain_http_consented"))})
-        progress(Progress(self.name, None, f"TLS handshakes with {ctx.host}"))
+        progress(Progress(self.name, None, _("TLS handshakes with {host}", host=ctx.host)))
         contexts: dict[str, Callable[[], ssl.SSLContext]] = {
             "inspect": _accept_anything_context, "mozilla": _mozilla_context, "os": _os_context,
         }
@@ -71,8 +72,9 @@ class TLSProbe:
         }
         if not first.get("ok"):
             data.update(error=first.get("error"), error_kind=first.get("kind"))
-            return ProbeResult(self.name, Status.ERROR, f"Could not test TLS: {first.get('error')}", data,
-                               [Evidence("TLS handshake", first.get("error", "failed"))], error=first.get("error", ""))
+            return ProbeResult(self.name, Status.ERROR, _("Could not test TLS: {reason}", reason=first.get("error")),
+                               data, [Evidence(_("TLS handshake"), first.get("error") or _("failed"))],
+                               error=first.get("error", ""))
         chain = first["chain"]
         leaf = chain[0] if chain else {}
         data.update(
@@ -95,27 +97,29 @@ class TLSProbe:
         elif not genuine:
             data["untrusted"] = True
         evidence = [
-            Evidence("Protocol", f"{first['version']}, {first['cipher']}, ALPN {first['alpn'] or 'none'}"),
-            Evidence("Certificate for", leaf.get("subject", "")),
-            Evidence("Issued by", leaf.get("issuer", "")),
-            Evidence("Root", data["root_subject"]),
-            Evidence("Trusted by Mozilla's list (certifi)", data["verify_mozilla"], "",
+            Evidence(_("Protocol"), f"{first['version']}, {first['cipher']}, ALPN {first['alpn'] or 'none'}"),
+            Evidence(_("Certificate for"), leaf.get("subject", "")),
+            Evidence(_("Issued by"), leaf.get("issuer", "")),
+            Evidence(_("Root"), data["root_subject"]),
+            Evidence(_("Trusted by Mozilla's list (certifi)"), _yes_no(data["verify_mozilla"]), "",
                      data["verify_errors"].get("mozilla") or ""),
-            Evidence("Trusted by this computer's store", data["verify_os"], "", data["verify_errors"].get("os") or ""),
+            Evidence(_("Trusted by this computer's store"), _yes_no(data["verify_os"]), "",
+                     data["verify_errors"].get("os") or ""),
         ]
         if data["verify_ca_file"] is not None:
-            evidence.append(Evidence("Trusted by the given CA file", data["verify_ca_file"]))
+            evidence.append(Evidence(_("Trusted by the given CA file"), _yes_no(data["verify_ca_file"])))
+        issuer = leaf.get("issuer_cn") or leaf.get("issuer")
         if data["inspected"]:
-            summary = f"Inspected by {data['inspector']} (issuer {leaf.get('issuer_cn') or leaf.get('issuer')})"
+            summary = _("Inspected by {inspector} (issuer {issuer})", inspector=data["inspector"], issuer=issuer)
             status = Status.WARN
         elif data["untrusted"]:
-            summary = f"Certificate not trusted: issued by {leaf.get('issuer')}"
+            summary = _("Certificate not trusted: issued by {issuer}", issuer=leaf.get("issuer"))
             status = Status.FAIL
         else:
-            summary = f"{first['version']}, genuine certificate from {leaf.get('issuer_cn') or leaf.get('issuer')}"
+            summary = _("{version}, genuine certificate from {issuer}", version=first["version"], issuer=issuer)
             status = Status.OK
         if not data["hostname_match"]:
-            summary += f"; the certificate is not for {ctx.host}"
+            summary = _("{summary}; the certificate is not for {host}", summary=summary, host=ctx.host)
             status = Status.FAIL
         return ProbeResult(self.name, status, summary, data, evidence)
 
@@ -210,13 +214,25 @@ def handshake(sslctx: ssl.SSLContext, ctx: ProbeContext, cancel: CancelToken, wa
         sock.close()
 
 
+_TLS_ERRORS = {
+    "not-tls": N_("the server did not answer in TLS (a plain HTTP port, or something else in the API's place)"),
+    "closed": N_("the connection was closed during the TLS handshake"),
+    "reset": N_("the connection was reset during the TLS handshake"),
+    "timeout": N_("no TLS answer in time (the handshake stalled)"),
+}
+
+
 def _tls_error_text(kind: str, exc: BaseException) -> str:
-    return {
-        "not-tls": "the server did not answer in TLS (a plain HTTP port, or something else in the API's place)",
-        "closed": "the connection was closed during the TLS handshake",
-        "reset": "the connection was reset during the TLS handshake",
-        "timeout": "no TLS answer in time (the handshake stalled)",
-    }.get(kind, "") + f" [{type(exc).__name__}: {exc}]"[:200]
+    technical = f"[{type(exc).__name__}: {exc}]"[:200]
+    if kind in _TLS_ERRORS:
+        # TRANSLATORS: {what} says what went wrong; {technical} is the system's own error, e.g. [SSLError: ...]
+        return _("{what} {technical}", what=_(_TLS_ERRORS[kind]), technical=technical)
+    return " " + technical
+
+
+def _yes_no(value: bool | None) -> str:
+    """A check's answer in words a user reads (the data keeps the boolean)."""
+    return _("yes") if value else _("no")
 
 
 def _chain(tls: ssl.SSLSocket, verified: bool) -> list[dict[str, Any]]:

@@ -22,8 +22,9 @@ import shutil
 from typing import Any
 
 from ...cancel import CancelToken
+from ...i18n import N_, _
 from ...model import Evidence, ProbeResult, Status
-from ..base import ProbeContext, Progress, ProgressCallback
+from ..base import ProbeContext, Progress, ProgressCallback, join_items
 from .drivers import DriverRun, run_driver
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -46,14 +47,15 @@ const client = new Anthropic({baseURL: process.env.SD_BASE_URL, maxRetries: 2});
 
 class ClientsProbe:
     name = "matrix.clients"
-    title = "Your own clients"
+    title = N_("Your own clients")
     needs: tuple[str, ...] = ("env.clients",)
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         if not ctx.options.get("user_clients"):
-            return ProbeResult(self.name, Status.SKIPPED, "Not run: your own clients run only when you agree "
-                               "(they may use your quota)", {"skipped": "no-consent", "clients": []})
+            return ProbeResult(self.name, Status.SKIPPED, _("Not run: your own clients run only when you agree "
+                                                            "(they may use your quota)"),
+                               {"skipped": "no-consent", "clients": []})
         scan = ctx.results.get("env.clients")
         inventory = scan.data if scan is not None else {}
         timeout = float(ctx.options.get("clients_timeout_s", CLIENT_TIMEOUT_S))
@@ -61,26 +63,28 @@ class ClientsProbe:
         for name, fn in (("Claude Code", _claude_code), ("Node SDK", _node_sdk), ("curl", _curl)):
             if cancel.cancelled:
                 break
-            progress(Progress(self.name, None, f"running {name}"))
+            progress(Progress(self.name, None, _("running {client}", client=name)))
             clients.append({"name": name, **fn(ctx, inventory, timeout, cancel)})
         ran = [c for c in clients if c["outcome"] not in ("not-installed", "not-run")]
         data = {"clients": clients, "prompt": PROMPT}
         evidence = [Evidence(f"{c['name']} {c.get('version') or ''}".strip(), describe(c)) for c in clients]
         if not ran:
-            return ProbeResult(self.name, Status.SKIPPED, "None of your clients could be run here", data, evidence)
+            return ProbeResult(self.name, Status.SKIPPED, _("None of your clients could be run here"), data, evidence)
         failed = [c for c in ran if c["outcome"] != "ok"]
         status = Status.OK if not failed else Status.FAIL
-        summary = "; ".join(f"{c['name']}: {describe(c)}" for c in ran)
+        summary = join_items([_("{client}: {result}", client=c["name"], result=describe(c)) for c in ran])
         return ProbeResult(self.name, status, summary, data, evidence)
 
 
 def describe(c: dict[str, Any]) -> str:
     if c["outcome"] in ("not-installed", "not-run"):
-        return str(c.get("why", c["outcome"]))
+        why = c.get("why")
+        return _(why) if why else str(c["outcome"])  # the reasons are marked with N_() where they are made
     if c["outcome"] == "ok":
-        return f"answered in {c['time_s']:.1f} s ({c.get('events', 0)} events, first after " \
-               f"{c.get('first_event_s') or 0:.1f} s)"
-    return f"failed after {c['time_s']:.1f} s, exit {c.get('exit_code')}: {c.get('error', '')[:160]}"
+        return _("answered in {secs:.1f} s ({events} events, first after {first:.1f} s)", secs=c["time_s"],
+                 events=c.get("events", 0), first=c.get("first_event_s") or 0.0)
+    return _("failed after {secs:.1f} s, exit {code}: {error}", secs=c["time_s"], code=c.get("exit_code"),
+             error=c.get("error", "")[:160])
 
 
 def _env(ctx: ProbeContext, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -95,7 +99,7 @@ def _claude_code(ctx: ProbeContext, inventory: dict[str, Any], timeout: float, c
     cc = inventory.get("claude_code") or {}
     binary = cc.get("path") or shutil.which("claude")
     if not binary:
-        return {"outcome": "not-installed", "why": "not installed (no claude on PATH)"}
+        return {"outcome": "not-installed", "why": N_("not installed (no claude on PATH)")}
     argv = [binary, "-p", PROMPT, "--output-format", "stream-json", "--verbose"]
     run = run_driver(argv, _env(ctx, QUIET), timeout, cancel)
     out = _common(run, cc.get("version"))
@@ -140,9 +144,9 @@ def _claude_code(ctx: ProbeContext, inventory: dict[str, Any], timeout: float, c
 def _node_sdk(ctx: ProbeContext, inventory: dict[str, Any], timeout: float, cancel: CancelToken) -> dict[str, Any]:
     node = (inventory.get("node_sdk") or {})
     if not node.get("node") or not node.get("installed") or not node.get("path"):
-        return {"outcome": "not-installed", "why": "node or @anthropic-ai/sdk is not installed"}
+        return {"outcome": "not-installed", "why": N_("node or @anthropic-ai/sdk is not installed")}
     if not ctx.api_key:
-        return {"outcome": "not-run", "why": "needs an API key (Stream Doctor never borrows another client's)"}
+        return {"outcome": "not-run", "why": N_("needs an API key (Stream Doctor never borrows another client's)")}
     env = _env(ctx, {"ANTHROPIC_API_KEY": ctx.api_key, "SD_BASE_URL": ctx.base_url, "SD_MODEL": ctx.model})
     run = run_driver([node["node"], "-e", NODE_SCRIPT, node["path"]], env, timeout, cancel)
     out = _common(run, node.get("version"))
@@ -158,7 +162,7 @@ def _node_sdk(ctx: ProbeContext, inventory: dict[str, Any], timeout: float, canc
 def _curl(ctx: ProbeContext, inventory: dict[str, Any], timeout: float, cancel: CancelToken) -> dict[str, Any]:
     curl = shutil.which("curl")
     if not curl:
-        return {"outcome": "not-installed", "why": "curl is not installed"}
+        return {"outcome": "not-installed", "why": N_("curl is not installed")}
     url = ctx.base_url.rstrip("/")
     config = ['header = "anthropic-version: 2023-06-01"', 'header = "content-type: application/json"']
     if ctx.api_key:

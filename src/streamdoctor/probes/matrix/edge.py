@@ -14,6 +14,7 @@ import ssl
 from typing import Any
 
 from ...cancel import CancelToken
+from ...i18n import N_, _
 from ...model import Evidence, ProbeResult, Status
 from ..base import ProbeContext, Progress, ProgressCallback
 from ..netpath import PathError, open_route
@@ -40,12 +41,12 @@ def ray_site(ray: str) -> str:
 
 class EdgeProbe:
     name = "matrix.edge"
-    title = "The API's edge site"
+    title = N_("The API's edge site")
     needs: tuple[str, ...] = ("env.proxy",)
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
-        progress(Progress(self.name, None, "asking the API's edge which site answers"))
+        progress(Progress(self.name, None, _("asking the API's edge which site answers")))
         timeout = float(ctx.options.get("edge_timeout_s", EDGE_TIMEOUT_S))
         data: dict[str, Any] = {"url": ctx.base_url.rstrip("/") + "/cdn-cgi/trace", "trace": {}}
         r = _get_trace(ctx, cancel, timeout)
@@ -54,21 +55,22 @@ class EdgeProbe:
                     via_proxy=r.get("proxy"))
         if not r.get("ok"):
             data["error"] = r.get("error", "")
-            return ProbeResult(self.name, Status.SKIPPED, f"The edge could not be asked: {r.get('error', '')}",
+            return ProbeResult(self.name, Status.SKIPPED,
+                               _("The edge could not be asked: {reason}", reason=r.get("error", "")),
                                data)
         if r.get("status") == 200 and "text/plain" in headers.get("content-type", ""):
             data["trace"] = parse_trace(str(r.get("body_start", "")))
         site = data["trace"].get("colo") or ray_site(data["cf_ray"])
         data["site"] = site
         if not site:
-            return ProbeResult(self.name, Status.OK, "The API's edge does not name its site here "
-                               f"(HTTP {r.get('status')})", data)
-        evidence = [Evidence("Edge site", site)]
+            return ProbeResult(self.name, Status.OK, _("The API's edge does not name its site here (HTTP {status})",
+                                                       status=r.get("status")), data)
+        evidence = [Evidence(_("Edge site"), site)]
         if data["cf_ray"]:
-            evidence.append(Evidence("Ray id", data["cf_ray"]))
+            evidence.append(Evidence(_("Ray id"), data["cf_ray"]))
         if data["trace"]:
-            evidence.append(Evidence("Edge trace", ", ".join(f"{k}={v}" for k, v in data["trace"].items())))
-        return ProbeResult(self.name, Status.OK, f"Answered by the edge site {site}", data, evidence)
+            evidence.append(Evidence(_("Edge trace"), ", ".join(f"{k}={v}" for k, v in data["trace"].items())))
+        return ProbeResult(self.name, Status.OK, _("Answered by the edge site {site}", site=site), data, evidence)
 
 
 def _get_trace(ctx: ProbeContext, cancel: CancelToken, timeout: float) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from ...cancel import CancelToken
+from ...i18n import N_, _
 from ...matrix import describe_family as describe
 from ...model import Evidence, ProbeResult, Status
 from ..base import ProbeContext, Progress, ProgressCallback, run_threads
@@ -28,25 +29,28 @@ STREAM_TIMEOUT_S = 30.0  # a short answer of a few words; longer than any health
 
 class AddressFamilyProbe:
     name = "matrix.family"
-    title = "IPv4 and IPv6 separately"
+    title = N_("IPv4 and IPv6 separately")
     needs: tuple[str, ...] = ("dns", "env.proxy")
     quick = True
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult:
         data: dict[str, Any] = {"host": ctx.host, "port": ctx.port, "families": {}}
         if client_proxy(ctx):
-            return ProbeResult(self.name, Status.SKIPPED, "The clients use a proxy, which picks the address family",
+            return ProbeResult(self.name, Status.SKIPPED, _("The clients use a proxy, which picks the address family"),
                                {**data, "skipped": "proxy"})
         addresses = _addresses(ctx, cancel)
         if isinstance(addresses, str):
-            return ProbeResult(self.name, Status.SKIPPED, f"Not tested: {addresses}", {**data, "skipped": "dns"})
+            return ProbeResult(self.name, Status.SKIPPED, _("Not tested: {reason}", reason=addresses),
+                               {**data, "skipped": "dns"})
         first = {name: next((a for f, a in addresses if f == fam), None) for name, fam in FAMILIES}
         data["addresses"] = first
         if not (first["ipv4"] and first["ipv6"]):
             only = "IPv4" if first["ipv4"] else "IPv6"
-            return ProbeResult(self.name, Status.SKIPPED, f"The name has {only} addresses only: nothing to compare",
+            return ProbeResult(self.name, Status.SKIPPED,
+                               _("The name has {family} addresses only: nothing to compare", family=only),
                                {**data, "skipped": "one-family"})
-        progress(Progress(self.name, None, f"IPv4 {first['ipv4']} and IPv6 {first['ipv6']} side by side"))
+        progress(Progress(self.name, None, _("IPv4 {ipv4} and IPv6 {ipv6} side by side", ipv4=first["ipv4"],
+                                             ipv6=first["ipv6"])))
         out: dict[str, dict[str, Any]] = {}
         threads = [threading.Thread(target=_ladder_into, args=(out, name, fam, str(first[name]), ctx, cancel),
                                     name=f"family-{name}", daemon=True) for name, fam in FAMILIES]
@@ -56,13 +60,13 @@ class AddressFamilyProbe:
                     for name, _ in FAMILIES]
         worked = {name: bool(out.get(name, {}).get("ok")) for name, _ in FAMILIES}
         if all(worked.values()):
-            return ProbeResult(self.name, Status.OK, "IPv4 and IPv6 both carry requests to the API", data, evidence)
+            return ProbeResult(self.name, Status.OK, _("IPv4 and IPv6 both carry requests to the API"), data, evidence)
         if any(worked.values()):
             bad = next(n for n, ok in worked.items() if not ok)
             good = next(n for n, ok in worked.items() if ok)
-            return ProbeResult(self.name, Status.FAIL, f"{_label(bad)} fails ({describe(out[bad])}); "
-                               f"{_label(good)} works", data, evidence)
-        return ProbeResult(self.name, Status.FAIL, "Neither IPv4 nor IPv6 reaches the API", data, evidence)
+            return ProbeResult(self.name, Status.FAIL, _("{bad} fails ({why}); {good} works", bad=_label(bad),
+                                                         why=describe(out[bad]), good=_label(good)), data, evidence)
+        return ProbeResult(self.name, Status.FAIL, _("Neither IPv4 nor IPv6 reaches the API"), data, evidence)
 
 
 def _addresses(ctx: ProbeContext, cancel: CancelToken) -> list[tuple[int, str]] | str:

@@ -34,7 +34,7 @@ def parse_nmcli_metered(text: str, device: str | None) -> bool | None:
     values: dict[str, str] = {}
     current = ""
     for line in text.splitlines():
-        key, _, value = line.partition(":")
+        key, _unused, value = line.partition(":")
         if key == "GENERAL.DEVICE":
             current = value.strip()
         elif key == "GENERAL.METERED" and current:

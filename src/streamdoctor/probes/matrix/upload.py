@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...cancel import CancelToken
+from ...i18n import N_, _
 from ...model import Evidence, ProbeResult, Status
 from ..base import ProbeContext, Progress, ProgressCallback
 from ..http import request, run_parallel
@@ -41,7 +42,7 @@ BISECT_BUDGET_S = 15.0  # a stalling path costs STALL_S per step: the bisection 
 
 class RequestSizeProbe:
     name = "matrix.upload"
-    title = "Small and large requests"
+    title = N_("Small and large requests")
     needs: tuple[str, ...] = ("env.proxy",)
     quick = True
 
@@ -54,12 +55,14 @@ class RequestSizeProbe:
         m = metered()
         data["metered"] = {"metered": m.metered, "source": m.source}
         if m.metered:
-            return ProbeResult(self.name, Status.SKIPPED, "Skipped: the connection is metered (the large request "
-                               f"would cost {large_bytes // 1024} KB of data)", {**data, "skipped": "metered"},
-                               [Evidence("Metered connection", "yes", "", m.raw)])
+            return ProbeResult(self.name, Status.SKIPPED,
+                               _("Skipped: the connection is metered (the large request would cost {kb} KB of data)",
+                                 kb=large_bytes // 1024), {**data, "skipped": "metered"},
+                               [Evidence(_("Metered connection"), _("yes"), "", m.raw)])
         timeout = float(opts.get("upload_timeout_s", ATTEMPT_TIMEOUT_S))
         stall = float(opts.get("upload_stall_s", STALL_S))
-        progress(Progress(self.name, 0.1, f"a {SMALL_BYTES // 1024} KB and a {large_bytes // 1024} KB request"))
+        progress(Progress(self.name, 0.1, _("a {small} KB and a {large} KB request", small=SMALL_BYTES // 1024,
+                                             large=large_bytes // 1024)))
         box: dict[str, dict[str, Any]] = {}
         run_parallel([lambda: box.update(small=attempt(ctx, cancel, SMALL_BYTES, timeout, stall)),
                       lambda: box.update(large=attempt(ctx, cancel, large_bytes, timeout, stall))], cancel)
@@ -68,13 +71,15 @@ class RequestSizeProbe:
         data["attempts"] += [small, large]
         if small["outcome"] != "passed":
             data["sent_bytes"] = sum(a["sent_bytes"] for a in data["attempts"])
-            return ProbeResult(self.name, Status.ERROR, f"Could not test: the small request failed too "
-                               f"({small.get('error', small['outcome'])})", data, _evidence(data),
+            return ProbeResult(self.name, Status.ERROR, _("Could not test: the small request failed too ({reason})",
+                                                          reason=small.get("error", small["outcome"])),
+                               data, _evidence(data),
                                error=str(small.get("error", "")))
         if large["outcome"] == "passed":
             data["sent_bytes"] = sum(a["sent_bytes"] for a in data["attempts"])
-            return ProbeResult(self.name, Status.OK, f"A {large_bytes // 1024} KB request got through "
-                               f"({large['time_s']:.1f} s)", data, _evidence(data))
+            return ProbeResult(self.name, Status.OK, _("A {kb} KB request got through ({secs:.1f} s)",
+                                                       kb=large_bytes // 1024, secs=large["time_s"]),
+                               data, _evidence(data))
         lo, hi = SMALL_BYTES, large_bytes
         until = time.monotonic() + float(opts.get("upload_bisect_budget_s", BISECT_BUDGET_S))
         for step in range(MAX_BISECT_STEPS):
@@ -82,7 +87,7 @@ class RequestSizeProbe:
             mid = (lo + hi) // 2
             if spent + mid > budget or hi - lo <= PIECE or time.monotonic() > until:
                 break
-            progress(Progress(self.name, 0.3 + 0.1 * step, f"bisecting: {mid // 1024} KB"))
+            progress(Progress(self.name, 0.3 + 0.1 * step, _("bisecting: {kb} KB", kb=mid // 1024)))
             r = attempt(ctx, cancel, mid, timeout, stall)
             data["attempts"].append(r)
             if r["outcome"] == "passed":
@@ -94,8 +99,9 @@ class RequestSizeProbe:
         data["sent_bytes"] = sum(a["sent_bytes"] for a in data["attempts"])
         data.update(passed_max_bytes=lo, cut_min_bytes=hi, cut_estimate_bytes=(lo + hi) // 2,
                     cut_kind=large.get("kind"))
-        return ProbeResult(self.name, Status.FAIL, f"Requests above ~{(lo + hi) // 2048} KB are cut "
-                           f"({lo // 1024} KB passed, {hi // 1024} KB did not: {large.get('kind')})",
+        return ProbeResult(self.name, Status.FAIL,
+                           _("Requests above ~{kb} KB are cut ({passed} KB passed, {cut} KB did not: {kind})",
+                             kb=(lo + hi) // 2048, passed=lo // 1024, cut=hi // 1024, kind=large.get("kind")),
                            data, _evidence(data))
 
 
@@ -151,7 +157,7 @@ def attempt(ctx: ProbeContext, cancel: CancelToken, size: int, timeout: float, s
     kind = "stall" if stalled else str(r.get("kind", "error"))
     out.update(kind=kind, error=str(r.get("error", ""))[:200])
     if stalled:
-        out["error"] = f"no progress for {stall_s:.0f} s after {stalled[0] // 1024} KB"
+        out["error"] = _("no progress for {secs:.0f} s after {kb} KB", secs=stall_s, kb=stalled[0] // 1024)
     out["outcome"] = "cut" if kind in CUT_KINDS and socks else "error"
     return out
 
@@ -159,8 +165,11 @@ def attempt(ctx: ProbeContext, cancel: CancelToken, size: int, timeout: float, s
 def _evidence(data: dict[str, Any]) -> list[Evidence]:
     ev = []
     for a in data["attempts"]:
-        what = (f"answered (HTTP {a.get('status')}) in {a['time_s']:.1f} s" if a["outcome"] == "passed"
-                else f"{a['outcome']}: {a.get('kind')} after {a['time_s']:.1f} s ({a.get('error', '')})")
-        ev.append(Evidence(f"{a['bytes'] // 1024} KB request", what))
-    ev.append(Evidence("Uploaded in this test", data["sent_bytes"] // 1024, "KB"))
+        if a["outcome"] == "passed":
+            what = _("answered (HTTP {status}) in {secs:.1f} s", status=a.get("status"), secs=a["time_s"])
+        else:
+            what = _("{outcome}: {kind} after {secs:.1f} s ({error})", outcome=a["outcome"], kind=a.get("kind"),
+                     secs=a["time_s"], error=a.get("error", ""))
+        ev.append(Evidence(_("{kb} KB request", kb=a["bytes"] // 1024), what))
+    ev.append(Evidence(_("Uploaded in this test"), data["sent_bytes"] // 1024, "KB"))
     return ev

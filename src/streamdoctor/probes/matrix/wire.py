@@ -17,6 +17,7 @@ from typing import Any
 
 from ...cancel import CancelToken
 from ...errors import Cancelled
+from ...i18n import _
 from ..netpath import PathError, connect_addr
 
 HEAD_LIMIT = 64 * 1024
@@ -29,13 +30,13 @@ def step_error(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, PathError):
         return {"kind": exc.kind, "error": exc.detail}
     if isinstance(exc, TimeoutError):
-        return {"kind": "timeout", "error": "no answer in time"}
+        return {"kind": "timeout", "error": _("no answer in time")}
     if isinstance(exc, ConnectionResetError):
-        return {"kind": "reset", "error": "the connection was reset"}
+        return {"kind": "reset", "error": _("the connection was reset")}
     if isinstance(exc, ssl.SSLError):
         return {"kind": "tls-error", "error": f"TLS: {exc.reason or exc}"[:200]}
     if isinstance(exc, ConnectionError | EOFError):
-        return {"kind": "closed", "error": "the connection was closed"}
+        return {"kind": "closed", "error": _("the connection was closed")}
     if isinstance(exc, OSError):
         return {"kind": "error", "error": f"{type(exc).__name__}: {exc}"[:200]}
     return {"kind": "error", "error": f"{type(exc).__name__}: {exc}"[:200]}
@@ -92,7 +93,7 @@ def http_get(sock: socket.socket | ssl.SSLSocket, host: str, path: str, timeout:
     status, headers = parse_head(head)
     if status is None:
         return {"ok": False, "time_s": time.monotonic() - t0, "kind": "not-http",
-                "error": f"not an HTTP answer: {head[:60]!r}"}
+                "error": _("not an HTTP answer: {start}", start=repr(head[:60]))}
     return {"ok": True, "time_s": time.monotonic() - t0, "status": status, "headers": headers,
             "body_start": body[:2048].decode("utf-8", "replace")}
 
@@ -126,10 +127,10 @@ def stream_once(sock: socket.socket | ssl.SSLSocket, host: str, api_key: str, mo
     except BaseException as exc:
         if cancel.cancelled:
             raise Cancelled() from exc
-        status, _ = parse_head(buf.partition(b"\r\n\r\n")[0]) if buf else (None, [])
+        status, _unused = parse_head(buf.partition(b"\r\n\r\n")[0]) if buf else (None, [])
         out.update(time_s=time.monotonic() - t0, status=status, events=buf.count(b"event:"), **step_error(exc))
         return out
-    status, _ = parse_head(buf.partition(b"\r\n\r\n")[0])
+    status, _unused = parse_head(buf.partition(b"\r\n\r\n")[0])
     out.update(ok=status == 200, time_s=time.monotonic() - t0, status=status, events=buf.count(b"event:"))
     if status != 200:
         out.update(kind="http-status", error=f"HTTP {status}")
@@ -148,7 +149,7 @@ def read_head(sock: socket.socket | ssl.SSLSocket, timeout: float) -> tuple[byte
                 raise ConnectionAbortedError("closed without an answer")
             break
         buf += chunk
-    head, _, rest = buf.partition(b"\r\n\r\n")
+    head, _unused, rest = buf.partition(b"\r\n\r\n")
     return head, rest
 
 

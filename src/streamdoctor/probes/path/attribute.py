@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ...capture.packet import TcpPacket, hops_from_ttl
+from ...i18n import N_
 from .hoptrace import Step
 
 LAPTOP, MIDDLEBOX, SERVER, UNSURE = "laptop", "middlebox", "server", "server-or-box-before-it"
@@ -57,7 +58,7 @@ def locate(udp: Sequence[Step], syn: Sequence[Step], data: Sequence[Step]) -> di
     if dest and syn_end and syn_end.outcome == "connected" and syn_end.ttl <= dest.ttl - INTERCEPT_MIN_GAP:
         # A SYN-ACK came back from a hop that cannot be the server: a box there terminates TCP.
         out["intercept"] = {"who": MIDDLEBOX, "hop": syn_end.ttl, "address": hops.get(syn_end.ttl, ""),
-                            "what": "answers TCP connections in place of the server"}
+                            "what": N_("answers TCP connections in place of the server")}
     if data_end is None or server_hops is None:
         return out
     t = data_end.ttl
@@ -99,7 +100,7 @@ def attribute_resets(packets: Sequence[TcpPacket], server: str, port: int,
     # The same margin as the trace's: the UDP trace that measured server_hops may have taken a path a hop longer.
     if ref_hops is not None and server_hops is not None and ref_hops <= server_hops - INTERCEPT_MIN_GAP:
         out["intercept"] = {"who": MIDDLEBOX, "hop": ref_hops, "ttl": ref_ttl,
-                            "what": "the SYN-ACK and data came from fewer hops than the server is away"}
+                            "what": N_("the SYN-ACK and data came from fewer hops than the server is away")}
     for rst in (p for p in from_server if p.is_rst and (ports is None or p.dport in ports)):
         same_flow = [p for p in refs if p.dport == rst.dport]
         nearest = min(same_flow or refs, key=lambda p: abs(p.ts - rst.ts), default=None)

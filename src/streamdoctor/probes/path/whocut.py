@@ -20,6 +20,7 @@ from ...cancel import CancelToken
 from ...capture.packet import SNAPLEN, parse_ipv4_tcp
 from ...capture.pcapng import pcapng_bytes
 from ...capture.session import CaptureSession, Unavailable, tcp_packets
+from ...i18n import N_, _
 from ...model import Evidence, ProbeResult, Status
 from ..base import ProbeContext, Progress, ProgressCallback, run_threads
 from ..netpath import PathError, resolve
@@ -40,9 +41,9 @@ REDACTION_NOTE = ("Stream Doctor capture: only TCP packets between this computer
 def os_support() -> str:
     """What this OS lets an unprivileged trace learn (also said in the README)."""
     if errqueue.SUPPORTED:
-        return "hop addresses and the TTL of every answer (Linux IP_RECVERR, no privileges needed)"
-    return ("the TTL at which an answer or reset first comes, but no hop addresses: this OS does not hand ICMP "
-            "errors to an unprivileged TCP/UDP socket")
+        return N_("hop addresses and the TTL of every answer (Linux IP_RECVERR, no privileges needed)")
+    return N_("the TTL at which an answer or reset first comes, but no hop addresses: this OS does not hand ICMP "
+              "errors to an unprivileged TCP/UDP socket")
 
 
 def target_of(ctx: ProbeContext) -> tuple[str, int, bytes, str]:
@@ -122,7 +123,7 @@ def _idle_hold(ctx: ProbeContext) -> float | None:
 
 class WhoCutProbe:
     name = "path.whocut"
-    title = "Which hop cuts"
+    title = N_("Which hop cuts")
     # After the idle test (when it runs): a reset cut it measured is placed too, by holding connections silent
     # past the cut and then sending with rising TTL.
     needs: tuple[str, ...] = ("env.proxy", "idle")
@@ -133,15 +134,16 @@ class WhoCutProbe:
         try:
             infos = resolve(host, port, ctx.connect_timeout_s, cancel)
         except PathError as exc:
-            return ProbeResult(self.name, Status.ERROR, f"Could not trace: {exc.detail}", {"target": host},
+            return ProbeResult(self.name, Status.ERROR, _("Could not trace: {reason}", reason=exc.detail),
+                               {"target": host},
                                error=exc.detail)
         v4 = [a for f, a in infos if f == socket.AF_INET]
         if not v4:
-            return ProbeResult(self.name, Status.SKIPPED, "No IPv4 address to trace (IPv6 traces are not done yet)",
+            return ProbeResult(self.name, Status.SKIPPED, _("No IPv4 address to trace (IPv6 traces are not done yet)"),
                                {"skipped": True, "target": host})
         address = v4[0]
         if address.startswith("127."):
-            return ProbeResult(self.name, Status.SKIPPED, "The API is on this computer: no path to trace",
+            return ProbeResult(self.name, Status.SKIPPED, _("The API is on this computer: no path to trace"),
                                {"skipped": True, "target": host})
         timeout = float(ctx.options.get("whocut_step_s", STEP_TIMEOUT_S))
         data: dict[str, Any] = {"target": host, "address": address, "port": port, "payload": what,
@@ -150,12 +152,13 @@ class WhoCutProbe:
         hold = _idle_hold(ctx)
         window = ctx.options.get("whocut_window")  # a capture around the whole check (capture/window.py)
         if ctx.options.get("whocut_capture") and window is None:
-            progress(Progress(self.name, None, "starting the packet capture (administrator)"))
+            progress(Progress(self.name, None, _("starting the packet capture (administrator)")))
             try:
                 session = CaptureSession(address, port, CAPTURE_LIMIT_S + int(hold or 0))
             except (Unavailable, OSError) as exc:
                 data["capture"] = {"ok": False, "error": str(exc)[:300]}
-        progress(Progress(self.name, None, f"tracing toward {address}:{port} with rising TTL"))
+        progress(Progress(self.name, None, _("tracing toward {address}:{port} with rising TTL", address=address,
+                                                port=port)))
         traces: dict[str, list[Step]] = {}
         kinds = ["syn", "data"] + (["udp"] if errqueue.SUPPORTED else [])
         max_ttl = 16 if ctx.quick else MAX_TTL
@@ -169,8 +172,8 @@ class WhoCutProbe:
             run_threads([threading.Thread(target=one, args=(k,), daemon=True) for k in kinds], cancel)
             where = locate(traces.get("udp", []), traces["syn"], traces["data"])
             if hold is not None and where["server_hops"]:
-                progress(Progress(self.name, None, f"holding connections silent for {hold:.0f} s to place the "
-                                  "idle cut"))
+                progress(Progress(self.name, None, _("holding connections silent for {secs:.0f} s to place the "
+                                                    "idle cut", secs=hold)))
                 idle_steps = trace("data", address, port, payload, timeout, cancel, int(where["server_hops"]),
                                    hold_s=hold)
         finally:
@@ -203,29 +206,38 @@ class WhoCutProbe:
 
     def _result(self, data: dict[str, Any]) -> ProbeResult:
         where = data["trace"]
-        hops = ", ".join(f"{h['ttl']}: {h['address']}" for h in where["hops"]) or "none answered"
-        evidence = [Evidence("Hops (TTL: address)", hops),
-                    Evidence("Server distance", where["server_hops"] if where["server_hops"] else "unknown",
-                             "hops"),
-                    Evidence("What this OS shows without privileges", data["os_support"])]
+        hops = ", ".join(f"{h['ttl']}: {h['address']}" for h in where["hops"]) or _("none answered")
+        evidence = [Evidence(_("Hops (TTL: address)"), hops),
+                    Evidence(_("Server distance"), where["server_hops"] if where["server_hops"] else _("unknown"),
+                             _("hops")),
+                    Evidence(_("What this OS shows without privileges"), _(data["os_support"]))]
         event, icp = where.get("event"), where.get("intercept")
         if event:
-            evidence.append(Evidence("First answer to our data", f"{event['ending']} at TTL {event['ttl']}"))
+            evidence.append(Evidence(_("First answer to our data"),
+                                     _("{ending} at TTL {ttl}", ending=event["ending"], ttl=event["ttl"])))
         cap = data.get("capture") or {}
         if cap and not cap.get("ok"):
-            evidence.append(Evidence("Packet capture", f"not done: {cap.get('error', '')}"))
+            evidence.append(Evidence(_("Packet capture"), _("not done: {reason}", reason=cap.get("error", ""))))
         for r in cap.get("resets", [])[:5]:
-            evidence.append(Evidence("Captured reset", f"{r['who']}: TTL {r['ttl']}, IP ID {r['ip_id']}, window "
-                                     f"{r['window']} (server TTL {r['server_ttl']}, IP ID {r['server_ip_id']}, "
-                                     f"window {r['server_window']})"))
+            # TRANSLATORS: {who} is laptop, middlebox or server (left in English); TTL, IP ID: packet fields
+            evidence.append(Evidence(_("Captured reset"), _(
+                "{who}: TTL {ttl}, IP ID {ip_id}, window {window} (server TTL {server_ttl}, IP ID {server_ip_id}, "
+                "window {server_window})", who=r["who"], ttl=r["ttl"], ip_id=r["ip_id"], window=r["window"],
+                server_ttl=r["server_ttl"], server_ip_id=r["server_ip_id"], server_window=r["server_window"])))
         if icp:
-            return ProbeResult(self.name, Status.WARN, f"A box at hop {icp['hop']} {icp['what']}", data, evidence)
+            # TRANSLATORS: {what} says what the box does, e.g. "answers TCP connections in place of the server"
+            return ProbeResult(self.name, Status.WARN, _("A box at hop {hop} {what}", hop=icp["hop"],
+                                                         what=_(icp["what"])), data, evidence)
         if event and event["who"] in (LAPTOP, MIDDLEBOX):
-            where_s = "this computer" if event["who"] == LAPTOP else f"hop {event['hop']}"
-            return ProbeResult(self.name, Status.WARN, f"Our data was {event['ending']} by {where_s}, before "
-                               "the server", data, evidence)
+            # TRANSLATORS: {ending} is a protocol word (reset, closed...), left in English
+            if event["who"] == LAPTOP:
+                summary = _("Our data was {ending} by this computer, before the server", ending=event["ending"])
+            else:
+                summary = _("Our data was {ending} by hop {hop}, before the server", ending=event["ending"],
+                            hop=event["hop"])
+            return ProbeResult(self.name, Status.WARN, summary, data, evidence)
         if event is None:
-            return ProbeResult(self.name, Status.OK, "No answer to trace (the trace saw only silence)", data,
+            return ProbeResult(self.name, Status.OK, _("No answer to trace (the trace saw only silence)"), data,
                                evidence)
-        return ProbeResult(self.name, Status.OK, f"The server's end answered ({event['ending']}) at "
-                           f"{where['server_hops']} hops", data, evidence)
+        return ProbeResult(self.name, Status.OK, _("The server's end answered ({ending}) at {hops} hops",
+                                                   ending=event["ending"], hops=where["server_hops"]), data, evidence)
