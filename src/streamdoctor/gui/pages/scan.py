@@ -76,7 +76,7 @@ class ScanPage(RunPage):
         self.items = {}
         planned = self.state.planned_names()
         for probe in all_probes():
-            item = QTreeWidgetItem(["", probe.title, ""])
+            item = QTreeWidgetItem(["", _(probe.title), ""])
             self.items[probe.name] = item
             self.tree.addTopLevelItem(item)
             if probe.name not in planned:
