@@ -32,6 +32,7 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 # Data files whose listed fields a user reads (the code shows them through `_(value)`); path relative to the package
 DATA_FIELDS: dict[str, tuple[str, ...]] = {
     "data/error_texts.json": ("meaning",),
+    "data/claude_code.json": ("symptom", "side_effects"),  # known bugs and API_TIMEOUT_MS's side effect, in advice
 }
 # Code that never shows text to a user: not scanned (the lab's protocol, the tests' own helpers)
 SKIP_PARTS = ("__pycache__", "/locale/", "/resources/icon_data.py")
@@ -45,7 +46,7 @@ def placeholders(text: str) -> list[str]:
 
 def _python_files(paths: Iterable[Path]) -> Iterator[Path]:
     for p in paths:
-        files = [p] if p.is_file() else sorted(p.rglob("*.py"))
+        files = ([p] if p.suffix == ".py" else []) if p.is_file() else sorted(p.rglob("*.py"))
         for f in files:
             if not any(part in f.as_posix() for part in SKIP_PARTS):
                 yield f

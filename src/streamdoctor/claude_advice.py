@@ -74,7 +74,8 @@ def first_byte_variable(cc: ClaudeCodeHere | None) -> str:
 
 
 def api_timeout_note() -> str:
-    return cv.facts().side_effects.get(TIMEOUT_VAR, "")
+    note = cv.facts().side_effects.get(TIMEOUT_VAR, "")
+    return _(note) if note else ""  # data/claude_code.json's text, extracted into the catalogs (scripts/i18n.py)
 
 
 def _int(value: str | None) -> int | None:
@@ -211,4 +212,4 @@ def bug_notes(cc: ClaudeCodeHere | None, error_ids: list[str] | None = None) -> 
                 bugs.append(b)
     # {symptom} and {source} come from data/claude_code.json (the changelog's own words and where they are)
     return [_("{label} has a known bug: {symptom}; fixed in {fixed_in} ({source}).", label=cc.label,
-              symptom=b.symptom, fixed_in=b.fixed_in, source=b.source) for b in bugs]
+              symptom=_(b.symptom), fixed_in=b.fixed_in, source=b.source) for b in bugs]
