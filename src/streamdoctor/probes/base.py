@@ -10,14 +10,13 @@ import contextvars
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..cancel import CancelToken
 from ..errors import Cancelled
-from ..i18n import _
 from ..model import ProbeResult
 
 
@@ -88,25 +87,6 @@ class Probe(Protocol):
     quick: bool  # part of `check --quick`
 
     def run(self, ctx: ProbeContext, progress: ProgressCallback, cancel: CancelToken) -> ProbeResult: ...
-
-
-def join_sentences(sentences: Sequence[str]) -> str:
-    """Whole sentences one after another, the way the language sets them (Japanese and Chinese without a space),
-    kept as one Msg so i18n.relocalize can say every sentence again in English."""
-    out = sentences[0] if sentences else ""
-    for sentence in sentences[1:]:
-        # TRANSLATORS: two whole sentences one after the other (Japanese and Chinese: no space between them)
-        out = _("{first} {second}", first=out, second=sentence)
-    return out
-
-
-def join_items(items: Sequence[str]) -> str:
-    """Independent items of a list ("a: ok; b: failed") joined the language's way, kept as one Msg."""
-    out = items[0] if items else ""
-    for item in items[1:]:
-        # TRANSLATORS: two items of a list, e.g. "Claude Code: answered in 2.1 s; curl: failed after 5.0 s"
-        out = _("{first}; {second}", first=out, second=item)
-    return out
 
 
 class Stopwatch:

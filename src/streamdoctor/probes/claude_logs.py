@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..i18n import _, ngettext
+from ..i18n.joining import joined
 from ..model import Evidence, ProbeResult, Status
-from .base import join_sentences
 
 NAME = "claude.logs"
 MAX_FILES = 6  # the most recent sessions of each kind: older ones say little about today's problem
@@ -150,6 +150,6 @@ def read_claude_logs(base: Path | None = None, now: float | None = None) -> Prob
             sentences.append(ngettext("{n} fallback to non-streaming.", "{n} fallbacks to non-streaming.", fallbacks))
         if codes:
             sentences.append(_("Error codes: {codes}.", codes=", ".join(codes[:6])))
-        summary = join_sentences(sentences)
+        summary = joined(*sentences)
     evidence = [Evidence(_("Claude Code log {file}", file=f), ln) for f, ln in kept[-12:]]
     return ProbeResult(NAME, Status.OK, summary, data, evidence, duration_s=time.monotonic() - t0)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..cancel import CancelToken
 from ..i18n import N_, _, ngettext
+from ..i18n.joining import joined
 from ..model import Evidence, ProbeResult, Status
 from ..platform import current
 from ..platform.command import run_command
@@ -32,7 +33,7 @@ from ..platform.parse_clients import (
     sdk_known_bad,
 )
 from ..platform.parse_proxy import redact_proxy
-from .base import ProbeContext, Progress, ProgressCallback, Stopwatch, join_sentences
+from .base import ProbeContext, Progress, ProgressCallback, Stopwatch
 
 CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code"
 NODE_SDK_PACKAGE = "@anthropic-ai/sdk"
@@ -408,5 +409,5 @@ class EnvClientsProbe:
                                      p["version"] or (p["error"] or _("not installed"))))
         evidence.append(Evidence("Node", node["node_version"] or _("not found")))
         progress(Progress(self.name, 1.0, _("done")))
-        return ProbeResult(self.name, Status.OK, join_sentences(sentences), data=data, evidence=evidence,
+        return ProbeResult(self.name, Status.OK, joined(*sentences), data=data, evidence=evidence,
                            duration_s=clock())

@@ -15,8 +15,9 @@ from typing import Any
 from ..cancel import CancelToken
 from ..errors import Cancelled
 from ..i18n import N_, _
+from ..i18n.joining import clauses
 from ..model import Evidence, ProbeResult, Status
-from .base import ProbeContext, Progress, ProgressCallback, join_items, run_threads
+from .base import ProbeContext, Progress, ProgressCallback, run_threads
 from .netpath import (
     MIDDLEBOX_HEADERS,
     PathError,
@@ -140,7 +141,7 @@ def _failed_first(used: dict[str, Any]) -> str:
     failed = [a for a in used.get("attempts") or [] if not a.get("ok")]
     if not failed:
         return ""
-    words = join_items([_("{address} failed first ({kind} after {secs:.1f} s)", address=a["address"],
+    words = clauses(*[_("{address} failed first ({kind} after {secs:.1f} s)", address=a["address"],
                           kind=a.get("kind", "error"), secs=a["time_s"]) for a in failed])
     # TRANSLATORS: appended to "Connected ... in 12 ms": the attempts that failed before the one that worked
     return _(" ({failed}; {address} connected in {ms:.0f} ms)", failed=words, address=used.get("address"),

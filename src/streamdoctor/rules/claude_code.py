@@ -11,8 +11,8 @@ from __future__ import annotations
 from ..claude_advice import bug_notes, from_clients, settings_flags
 from ..diagnosis import Results, rule
 from ..i18n import Msg, _, ngettext
+from ..i18n.joining import clauses, joined
 from ..model import Confidence, Evidence, Finding, Severity
-from .sentences import clauses, joined
 
 
 @rule("clients.claude-code-settings")

@@ -15,10 +15,10 @@ from .. import claude_versions as cv
 from ..claude_advice import from_clients, setting_effect
 from ..diagnosis import Results, rule
 from ..i18n import N_, Msg, _
+from ..i18n.joining import joined, listed
 from ..model import Confidence, Evidence, Finding, Severity, Status
 from ..probes.idle import is_api_edge
 from ..probes.rawtls import DROP, FIN, RESET, TLS_CLOSE
-from .sentences import joined, listed
 
 API_EDGE_IDLE_S = 400.0  # the API closes idle pooled connections after about this long, with a FIN
 SDK_KEEPALIVE_S = 60.0  # anthropic SDK: TCP_KEEPIDLE 60 s on its default transport

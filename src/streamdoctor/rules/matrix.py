@@ -19,9 +19,9 @@ from typing import Any
 
 from ..diagnosis import Results, rule
 from ..i18n import Msg, _, ngettext
+from ..i18n.joining import joined, listed
 from ..matrix import describe_family as describe
 from ..model import Confidence, Evidence, Finding, Severity, Status
-from .sentences import joined, listed
 
 
 def _data(results: Results, name: str) -> dict[str, Any] | None:

@@ -8,10 +8,10 @@ from .. import claude_versions as cv
 from ..claude_advice import ClaudeCodeHere, first_byte_variable, from_clients
 from ..diagnosis import Results, rule
 from ..i18n import N_, Msg, _, ngettext
+from ..i18n.joining import joined
 from ..model import Confidence, Evidence, Finding, Severity, Status
 from ..probes import stream as sp
 from .idle import idle_cut
-from .sentences import joined
 
 # Below this much silence before the cut, data was still flowing: the cut is not an idle timeout.
 IDLE_SILENCE_MIN_S = 1.0
@@ -267,7 +267,7 @@ def stream_server_side(results: Results) -> Finding | None:
     retry_after = (d.get("api_error") or {}).get("retry_after", "")
     # the server's own header value, shown as it came (it may be a date as well as seconds)
     wait = _("The API asked to wait {retry_after} s.", retry_after=str(retry_after)) if retry_after else None
-    plain: Msg
+    plain: str
     if status == 429:
         cause, title = "rate-limited", _("Too many requests (429)")
         plain = joined(_("The API answered 429 Too Many Requests: your organisation's rate limit was reached."), wait,

@@ -12,9 +12,9 @@ from typing import Any
 
 from ..diagnosis import Results, rule
 from ..i18n import N_, Msg, _, ngettext
+from ..i18n.joining import listed
 from ..model import Confidence, Evidence, Finding, Severity, Status
 from ..watch.analysis import AFTER_WINDOW_S
-from .sentences import listed
 
 STRONG_COUNT = 5  # from this many cuts on, "all of them with X" is more than chance
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from ..diagnosis import Results, rule
 from ..i18n import Msg, _, ngettext
+from ..i18n.joining import joined, listed
 from ..model import Confidence, Evidence, Finding, Severity, Status
-from .sentences import joined, listed
 
 
 def hops_words(n: int) -> Msg:

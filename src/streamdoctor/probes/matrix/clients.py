@@ -23,8 +23,9 @@ from typing import Any
 
 from ...cancel import CancelToken
 from ...i18n import N_, _
+from ...i18n.joining import clauses
 from ...model import Evidence, ProbeResult, Status
-from ..base import ProbeContext, Progress, ProgressCallback, join_items
+from ..base import ProbeContext, Progress, ProgressCallback
 from .drivers import DriverRun, run_driver
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -72,7 +73,7 @@ class ClientsProbe:
             return ProbeResult(self.name, Status.SKIPPED, _("None of your clients could be run here"), data, evidence)
         failed = [c for c in ran if c["outcome"] != "ok"]
         status = Status.OK if not failed else Status.FAIL
-        summary = join_items([_("{client}: {result}", client=c["name"], result=describe(c)) for c in ran])
+        summary = clauses(*[_("{client}: {result}", client=c["name"], result=describe(c)) for c in ran])
         return ProbeResult(self.name, status, summary, data, evidence)
 
 

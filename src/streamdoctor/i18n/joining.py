@@ -1,4 +1,4 @@
-"""Whole translated sentences put one after another, or listed, without losing how they were made.
+"""Whole translated sentences put one after another, or listed, without losing how they were made (core and GUI).
 
 Why: a finding's `plain` is often two or three independent sentences, some of them optional (the keepalive
 advice, the user's own Claude Code limit). Joining them with `+` or `" ".join` would give a plain str that
@@ -9,14 +9,14 @@ Msgs, so the whole stays re-sayable and each language chooses its own separator.
 
 from __future__ import annotations
 
-from ..i18n import Msg, _
+from . import Msg, _
 
 
-def joined(*parts: Msg | None) -> Msg:
-    """Independent whole sentences, one after the other (empty or None parts left out)."""
+def joined(*parts: Msg | str | None) -> Msg | str:
+    """Independent whole sentences, one after the other (empty or None parts left out; none at all: "")."""
     kept = [p for p in parts if p]
     if not kept:
-        raise ValueError("joined() needs at least one sentence")
+        return ""
     out = kept[-1]
     for part in reversed(kept[:-1]):
         # TRANSLATORS: two whole sentences one after the other; Japanese and Chinese write them without a space.
@@ -36,11 +36,12 @@ def listed(*items: Msg | str) -> Msg | str:
     return out
 
 
-def clauses(*items: Msg) -> Msg:
-    """Clauses of one sentence that may hold commas themselves, separated by semicolons ("a, b; c")."""
+def clauses(*items: Msg | str) -> Msg | str:
+    """Clauses of one sentence, or independent items ("a: ok; b: failed"), that may hold commas themselves,
+    separated by semicolons ("a, b; c"); none at all: ""."""
     kept = [i for i in items if i]
     if not kept:
-        raise ValueError("clauses() needs at least one clause")
+        return ""
     out = kept[-1]
     for item in reversed(kept[:-1]):
         # TRANSLATORS: two clauses of one sentence (each may contain commas); Japanese and Chinese may use ；
