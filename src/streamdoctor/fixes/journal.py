@@ -102,9 +102,10 @@ def _check_private(path: Path, what: str) -> None:
         raise RefusedRecordError(_("Part of the fix journal, {path}, is a symbolic link; Stream Doctor refuses to "
                                    "use it.", path=str(path)))
     if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        mode = format(stat.S_IMODE(st.st_mode), "o")
         raise RefusedRecordError(_("Part of the fix journal, {path}, is not private to you (owner uid {uid}, mode "
                                    "{mode}); Stream Doctor refuses to use it: move it away.", path=str(path),
-                                   uid=str(st.st_uid), mode=f"{stat.S_IMODE(st.st_mode):o}"))
+                                   uid=str(st.st_uid), mode=mode))
 
 
 def validate_file_step(step: dict[str, Any], record: JournalRecord) -> None:

@@ -81,9 +81,10 @@ class LinuxEnvironmentD(SessionEnvironment):
     def describe(self, fix_id: str, updates: dict[str, str]) -> str:
         p = self.path(fix_id)
         # TRANSLATORS: {content} is the file's text and {line} a shell command: both stay as they are
+        line = '  set -a; [ -r "' + str(p) + '" ] && . "' + str(p) + '"; set +a'  # a shell line, not prose
         return _("writes {path}:\n{content}\nDesktop sessions read it at the next login. Logins outside the desktop "
                  "(ssh, a text console) can add this line to ~/.profile:\n{line}", path=str(p),
-                 content=environment_d_text(fix_id, updates), line=f'  set -a; [ -r "{p}" ] && . "{p}"; set +a')
+                 content=environment_d_text(fix_id, updates), line=line)
 
     def apply(self, tx: journal.Transaction, fix_id: str, updates: dict[str, str]) -> None:
         tx.write_file(self.path(fix_id), environment_d_text(fix_id, updates).encode(), mode=0o644)

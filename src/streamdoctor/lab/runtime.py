@@ -84,12 +84,13 @@ class LabRuntime:
         ready.wait(10)
         if failure:
             exc = failure[0]
+            address = f"{self.host}:{self.port}"
             if isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 raise PortInUseError(_("cannot listen on {address} ({error}); choose another --port or stop the "
-                                       "program using it", address=f"{self.host}:{self.port}",
+                                       "program using it", address=address,
                                        error=exc.strerror)) from exc
             if isinstance(exc, OSError):
-                raise UserError(_("cannot start the lab on {address}: {error}", address=f"{self.host}:{self.port}",
+                raise UserError(_("cannot start the lab on {address}: {error}", address=address,
                                   error=exc.strerror or str(exc))) from exc
             raise exc
         log.info("lab profile %s listening at %s", self.profile.name, self.url)

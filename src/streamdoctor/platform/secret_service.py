@@ -159,12 +159,11 @@ class _Client:
 
 def _explain(exc: DBusErrorResponse) -> str:
     if exc.name in ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner"):
-        return (
-            "no Secret Service on the D-Bus session bus (org.freedesktop.secrets): no keychain such as "
-            "GNOME Keyring or KWallet is running"
-        )
-    detail = f": {exc.data[0]}" if exc.data and isinstance(exc.data[0], str) else ""
-    return f"the Secret Service refused ({exc.name}{detail})"
+        return _("no Secret Service on the D-Bus session bus ({name}): no keychain such as GNOME Keyring or KWallet "
+                 "is running", name="org.freedesktop.secrets")
+    if exc.data and isinstance(exc.data[0], str):
+        return _("the Secret Service refused ({name}: {detail})", name=exc.name, detail=exc.data[0])
+    return _("the Secret Service refused ({name})", name=exc.name)
 
 
 class SecretServiceKeyring(KeyringBackend):
