@@ -117,12 +117,12 @@ class _Client:
             try:
                 signal: Message = self.conn.recv_until_filtered(queue, timeout=self.prompt_timeout_s)
             except TimeoutError:
-                # TRANSLATORS: {action} is a machine word (create keyring, unlock, store, delete)
-                raise SecretServiceError(_("nobody answered the keychain's prompt ({action}) within {secs:g} s",
+                # TRANSLATORS: {action} is an English machine word (create keyring, unlock, store, delete)
+                raise SecretServiceError(_("nobody answered the keychain's {action} prompt within {secs:g} s",
                                            action=what, secs=self.prompt_timeout_s)) from None
         dismissed, result = signal.body
         if dismissed:
-            raise SecretServiceError(_("the keychain's prompt ({action}) was dismissed", action=what))
+            raise SecretServiceError(_("the keychain's {action} prompt was dismissed", action=what))
         return result
 
     def default_collection(self) -> str:
