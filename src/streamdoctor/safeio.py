@@ -61,6 +61,6 @@ def read_regular(path: Path | str, limit: int = MAX_CONFIG_BYTES) -> bytes:
     finally:
         os.close(fd)
     if total > limit:
-        raise NotRegularFileError(0, _("is larger than {limit:d} bytes, too large for a configuration file",
+        raise NotRegularFileError(0, _("is larger than {limit:,d} bytes, too large for a configuration file",
                                        limit=limit), str(path))
     return b"".join(chunks)

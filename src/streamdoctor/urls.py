@@ -45,7 +45,7 @@ def validate_base_url(url: str) -> str:
     url = url.strip(" ")
     shown = _shown(url)
     if len(url) > MAX_URL_LEN:
-        raise BadURLError(_("the URL is longer than {limit:d} characters; give one like {example}", limit=MAX_URL_LEN,
+        raise BadURLError(_("the URL is longer than {limit:,d} characters; give one like {example}", limit=MAX_URL_LEN,
                             example=EXAMPLE_URL))
     if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
         raise BadURLError(_("'{url}' is not a usable URL: it contains a space or control character; give one like "
