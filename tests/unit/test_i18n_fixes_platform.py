@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixreports import proxy_report, report
 
 from streamdoctor import error_texts, errors, i18n
 from streamdoctor.errors import BadURLError, ClientUnsupported, ProtocolViolation, UserError
@@ -23,15 +24,13 @@ from streamdoctor.fixes.env import EnvProxyFix
 from streamdoctor.fixes.mtu import mtu_target
 from streamdoctor.fixes.sdk_snippet import SdkSnippetFix
 from streamdoctor.fixes.session_env import LinuxEnvironmentD
-from streamdoctor.fixes.settings_json import SettingsUnreadableError, parse_settings
+from streamdoctor.fixes.settings_json import parse_settings
 from streamdoctor.lab.isolation import exposure_warning
 from streamdoctor.lab.profiles import PROFILES, get_profile
 from streamdoctor.model import Overall, Verdict
 from streamdoctor.platform import secret_service
 from streamdoctor.safeio import NotRegularFileError, read_regular
 from streamdoctor.urls import MAX_URL_LEN, validate_base_url
-
-from fixreports import proxy_report, report
 
 OPEN, CLOSE = "⟦", "⟧"
 BAD_URLS = ["", "x" * (MAX_URL_LEN + 1), "https://a b", "ftp://api.example", "https://h:0", "https://h?x=1",
@@ -124,8 +123,8 @@ def test_german_and_japanese_read_as_translated_with_their_numbers(home: Path, t
     for lang, phrases in {
         "de": ["Große Pakete an den Weg zur API anpassen", "Die URL ist länger als 2.048 Zeichen",
                "ist größer als 1.500 Byte", "Keepalive alle 15 s"],
-        "ja": ["大きなパケットを API への経路に合わせる", "URL が 2,048 文字を超えています", "は 1,500 バイトを超えており",
-               "15 秒ごとにキープアライブ"],
+        "ja": ["大きなパケットを API への経路に合わせる", "URL が 2,048 文字を超えています",
+               "は 1,500 バイトを超えており", "15 秒ごとにキープアライブ"],
     }.items():
         with i18n.using(lang):
             said = "\n".join(texts_a_user_reads(tmp_path).values())
