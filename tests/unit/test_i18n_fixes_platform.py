@@ -8,14 +8,17 @@ the lab raise their real errors on real input.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fixreports import proxy_report, report
 
 from streamdoctor import error_texts, errors, i18n
+from streamdoctor.capture.bundle_files import NOTE_NAME, capture_files
 from streamdoctor.errors import BadURLError, ClientUnsupported, ProtocolViolation, UserError
 from streamdoctor.fixes import all_fixes, journal
 from streamdoctor.fixes.base import text_diff
@@ -95,6 +98,12 @@ def texts_a_user_reads(tmp_path: Path) -> dict[str, str]:
             read_regular(path, limit)
         out[f"not regular {path.name}"] = str(caught.value.strerror)
     out["unknown record"] = _error(journal.load, "nope-0")
+    out["refused step"] = _error(journal.validate_file_step, {"path": "relative"}, SimpleNamespace(id="r1"))
+    for pseudonyms in (False, True):
+        result = {"probe": "path.whocut", "data": {"capture": {"ok": True, "redaction_note": "",
+                                                               "pcapng_b64": base64.b64encode(b"x").decode()}}}
+        note = capture_files({"results": [result]}, pseudonyms)[NOTE_NAME].decode()
+        out.update({f"capture note {pseudonyms} {i}": line for i, line in enumerate(note.splitlines()) if line})
     out["bad record id"] = _error(journal.load, "../x")
     out["settings list"] = _error(parse_settings, "[1]")
     out["settings comments"] = _error(parse_settings, '{"a": 1, // no\n}')

@@ -314,7 +314,7 @@ def _validate_settings_step(step: dict[str, Any], record: journal.JournalRecord)
     if not isinstance(env_before, dict) or not all(
             isinstance(k, str) and _ENV_NAME.fullmatch(k) and (v is None or isinstance(v, str | int | float | bool))
             for k, v in env_before.items()):
-        raise journal.RefusedRecordError(f"record {record.id}: refused settings step")
+        raise journal.RefusedRecordError(_("record {record}: refused the settings step", record=record.id))
 
 
 def _undo_settings(step: dict[str, Any], record: journal.JournalRecord) -> None:

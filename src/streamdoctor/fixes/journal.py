@@ -112,17 +112,18 @@ def validate_file_step(step: dict[str, Any], record: JournalRecord) -> None:
     """A "file" step: an absolute path, hashes, and a backup inside this record's own backup folder."""
     path = step.get("path")
     if not isinstance(path, str) or not os.path.isabs(path) or "\0" in path:
-        raise RefusedRecordError(f"record {record.id}: refused file path {path!r}")
+        raise RefusedRecordError(_("record {record}: refused the file path {path}", record=record.id, path=repr(path)))
     for key in ("before_sha256", "after_sha256"):
         value = step.get(key)
         if value is not None and not (isinstance(value, str) and _SHA_RE.fullmatch(value)):
-            raise RefusedRecordError(f"record {record.id}: refused {key}")
+            raise RefusedRecordError(_("record {record}: refused the value of {key}", record=record.id, key=key))
     if step.get("existed"):
         backup = step.get("backup")
         own = backups_dir() / record.id
         if (not isinstance(backup, str) or os.path.dirname(os.path.abspath(backup)) != str(own)
                 or os.path.islink(backup)):
-            raise RefusedRecordError(f"record {record.id}: refused backup path {backup!r}")
+            raise RefusedRecordError(_("record {record}: refused the backup path {path}", record=record.id,
+                                       path=repr(backup)))
         _check_private(Path(backup), "the fix backup")  # its bytes are what undo writes back
 
 
@@ -292,16 +293,16 @@ def _undo_steps(record: JournalRecord) -> list[str]:
     for step in reversed(record.steps):
         handler = _UNDO.get(step.get("kind", ""))
         if handler is None:
-            problems.append(f"unknown step kind {step.get('kind')!r} (not run)")
+            problems.append(_("unknown step kind {kind} (not run)", kind=repr(step.get("kind"))))
             continue
         try:
             validator = _VALIDATE.get(step.get("kind", ""))
             if validator is None:
-                raise RefusedRecordError(f"step kind {step.get('kind')!r} has no argument check")
+                raise RefusedRecordError(_("step kind {kind} has no argument check", kind=repr(step.get("kind"))))
             validator(step, record)
         except FixError as exc:
             log.warning("refused %s step in %s: %s", step.get("kind"), record.id, exc)
-            problems.append(f"refused: {exc}")
+            problems.append(_("refused: {error}", error=str(exc)))
             continue
         try:
             handler(step, record)

@@ -146,7 +146,8 @@ def _validate_mtu_step(step: dict[str, Any], record: journal.JournalRecord) -> N
     except privhelper.HelperError as exc:
         raise journal.RefusedRecordError(f"record {record.id}: {exc}") from None
     if step.get("method") not in ("nmcli", "ip", "networksetup", "netsh"):
-        raise journal.RefusedRecordError(f"record {record.id}: refused method {step.get('method')!r}")
+        raise journal.RefusedRecordError(_("record {record}: refused the method {method}", record=record.id,
+                                           method=repr(step.get("method"))))
 
 
 journal.register_undo("mtu", _undo_mtu, _validate_mtu_step)

@@ -287,7 +287,8 @@ def nginx_argv_is_safe(cmd: Any) -> bool:
 
 def _validate_reload_step(step: dict[str, Any], record: journal.JournalRecord) -> None:
     if not nginx_argv_is_safe(step.get("command")):
-        raise journal.RefusedRecordError(f"record {record.id}: refused nginx command {step.get('command')!r}")
+        raise journal.RefusedRecordError(_("record {record}: refused the nginx command {command}", record=record.id,
+                                           command=repr(step.get("command"))))
 
 
 journal.register_undo("nginx-reload", _undo_reload, _validate_reload_step)

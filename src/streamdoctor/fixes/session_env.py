@@ -166,14 +166,15 @@ def _validate_previous_env(step: dict[str, Any], record: journal.JournalRecord) 
     previous = step.get("previous")
     if not isinstance(previous, dict) or not all(
             isinstance(k, str) and k in _ENV_KEYS for k in previous):
-        raise journal.RefusedRecordError(f"record {record.id}: refused environment step")
+        raise journal.RefusedRecordError(_("record {record}: refused the environment step", record=record.id))
     for v in previous.values():
         if isinstance(v, list):  # Windows: [value, registry type]; only the two string types
             if len(v) != 2 or v[1] not in (REG_SZ, REG_EXPAND_SZ):
-                raise journal.RefusedRecordError(f"record {record.id}: refused environment value")
+                raise journal.RefusedRecordError(_("record {record}: refused an environment value",
+                                                   record=record.id))
             v = v[0]
         if v is not None and (not isinstance(v, str) or "\0" in v):
-            raise journal.RefusedRecordError(f"record {record.id}: refused environment value")
+            raise journal.RefusedRecordError(_("record {record}: refused an environment value", record=record.id))
 
 
 journal.register_undo("launchctl-env", _undo_launchctl, _validate_previous_env)
