@@ -289,7 +289,7 @@ def _writable(target: Path) -> bool:
 
 def _undo_steps(record: JournalRecord) -> list[str]:
     """Undo every step, last first. Returns what could not be undone (one line each); keeps going past failures."""
-    problems = []
+    problems: list[str] = []
     for step in reversed(record.steps):
         handler = _UNDO.get(step.get("kind", ""))
         if handler is None:
