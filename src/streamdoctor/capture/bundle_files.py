@@ -27,8 +27,9 @@ def capture_files(report_dict: dict[str, Any], pseudonymize_hosts: bool) -> dict
         return {}
     # The note is written in the bundle's language (the user's, or English when the bundle is made for IT).
     name = PCAPNG_NAME.rsplit("/", 1)[-1]
+    tshark = f"tshark -r {name}"
     note = [str(cap.get("redaction_note", "")), "",
-            _("Open {file} in Wireshark, or: {command}", file=name, command="tshark -r " + name),
+            _("Open {file} in Wireshark, or: {command}", file=name, command=tshark),
             _("Interfaces are named: packets on '{loopback}' never left this computer.", loopback="lo"), ""]
     if pseudonymize_hosts:
         note.append(_("The capture itself was left out of this bundle: host pseudonyms were asked for, and its "
