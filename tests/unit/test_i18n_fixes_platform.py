@@ -203,3 +203,25 @@ def test_the_helper_run_as_root_speaks_english(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "STREAMDOCTOR_LANG"} | {"LANG": "de_DE.UTF-8"}
     out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert out.stdout.strip() == "en", out.stderr
+
+
+def test_no_function_that_translates_rebinds_the_underscore() -> None:
+    # `for path, (_, after) in ...` inside a function makes `_` a local string there, so a later `_("...")` in the
+    # same function fails with "'str' object is not callable" instead of saying the error (it hid nginx's own
+    # refusal once). Comprehensions have their own scope and are fine.
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "src" / "streamdoctor"
+    files = [*root.joinpath("fixes").glob("*.py"), *root.joinpath("platform").glob("*.py"),
+             *root.joinpath("capture").glob("*.py"), *root.joinpath("lab").glob("*.py"),
+             *(root / name for name in ("errors.py", "error_texts.py", "urls.py", "safeio.py"))]
+    bad = []
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not any(isinstance(n, ast.ImportFrom) and any(a.name == "_" for a in n.names) for n in ast.walk(tree)):
+            continue
+        for func in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+            scoped = {id(x) for c in ast.walk(func) if isinstance(c, ast.comprehension) for x in ast.walk(c.target)}
+            bad += [f"{path.name}:{n.lineno}" for n in ast.walk(func)
+                    if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store) and id(n) not in scoped]
+    assert len(files) > 40 and not bad, bad

@@ -159,7 +159,7 @@ class NginxStreamingFix(Fix):
         with journal.Transaction(self.id, self.journal_title(), {"command": cmd, "files": list(patches)}) as tx:
             # Journaled first, so undo reloads nginx after the files are back (steps are undone last-first).
             tx.action({"kind": "nginx-reload", "command": cmd}, lambda: None)
-            for path, (_, after) in patches.items():
+            for path, (_before, after) in patches.items():
                 tx.write_file(Path(path), conf_bytes(after))
             check = _run([*cmd, "-t"])
             if check.returncode != 0:
