@@ -40,12 +40,11 @@ class SessionEnvFix(Fix):
         self.require(report)
         values = self.values(report)
         check_values(values)
-        extra = "".join(ngettext("writes {path} ({n} certificate)", "writes {path} ({n} certificates)",
-                                 data.count(b"BEGIN CERTIFICATE"), path=str(p)) + "\n"
-                        for p, data in self.files(report).items())
+        lines = [ngettext("writes {path} ({n} certificate)", "writes {path} ({n} certificates)",
+                          data.count(b"BEGIN CERTIFICATE"), path=str(p)) for p, data in self.files(report).items()]
+        lines.append(self.backend.describe(self.id, values))  # one line per file written, then the backend's
         return self.plan(_("{description} Programs started after the next login see it; undo removes it.",
-                           description=self.describe(report)),
-                         extra + self.backend.describe(self.id, values))
+                           description=self.describe(report)), "\n".join(lines))
 
     def describe(self, report: Report) -> str:
         return self.title
