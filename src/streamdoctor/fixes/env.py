@@ -40,7 +40,7 @@ class SessionEnvFix(Fix):
         self.require(report)
         values = self.values(report)
         check_values(values)
-        lines = [ngettext("writes {path} ({n} certificate)", "writes {path} ({n} certificates)",
+        lines: list[str] = [ngettext("writes {path} ({n} certificate)", "writes {path} ({n} certificates)",
                           data.count(b"BEGIN CERTIFICATE"), path=str(p)) for p, data in self.files(report).items()]
         lines.append(self.backend.describe(self.id, values))  # one line per file written, then the backend's
         return self.plan(_("{description} Programs started after the next login see it; undo removes it.",
