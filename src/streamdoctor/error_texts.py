@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from .i18n import _
 from .model import Verdict
 
 MAX_TEXT = 2000  # a pasted error, not a log: longer input is cut (and a log belongs to --read-client-logs)
@@ -88,31 +89,52 @@ def relate(text: str, verdict: Verdict, clients: dict[str, Any] | None = None) -
     out: dict[str, Any] = {"text": shown, "recognised": [e.id for e in matches], "explained_by": [],
                            "explains": None, "bugs": []}
     if not matches:
-        out["sentence"] = ("We do not know this error text, so we cannot say whether what was measured explains it; "
-                           "the findings below stand on their own.")
+        out["sentence"] = _("We do not know this error text, so we cannot say whether what was measured explains it; "
+                            "the findings below stand on their own.")
         return out
     top = matches[0]
     causes = {c for e in matches for c in e.causes}
-    out.update(meaning=top.meaning, client=top.client, tests=list(top.tests), settings=list(top.settings),
+    # The meaning is a DATA_FIELDS text (scripts/i18n.py extracts it from the data file): said in the user's language
+    meaning = _(top.meaning)
+    out.update(meaning=meaning, client=top.client, tests=list(top.tests), settings=list(top.settings),
                verified=top.verified)
     hits = [f for f in verdict.findings if f.cause in causes and f.severity.value != "info"]
     out["explained_by"] = [{"rule": f.rule, "title": f.title} for f in hits]
     cc = from_clients(clients)
     out["bugs"] = bug_notes(cc, [e.id for e in matches]) if cc is not None and cc.installed else []
+    bug = out["bugs"][0] if out["bugs"] else None  # a known bug of the installed client: said after the verdict
     if top.server_side:
         out["explains"] = None
-        out["sentence"] = f"What you saw comes from the API itself, not the network: {top.meaning}"
+        if bug:
+            # TRANSLATORS: {bug} is a sentence about a known bug of the user's Claude Code version
+            out["sentence"] = _("What you saw comes from the API itself, not the network: {meaning} {bug}",
+                                meaning=meaning, bug=bug)
+        else:
+            out["sentence"] = _("What you saw comes from the API itself, not the network: {meaning}",
+                                meaning=meaning)
     elif hits:
         out["explains"] = True
         names = "; ".join(f.title for f in hits[:3])
-        out["sentence"] = f"What you saw (\"{_short(shown)}\") is explained by what we measured: {names}."
+        # TRANSLATORS: {text} is the error text the user pasted; {findings} are finding titles separated by ";"
+        if bug:
+            out["sentence"] = _("What you saw (\"{text}\") is explained by what we measured: {findings}. {bug}",
+                                text=_short(shown), findings=names, bug=bug)
+        else:
+            out["sentence"] = _("What you saw (\"{text}\") is explained by what we measured: {findings}.",
+                                text=_short(shown), findings=names)
     else:
         out["explains"] = False
-        out["sentence"] = (f"What we measured does not explain what you saw (\"{_short(shown)}\"). {top.meaning} "
-                           f"The tests that matter most for it: {', '.join(top.tests)}; run the thorough check if "
-                           "some were skipped, and run it while the problem happens.")
-    if out["bugs"]:
-        out["sentence"] += " " + out["bugs"][0]
+        # TRANSLATORS: {tests} is a list of test ids (stream, idle, mtu): not translated
+        if bug:
+            out["sentence"] = _("What we measured does not explain what you saw (\"{text}\"). {meaning} The tests "
+                                "that matter most for it: {tests}; run the thorough check if some were skipped, and "
+                                "run it while the problem happens. {bug}", text=_short(shown), meaning=meaning,
+                                tests=", ".join(top.tests), bug=bug)
+        else:
+            out["sentence"] = _("What we measured does not explain what you saw (\"{text}\"). {meaning} The tests "
+                                "that matter most for it: {tests}; run the thorough check if some were skipped, and "
+                                "run it while the problem happens.", text=_short(shown), meaning=meaning,
+                                tests=", ".join(top.tests))
     return out
 
 

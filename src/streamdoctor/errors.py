@@ -5,6 +5,8 @@ Every UserError carries a one-line message that says what is wrong and what to d
 
 from __future__ import annotations
 
+from .i18n import _
+
 
 class StreamDoctorError(Exception):
     """Base of every error the product raises on purpose."""
@@ -85,12 +87,14 @@ def describe(exc: BaseException) -> str:
     kind = error_kind(exc)
     if kind == CLIENT_UNSUPPORTED:
         if isinstance(exc, ImportError):
-            return ("this client setting (a SOCKS proxy, e.g. ALL_PROXY=socks5://...) is unsupported by the "
-                    "anthropic Python SDK as installed: it needs the optional socksio package "
-                    "(pip install 'httpx2[socks]'); Claude Code does not support SOCKS proxies at all")
-        return f"this client setting is unsupported: {exc}"
+            return _("this client setting (a SOCKS proxy, e.g. {example}) is unsupported by the anthropic Python SDK "
+                     "as installed: it needs the optional socksio package ({command}); Claude Code does not support "
+                     "SOCKS proxies at all", example="ALL_PROXY=socks5://...", command="pip install 'httpx2[socks]'")
+        return _("this client setting is unsupported: {error}", error=str(exc))
     if kind == PROTOCOL:
-        return f"the server sent data that is not the protocol it should speak: {exc}"
+        return _("the server sent data that is not the protocol it should speak: {error}", error=str(exc))
     if kind == INTERNAL:
-        return f"an internal error in Stream Doctor, not a network problem ({type(exc).__name__}: {exc})"
-    return f"{type(exc).__name__}: {exc}"
+        # TRANSLATORS: {kind} is a Python exception name (KeyError), {error} its message: both stay as they are
+        return _("an internal error in Stream Doctor, not a network problem ({kind}: {error})",
+                 kind=type(exc).__name__, error=str(exc))
+    return f"{type(exc).__name__}: {exc}"  # a transport error's own words (ReadError: ...): for IT, not translated

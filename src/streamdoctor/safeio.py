@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path
 
+from .i18n import N_, _
+
 # Config files (settings.json, nginx confs, env files) are kilobytes; 16 MiB is far above any real one and still
 # small enough to hold in memory.
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -21,13 +23,21 @@ class NotRegularFileError(OSError):
     """The path exists but is not a regular file (FIFO, device, socket, folder) or is too large to be one."""
 
 
+# What a path is instead of a regular file, as the whole phrase an error puts after the path: one per kind, so a
+# translation never has to agree a verb with a noun it cannot see.
+_NOT_REGULAR = ((stat.S_ISDIR, N_("is a folder, not a regular file")),
+                (stat.S_ISFIFO, N_("is a FIFO (named pipe), not a regular file")),
+                (stat.S_ISCHR, N_("is a character device, not a regular file")),
+                (stat.S_ISBLK, N_("is a block device, not a regular file")),
+                (stat.S_ISSOCK, N_("is a socket, not a regular file")))
+
+
 def kind_of(mode: int) -> str:
-    for test, word in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
+    """'is a folder, not a regular file' (translated) for a path's mode: what follows the path in an error."""
+    for test, words in _NOT_REGULAR:
         if test(mode):
-            return word
-    return "not a regular file"
+            return _(words)
+    return _("is not a regular file")
 
 
 def read_regular(path: Path | str, limit: int = MAX_CONFIG_BYTES) -> bytes:
@@ -35,12 +45,12 @@ def read_regular(path: Path | str, limit: int = MAX_CONFIG_BYTES) -> bytes:
     PermissionError, NotRegularFileError (its strerror says what the path is instead) or another OSError."""
     st = os.stat(path)  # follows symlinks, as every reader of the file would; a loop raises ELOOP here
     if not stat.S_ISREG(st.st_mode):
-        raise NotRegularFileError(0, f"is {kind_of(st.st_mode)}, not a regular file", str(path))
+        raise NotRegularFileError(0, kind_of(st.st_mode), str(path))
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):  # swapped between the two checks
-            raise NotRegularFileError(0, f"is {kind_of(st.st_mode)}, not a regular file", str(path))
+            raise NotRegularFileError(0, kind_of(st.st_mode), str(path))
         chunks, total = [], 0
         while total <= limit:
             chunk = os.read(fd, min(1 << 20, limit + 1 - total))
@@ -51,5 +61,6 @@ def read_regular(path: Path | str, limit: int = MAX_CONFIG_BYTES) -> bytes:
     finally:
         os.close(fd)
     if total > limit:
-        raise NotRegularFileError(0, f"is larger than {limit} bytes, too large for a configuration file", str(path))
+        raise NotRegularFileError(0, _("is larger than {limit:,d} bytes, too large for a configuration file",
+                                       limit=limit), str(path))
     return b"".join(chunks)

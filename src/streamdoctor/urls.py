@@ -13,13 +13,14 @@ import re
 from urllib.parse import urlsplit
 
 from .errors import BadURLError
+from .i18n import _
 
 MAX_URL_LEN = 2048  # browsers and proxies cap request lines near here; an API base URL is ~30 characters
 MAX_HOST_LEN = 253  # RFC 1035: a DNS name is at most 253 characters written out
 MAX_LABEL_LEN = 63  # RFC 1035: each dot-separated label at most 63
 _LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")  # "_" is common in internal names; resolvers allow it
 _LOOPBACK_NAMES = ("localhost", "ip6-localhost")
-EXAMPLE = "give one like https://api.anthropic.com"
+EXAMPLE_URL = "https://api.anthropic.com"  # the example every URL error offers (a product host: never translated)
 
 
 def _shown(url: str) -> str:
@@ -40,30 +41,39 @@ def validate_base_url(url: str) -> str:
     one line that says what is wrong. Host: a valid IPv4/IPv6 address or a DNS name (labels 1-63 characters,
     253 in all, IDN allowed); port 1-65535; no spaces, control characters, query or fragment."""
     if not isinstance(url, str) or not url.strip():
-        raise BadURLError(f"an empty URL is not usable; {EXAMPLE}")
+        raise BadURLError(_("an empty URL is not usable; give one like {example}", example=EXAMPLE_URL))
     url = url.strip(" ")
-    bad = f"'{_shown(url)}' is not a usable URL"
+    shown = _shown(url)
     if len(url) > MAX_URL_LEN:
-        raise BadURLError(f"the URL is longer than {MAX_URL_LEN} characters; {EXAMPLE}")
+        raise BadURLError(_("the URL is longer than {limit:,d} characters; give one like {example}", limit=MAX_URL_LEN,
+                            example=EXAMPLE_URL))
     if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
-        raise BadURLError(f"{bad}: it contains a space or control character; {EXAMPLE}")
+        raise BadURLError(_("'{url}' is not a usable URL: it contains a space or control character; give one like "
+                            "{example}", url=shown, example=EXAMPLE_URL))
+    bad_port = _("'{url}' is not a usable URL: the port must be a number from 1 to 65535; give one like {example}",
+                 url=shown, example=EXAMPLE_URL)
     try:
         parts = urlsplit(url)
         port = parts.port  # ValueError on a non-number or > 65535
     except ValueError:
-        raise BadURLError(f"{bad}: the port must be a number from 1 to 65535; {EXAMPLE}") from None
+        raise BadURLError(bad_port) from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise BadURLError(f"{bad}: it must start with https:// (or http://); {EXAMPLE}")
+        raise BadURLError(_("'{url}' is not a usable URL: it must start with https:// (or http://); give one like "
+                            "{example}", url=shown, example=EXAMPLE_URL))
     if port == 0 or (parts.netloc.rsplit("@", 1)[-1].endswith(":") and port is None):
-        raise BadURLError(f"{bad}: the port must be a number from 1 to 65535; {EXAMPLE}")
+        raise BadURLError(bad_port)
     if parts.query or parts.fragment or url.endswith(("?", "#")):
-        raise BadURLError(f"{bad}: a base URL has no '?' or '#' part; {EXAMPLE}")
+        raise BadURLError(_("'{url}' is not a usable URL: a base URL has no '?' or '#' part; give one like "
+                            "{example}", url=shown, example=EXAMPLE_URL))
     host = parts.hostname or ""
     if not host:
-        raise BadURLError(f"{bad}: it names no host; {EXAMPLE}")
+        raise BadURLError(_("'{url}' is not a usable URL: it names no host; give one like {example}", url=shown,
+                            example=EXAMPLE_URL))
     problem = host_problem(host, bracketed="[" in parts.netloc)
     if problem:
-        raise BadURLError(f"{bad}: {problem}; {EXAMPLE}")
+        # TRANSLATORS: {problem} is one of the host name problems below ("the host name is longer than ...")
+        raise BadURLError(_("'{url}' is not a usable URL: {problem}; give one like {example}", url=shown,
+                            problem=problem, example=EXAMPLE_URL))
     return url.rstrip("/")
 
 
@@ -73,26 +83,26 @@ def host_problem(host: str, bracketed: bool = False) -> str:
         try:
             ipaddress.IPv6Address(host.split("%", 1)[0])
         except ValueError:
-            return f"'{host[:60]}' is not an IPv6 address"
+            return _("'{host}' is not an IPv6 address", host=host[:60])
         return ""
     if re.fullmatch(r"[0-9.]+", host):
         try:
             ipaddress.IPv4Address(host)
         except ValueError:
-            return f"'{host[:60]}' is not an IPv4 address (four numbers from 0 to 255)"
+            return _("'{host}' is not an IPv4 address (four numbers from 0 to 255)", host=host[:60])
         return ""
     try:
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError:
-        return "the host name is not a valid (international) domain name (each part at most 63 characters)"
+        return _("the host name is not a valid (international) domain name (each part at most 63 characters)")
     name = ascii_host.rstrip(".")
     if len(name) > MAX_HOST_LEN:
-        return f"the host name is longer than {MAX_HOST_LEN} characters"
+        return _("the host name is longer than {limit:d} characters", limit=MAX_HOST_LEN)
     for label in name.split("."):
         if len(label) > MAX_LABEL_LEN:
-            return f"a part of the host name is longer than {MAX_LABEL_LEN} characters"
+            return _("a part of the host name is longer than {limit:d} characters", limit=MAX_LABEL_LEN)
         if not _LABEL_RE.match(label):
-            return f"'{label[:40]}' is not a valid part of a host name"
+            return _("'{label}' is not a valid part of a host name", label=label[:40])
     return ""
 
 

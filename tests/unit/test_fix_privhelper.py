@@ -100,7 +100,12 @@ def test_the_helper_imports_nothing_but_itself():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert set(eval(out)) <= {"streamdoctor", "streamdoctor.fixes", "streamdoctor.fixes.privhelper",
                               "streamdoctor.fixes.journal", "streamdoctor.fixes.atomic", "streamdoctor.errors",
-                              "streamdoctor.paths", "streamdoctor.safeio"}
+                              "streamdoctor.paths", "streamdoctor.safeio",
+                              # the journal's and safeio's errors are translated: the i18n package is standard
+                              # library only and reads catalogs from the package's own folder (the helper never
+                              # chooses a language, so it speaks English)
+                              "streamdoctor.i18n", "streamdoctor.i18n.formatting", "streamdoctor.i18n.languages",
+                              "streamdoctor.i18n.pseudo"}
 
 
 def test_commands_per_os_are_argument_lists_with_the_name_as_one_argument():

@@ -12,6 +12,8 @@ import base64
 import binascii
 from typing import Any
 
+from ..i18n import _
+
 PCAPNG_NAME = "capture/streamdoctor-flows.pcapng"
 NOTE_NAME = "capture/README.txt"
 
@@ -23,16 +25,19 @@ def capture_files(report_dict: dict[str, Any], pseudonymize_hosts: bool) -> dict
     blob = cap.pop("pcapng_b64", None) if isinstance(cap, dict) else None
     if not cap.get("ok") or not isinstance(blob, str):
         return {}
+    # The note is written in the bundle's language (the user's, or English when the bundle is made for IT).
+    name = PCAPNG_NAME.rsplit("/", 1)[-1]
+    tshark = f"tshark -r {name}"
     note = [str(cap.get("redaction_note", "")), "",
-            "Open streamdoctor-flows.pcapng in Wireshark, or: tshark -r streamdoctor-flows.pcapng",
-            "Interfaces are named: packets on 'lo' never left this computer.", ""]
+            _("Open {file} in Wireshark, or: {command}", file=name, command=tshark),
+            _("Interfaces are named: packets on '{loopback}' never left this computer.", loopback="lo"), ""]
     if pseudonymize_hosts:
-        note.append("The capture itself was left out of this bundle: host pseudonyms were asked for, and its "
-                    "packet headers hold real IP addresses.")
+        note.append(_("The capture itself was left out of this bundle: host pseudonyms were asked for, and its "
+                      "packet headers hold real IP addresses."))
         return {NOTE_NAME: "\n".join(note).encode("utf-8")}
     try:
         data = base64.b64decode(blob, validate=True)
     except (binascii.Error, ValueError):
         return {}
-    note.append("IP addresses in the capture are real (not pseudonymized): IT needs them to find the device.")
+    note.append(_("IP addresses in the capture are real (not pseudonymized): IT needs them to find the device."))
     return {PCAPNG_NAME: data, NOTE_NAME: "\n".join(note).encode("utf-8")}

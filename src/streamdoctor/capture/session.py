@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from ..fixes.elevate import PKEXEC_DENIED, PKEXEC_DISMISSED, helper_argv, helper_cwd, helper_env, is_admin
+from ..i18n import _
 from .packet import TcpPacket, parse_ipv4_tcp
 
 READY_TIMEOUT_S = 120.0  # the user may be typing a password into pkexec's prompt
@@ -36,10 +37,10 @@ class CaptureSession:
         argv = helper_argv(["capture-tcp", address, str(port), str(int(seconds))])
         if not is_admin():
             if not sys.platform.startswith("linux"):
-                raise Unavailable("a packet capture needs Stream Doctor run as administrator on this system")
+                raise Unavailable(_("a packet capture needs Stream Doctor run as administrator on this system"))
             pkexec = next((p for p in ("/usr/bin/pkexec", "/bin/pkexec") if os.path.exists(p)), None)
             if pkexec is None:
-                raise Unavailable("a packet capture needs root and pkexec is not installed")
+                raise Unavailable(_("a packet capture needs root and pkexec is not installed"))
             argv = [pkexec, *argv]
         self._lines: list[str] = []
         self._ready = threading.Event()
@@ -66,11 +67,13 @@ class CaptureSession:
     def _why_not(self) -> str:
         code = self._proc.returncode
         if code == PKEXEC_DISMISSED:
-            return "the administrator prompt was dismissed; no packets were captured"
+            return _("the administrator prompt was dismissed; no packets were captured")
         if code == PKEXEC_DENIED:
-            return "the system did not allow the capture (not authorised)"
-        answer = self._answer()
-        return f"the capture helper could not start: {answer.get('error') or 'no answer'}"[:300]
+            return _("the system did not allow the capture (not authorised)")
+        error = self._answer().get("error")
+        if error:
+            return _("the capture helper could not start: {error}", error=str(error)[:240])
+        return _("the capture helper could not start: no answer")
 
     def _answer(self) -> dict[str, Any]:
         for line in reversed(self._lines):
@@ -85,7 +88,10 @@ class CaptureSession:
         self.close()
         answer = self._answer()
         if not answer.get("ok"):
-            raise Unavailable(f"the capture failed: {answer.get('error') or 'no answer from the helper'}"[:300])
+            error = answer.get("error")
+            if error:
+                raise Unavailable(_("the capture failed: {error}", error=str(error)[:260]))
+            raise Unavailable(_("the capture failed: no answer from the helper"))
         return [(float(t), str(iface), bytes.fromhex(h), int(n)) for t, iface, _kind, h, n in answer["packets"]]
 
     def close(self) -> None:

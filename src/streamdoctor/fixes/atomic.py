@@ -62,7 +62,7 @@ def existing_regular(target: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(st.st_mode):
-        raise NotRegularFileError(0, f"is {kind_of(st.st_mode)}, not a regular file", str(target))
+        raise NotRegularFileError(0, kind_of(st.st_mode), str(target))
     return st
 
 

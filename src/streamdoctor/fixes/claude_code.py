@@ -27,10 +27,11 @@ from ..claude_advice import (
     setting_effect,
     trust_advice,
 )
+from ..i18n import N_, _, ngettext
 from ..model import FixPlan, Report
 from ..safeio import NotRegularFileError, read_regular
 from . import journal
-from .base import Fix, VerifyOutcome, finding_causes, probe_data, text_diff
+from .base import Fix, Shown, VerifyOutcome, finding_causes, probe_data, text_diff
 from .filelock import fix_lock
 from .pem import combined_pem, pem_is_certificate
 from .settings_json import env_of, merge_env, parse_settings, render_like
@@ -50,12 +51,14 @@ def _read(path: Path) -> str:
     except FileNotFoundError:
         return ""
     except NotRegularFileError as exc:
-        raise journal.FixError(f"{path} {exc.strerror}; Stream Doctor only edits regular files, nothing was "
-                               "changed") from None
+        raise journal.FixError(_("{path} {problem}; Stream Doctor only edits regular files, nothing was changed",
+                                 path=str(path), problem=exc.strerror)) from None
     except OSError as exc:
-        raise journal.FixError(f"cannot read {path}: {exc.strerror or exc}; nothing was changed") from None
+        raise journal.FixError(_("cannot read {path}: {error}; nothing was changed", path=str(path),
+                                 error=exc.strerror or str(exc))) from None
     except UnicodeDecodeError:
-        raise journal.FixError(f"{path} is not UTF-8 text; fix it by hand or move it away and apply again") from None
+        raise journal.FixError(_("{path} is not UTF-8 text; fix it by hand or move it away and apply again",
+                                 path=str(path))) from None
 
 
 class ClaudeSettingsFix(Fix):
@@ -79,8 +82,11 @@ class ClaudeSettingsFix(Fix):
         path, before, after, extra = self._compute(report)
         parts = [text_diff(before, after, str(path))]
         for p, data in extra.items():
-            parts.append(f"writes {p} ({len(data)} bytes, {data.count(b'BEGIN CERTIFICATE')} certificate(s))")
-        return self.plan(self.describe(report) + f" Undo puts {path.name} back byte for byte.", "\n".join(parts))
+            parts.append(ngettext("writes {path} ({size:d} bytes, {n} certificate)",
+                                  "writes {path} ({size:d} bytes, {n} certificates)",
+                                  data.count(b"BEGIN CERTIFICATE"), path=str(p), size=len(data)))
+        return self.plan(_("{description} Undo puts {name} back byte for byte.", description=self.describe(report),
+                           name=path.name), "\n".join(parts))
 
     def describe(self, report: Report) -> str:
         return self.title
@@ -92,7 +98,7 @@ class ClaudeSettingsFix(Fix):
             updates = self.updates(report, current)
             details = {"env_before": {k: current.get(k) for k in updates},
                        "had_env": "env" in parse_settings(before, str(path))}
-            with journal.Transaction(self.id, self.title, {"settings": str(path)}) as tx:
+            with journal.Transaction(self.id, self.journal_title(), {"settings": str(path)}) as tx:
                 for p, data in extra.items():
                     tx.write_file(p, data, mode=0o644)
                 tx.write_file(path, after.encode("utf-8"), mode=None if path.exists() else 0o600,
@@ -107,23 +113,30 @@ class ClaudeSettingsFix(Fix):
         wanted = record.info.get("env", {})
         wrong = [k for k, v in wanted.items() if env.get(k) != v]
         if wrong:
-            return VerifyOutcome(False, f"{path} does not hold {', '.join(wrong)} as written; another program may "
-                                        "have rewritten it")
+            return VerifyOutcome(False, _("{path} does not hold {names} as written; another program may have "
+                                          "rewritten it", path=str(path), names=", ".join(wrong)))
+        names = ", ".join(sorted(wanted))
         seen = self._seen_by_scan(report, wanted)
-        return VerifyOutcome(True, f"{path} now sets {', '.join(sorted(wanted))}{seen}. Start a new Claude Code "
-                                   "session for it to take effect.")
+        if seen is True:
+            return VerifyOutcome(True, _("{path} now sets {names} (the client scan reads them back). Start a new "
+                                         "Claude Code session for it to take effect.", path=str(path), names=names))
+        if seen is False:
+            return VerifyOutcome(True, _("{path} now sets {names} (the client scan does not see them yet). Start a "
+                                         "new Claude Code session for it to take effect.", path=str(path),
+                                         names=names))
+        return VerifyOutcome(True, _("{path} now sets {names}. Start a new Claude Code session for it to take "
+                                     "effect.", path=str(path), names=names))
 
-    def _seen_by_scan(self, report: Report, wanted: dict[str, Any]) -> str:
+    def _seen_by_scan(self, report: Report, wanted: dict[str, Any]) -> bool | None:
+        """Whether the client scan reads the values back (None: the scan is not in this build)."""
         # The client scan reads the same settings file: if it exists in this build, let it confirm.
         from .rerun import rerun
 
         fresh = rerun(report, ["env.clients"]).get("env.clients")
         if fresh is None or not isinstance(fresh.data, dict):
-            return ""
+            return None
         env = (fresh.data.get("claude_code") or {}).get("env") or {}
-        if all(env.get(k) == v for k, v in wanted.items()):
-            return " (the client scan reads them back)"
-        return " (the client scan does not see them yet)"
+        return all(env.get(k) == v for k, v in wanted.items())
 
 
 class ClaudeCodeTimeoutsFix(ClaudeSettingsFix):
@@ -137,7 +150,7 @@ class ClaudeCodeTimeoutsFix(ClaudeSettingsFix):
     """
 
     id = "claude-code-timeouts"
-    title = "Give Claude Code time limits that fit this network"
+    title = Shown(N_("Give Claude Code time limits that fit this network"))
     probes = ("env.clients", "stream", "idle")
 
     def applies(self, report: Report) -> bool:
@@ -175,7 +188,7 @@ class ClaudeCodeTimeoutsFix(ClaudeSettingsFix):
             out["API_TIMEOUT_MS"] = None  # the user's shorter limit goes; the default is long enough
         first_byte = _int(current_env, FIRST_BYTE_VAR)
         if first_byte is not None and first_byte < needed_ms and cv.reads(FIRST_BYTE_VAR, cc.version) is not False:
-            eff, _ = cv.effective_ms(FIRST_BYTE_VAR, cc.version, needed_ms)
+            eff, _note = cv.effective_ms(FIRST_BYTE_VAR, cc.version, needed_ms)
             out[FIRST_BYTE_VAR] = str(eff)
         idle = probe_data(report, "idle")
         if idle.get("ending") == "drop" and idle.get("cut_s") and cv.applies_here(BYTE_IDLE_VAR, cc.version,
@@ -184,7 +197,7 @@ class ClaudeCodeTimeoutsFix(ClaudeSettingsFix):
             # cut the connection is certainly dead: give up a little after that and let Claude Code retry.
             cut = float(idle["cut_s"])
             wanted = math.ceil(cut + max(5.0, cut / 2)) * 1000
-            eff, _ = cv.effective_ms(BYTE_IDLE_VAR, cc.version, wanted)
+            eff, _note = cv.effective_ms(BYTE_IDLE_VAR, cc.version, wanted)
             if eff != _int(current_env, BYTE_IDLE_VAR):
                 out[BYTE_IDLE_VAR] = str(eff)
         return out
@@ -195,26 +208,28 @@ class ClaudeCodeTimeoutsFix(ClaudeSettingsFix):
             updates = self.updates(report, env_of(_read(settings_path())))
         except Exception:  # describe() must not fail where preview() will explain
             updates = {}
-        parts = [f"For {cc.label}: " + ", ".join(
-            f"removes {k} (back to its default)" if v is None else f"sets {k}={v}" for k, v in updates.items()) + "."]
+        changes = [_("removes {name} (back to its default)", name=k) if v is None else
+                   _("sets {name}={value}", name=k, value=v) for k, v in updates.items()]
+        # TRANSLATORS: {client} is e.g. "Claude Code 2.1.250"; {changes} a comma-separated list of "sets X=1"
+        parts: list[str] = [_("For {client}: {changes}.", client=cc.label, changes=", ".join(changes))]
         if updates.get("API_TIMEOUT_MS"):
             parts.append(api_timeout_note())
         for k, v in updates.items():
             if v is not None and k != "API_TIMEOUT_MS":
-                _, why = setting_effect(cc, k, int(v))
+                _effect, why = setting_effect(cc, k, int(v))
                 if why:
                     parts.append(why)
         idle = probe_data(report, "idle")
         if idle.get("ending") == "drop" and BYTE_IDLE_VAR not in updates:
-            _, why = setting_effect(cc, BYTE_IDLE_VAR, 10_000)
+            _effect, why = setting_effect(cc, BYTE_IDLE_VAR, 10_000)
             if why:
-                parts.append(f"Not set: {why}")
+                parts.append(_("Not set: {why}", why=why))
         return " ".join(p for p in parts if p)
 
 
 class ClaudeCodeProxyFix(ClaudeSettingsFix):
     id = "claude-code-proxy"
-    title = "Send Claude Code through the proxy this computer uses"
+    title = Shown(N_("Send Claude Code through the proxy this computer uses"))
     probes = ("env.proxy", "env.clients")
 
     def applies(self, report: Report) -> bool:
@@ -225,19 +240,20 @@ class ClaudeCodeProxyFix(ClaudeSettingsFix):
         if proxy is None:
             return {}
         if not proxy.lower().startswith(("http://", "https://")):
-            raise journal.FixError(f"the system proxy {proxy} is not an HTTP proxy; Claude Code cannot use SOCKS "
-                                   "proxies, ask IT for an HTTP proxy address")
+            raise journal.FixError(_("the system proxy {proxy} is not an HTTP proxy; Claude Code cannot use SOCKS "
+                                     "proxies, ask IT for an HTTP proxy address", proxy=proxy))
         return {"HTTPS_PROXY": proxy, "NO_PROXY": no_proxy_value(str(current_env.get("NO_PROXY") or ""))}
 
     def describe(self, report: Report) -> str:
         proxy = system_proxy_unused(report, "claude-code")
-        return (f"This computer's proxy settings (PAC or system) send api.anthropic.com through {proxy}, but "
-                "Claude Code reads only its own settings and environment. Sets HTTPS_PROXY and NO_PROXY there.")
+        return _("This computer's proxy settings (PAC or system) send api.anthropic.com through {proxy}, but Claude "
+                 "Code reads only its own settings and environment. Sets HTTPS_PROXY and NO_PROXY there.",
+                 proxy=proxy)
 
 
 class ClaudeCodeCAFix(ClaudeSettingsFix):
     id = "claude-code-ca"
-    title = "Let Claude Code trust the company's inspection certificate"
+    title = Shown(N_("Let Claude Code trust the company's inspection certificate"))
     probes = ("tls", "env.clients")
 
     def applies(self, report: Report) -> bool:
@@ -257,11 +273,16 @@ class ClaudeCodeCAFix(ClaudeSettingsFix):
         return {self._pem_path(): combined_pem(str(probe_data(report, "tls").get("root_pem") or ""), keep)}
 
     def describe(self, report: Report) -> str:
-        who = probe_data(report, "tls").get("inspector") or "a TLS-inspecting product"
+        who = probe_data(report, "tls").get("inspector")
         cc = ClaudeCodeTimeoutsFix._cc(report)
-        return (f"{who} re-signs the API's certificate with the company's own root. {trust_advice(cc)} Saves that "
-                f"root next to the settings as {CA_FILE_NAME} and points NODE_EXTRA_CA_CERTS at it, which every "
-                "version reads.")
+        if not who:
+            return _("A TLS-inspecting product re-signs the API's certificate with the company's own root. {advice} "
+                     "Saves that root next to the settings as {file} and points NODE_EXTRA_CA_CERTS at it, which "
+                     "every version reads.", advice=trust_advice(cc), file=CA_FILE_NAME)
+        # TRANSLATORS: {who} is a product name (Zscaler, Netskope, ...); {advice} is a sentence about Claude Code
+        return _("{who} re-signs the API's certificate with the company's own root. {advice} Saves that root next to "
+                 "the settings as {file} and points NODE_EXTRA_CA_CERTS at it, which every version reads.", who=who,
+                 advice=trust_advice(cc), file=CA_FILE_NAME)
 
 
 def system_proxy_unused(report: Report, client: str) -> str | None:
@@ -293,7 +314,7 @@ def _validate_settings_step(step: dict[str, Any], record: journal.JournalRecord)
     if not isinstance(env_before, dict) or not all(
             isinstance(k, str) and _ENV_NAME.fullmatch(k) and (v is None or isinstance(v, str | int | float | bool))
             for k, v in env_before.items()):
-        raise journal.RefusedRecordError(f"record {record.id}: refused settings step")
+        raise journal.RefusedRecordError(_("record {record}: refused the settings step", record=record.id))
 
 
 def _undo_settings(step: dict[str, Any], record: journal.JournalRecord) -> None:

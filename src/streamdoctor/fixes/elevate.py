@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..i18n import _
 from .journal import FixError
 
 PKEXEC_DISMISSED, PKEXEC_DENIED = 126, 127
@@ -84,19 +85,19 @@ def run_helper(args: list[str]) -> dict[str, Any]:
         proc = subprocess.run(osascript_argv(argv), capture_output=True, text=True, timeout=_TIMEOUT_S, check=False,
                               **confined)
         if proc.returncode != 0 and "-128" in proc.stderr:
-            raise ElevationRefusedError("the administrator password prompt was cancelled; nothing was changed")
+            raise ElevationRefusedError(_("the administrator password prompt was cancelled; nothing was changed"))
         return _answer(proc.returncode, proc.stdout.replace("\r", "\n"), proc.stderr)
     pkexec = next((p for p in ("/usr/bin/pkexec", "/bin/pkexec") if os.path.exists(p)), None)
     if pkexec is None:
-        raise ElevationRefusedError("this change needs root and pkexec is not installed; run the same command "
-                                    "with sudo")
+        raise ElevationRefusedError(_("this change needs root and pkexec is not installed; run the same command "
+                                      "with sudo"))
     proc = subprocess.run([pkexec, *argv], capture_output=True, text=True, timeout=_TIMEOUT_S, check=False,
                           **confined)
     if proc.returncode == PKEXEC_DISMISSED:
-        raise ElevationRefusedError("the administrator password prompt was dismissed; nothing was changed")
+        raise ElevationRefusedError(_("the administrator password prompt was dismissed; nothing was changed"))
     if proc.returncode == PKEXEC_DENIED:
-        raise ElevationRefusedError("the system did not allow the change (not authorised); ask an administrator, "
-                                    "or run the same command with sudo")
+        raise ElevationRefusedError(_("the system did not allow the change (not authorised); ask an administrator, "
+                                      "or run the same command with sudo"))
     return _answer(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -126,8 +127,8 @@ def _answer(code: int, stdout: str, stderr: str) -> dict[str, Any]:
         answer = {}
     if code == 0 and answer.get("ok"):
         return answer
-    why = answer.get("error") or (stderr.strip().splitlines() or ["no output"])[-1]
-    raise FixError(f"the privileged helper failed: {why}")
+    why = answer.get("error") or (stderr.strip().splitlines() or [_("no output")])[-1]
+    raise FixError(_("the privileged helper failed: {error}", error=why))
 
 
 def _run_windows(argv: list[str]) -> dict[str, Any]:  # pragma: no cover - needs Windows and a UAC prompt
@@ -152,8 +153,8 @@ def _run_windows(argv: list[str]) -> dict[str, Any]:  # pragma: no cover - needs
     info.lpDirectory = helper_cwd()  # never the user's current folder
     if not ctypes.windll.shell32.ShellExecuteExW(ctypes.byref(info)):  # type: ignore[attr-defined]
         if ctypes.get_last_error() == 1223 or ctypes.GetLastError() == 1223:  # type: ignore[attr-defined]
-            raise ElevationRefusedError("the administrator prompt was cancelled; nothing was changed")
-        raise ElevationRefusedError("Windows did not start the helper as administrator")
+            raise ElevationRefusedError(_("the administrator prompt was cancelled; nothing was changed"))
+        raise ElevationRefusedError(_("Windows did not start the helper as administrator"))
     kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
     kernel32.WaitForSingleObject(info.hProcess, _TIMEOUT_S * 1000)
     code = wintypes.DWORD()

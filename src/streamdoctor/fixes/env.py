@@ -13,9 +13,10 @@ import os
 from pathlib import Path
 
 from .. import paths
+from ..i18n import N_, _, ngettext
 from ..model import FixPlan, Report
 from . import journal
-from .base import Fix, VerifyOutcome, probe_data
+from .base import Fix, Shown, VerifyOutcome, probe_data
 from .claude_code import no_proxy_value
 from .pem import combined_pem, pem_is_certificate
 from .session_env import SessionEnvironment, check_values, for_this_os
@@ -39,10 +40,11 @@ class SessionEnvFix(Fix):
         self.require(report)
         values = self.values(report)
         check_values(values)
-        extra = "".join(f"writes {p} ({data.count(b'BEGIN CERTIFICATE')} certificates)\n"
-                        for p, data in self.files(report).items())
-        return self.plan(self.describe(report) + " Programs started after the next login see it; undo removes it.",
-                         extra + self.backend.describe(self.id, values))
+        lines: list[str] = [ngettext("writes {path} ({n} certificate)", "writes {path} ({n} certificates)",
+                          data.count(b"BEGIN CERTIFICATE"), path=str(p)) for p, data in self.files(report).items()]
+        lines.append(self.backend.describe(self.id, values))  # one line per file written, then the backend's
+        return self.plan(_("{description} Programs started after the next login see it; undo removes it.",
+                           description=self.describe(report)), "\n".join(lines))
 
     def describe(self, report: Report) -> str:
         return self.title
@@ -51,7 +53,7 @@ class SessionEnvFix(Fix):
         self.require(report)
         values = self.values(report)
         check_values(values)
-        with journal.Transaction(self.id, self.title, {"values": values, "backend": self.backend.name}) as tx:
+        with journal.Transaction(self.id, self.journal_title(), {"values": values, "backend": self.backend.name}) as tx:
             for path, data in self.files(report).items():
                 tx.write_file(path, data, mode=0o644)
             self.backend.apply(tx, self.id, values)
@@ -62,14 +64,16 @@ class SessionEnvFix(Fix):
         seen = self.backend.read(self.id, list(values))
         wrong = [k for k, v in values.items() if seen.get(k) != v]
         if wrong:
-            return VerifyOutcome(False, f"{', '.join(wrong)} did not stick in {self.backend.name}")
-        return VerifyOutcome(True, f"{', '.join(values)} set in {self.backend.name}; log out and in (or open a new "
-                                   "terminal) for programs to see them, then run the check again")
+            return VerifyOutcome(False, _("{names} did not stick in {place}", names=", ".join(wrong),
+                                          place=self.backend.name))
+        return VerifyOutcome(True, _("{names} set in {place}; log out and in (or open a new terminal) for programs "
+                                     "to see them, then run the check again", names=", ".join(values),
+                                     place=self.backend.name))
 
 
 class EnvProxyFix(SessionEnvFix):
     id = "env-proxy"
-    title = "Tell command-line tools and SDKs about the company proxy"
+    title = Shown(N_("Tell command-line tools and SDKs about the company proxy"))
     probes = ("env.proxy",)
 
     def _proxy(self, report: Report) -> str | None:
@@ -88,13 +92,13 @@ class EnvProxyFix(SessionEnvFix):
                 "NO_PROXY": no_proxy_value(os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or "")}
 
     def describe(self, report: Report) -> str:
-        return (f"This computer's proxy settings send the API through {self._proxy(report)}, but the SDKs and "
-                "command-line tools read only HTTPS_PROXY/NO_PROXY. Sets them for your user.")
+        return _("This computer's proxy settings send the API through {proxy}, but the SDKs and command-line tools "
+                 "read only HTTPS_PROXY/NO_PROXY. Sets them for your user.", proxy=self._proxy(report))
 
 
 class EnvCAFix(SessionEnvFix):
     id = "env-ca"
-    title = "Let command-line tools and SDKs trust the company's inspection certificate"
+    title = Shown(N_("Let command-line tools and SDKs trust the company's inspection certificate"))
     probes = ("tls",)
 
     def applies(self, report: Report) -> bool:
@@ -122,6 +126,10 @@ class EnvCAFix(SessionEnvFix):
         return {bundle: combined_pem(root, base_bundle=base), extra: combined_pem(root, keep)}
 
     def describe(self, report: Report) -> str:
-        who = probe_data(report, "tls").get("inspector") or "a TLS-inspecting product"
-        return (f"{who} re-signs the API's certificate with the company's root. Saves a certificate bundle that "
-                "includes it and points SSL_CERT_FILE and NODE_EXTRA_CA_CERTS at it.")
+        who = probe_data(report, "tls").get("inspector")
+        if not who:
+            return _("A TLS-inspecting product re-signs the API's certificate with the company's root. Saves a "
+                     "certificate bundle that includes it and points SSL_CERT_FILE and NODE_EXTRA_CA_CERTS at it.")
+        # TRANSLATORS: {who} is a product name (Zscaler, Netskope, ...)
+        return _("{who} re-signs the API's certificate with the company's root. Saves a certificate bundle that "
+                 "includes it and points SSL_CERT_FILE and NODE_EXTRA_CA_CERTS at it.", who=who)

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .. import paths
+from ..i18n import _
 from .journal import FixError
 
 # Applies are file writes of milliseconds, an nginx -t/reload of seconds; 30 s covers a slow machine without
@@ -91,7 +92,7 @@ def fix_lock(wait_s: float | None = None) -> Iterator[None]:
         return
     deadline = time.monotonic() + wait_s
     if not _process_lock.acquire(timeout=max(wait_s, 0.001)):
-        raise FixBusyError("another change is being applied right now; try again when it has finished")
+        raise FixBusyError(_("another change is being applied right now; try again when it has finished"))
     try:
         path = lock_path()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,8 +100,8 @@ def fix_lock(wait_s: float | None = None) -> Iterator[None]:
         try:
             while not _try_os_lock(fd):
                 if time.monotonic() >= deadline:
-                    raise FixBusyError("another Stream Doctor is applying or undoing a fix right now; nothing was "
-                                       "changed, try again when it has finished")
+                    raise FixBusyError(_("another Stream Doctor is applying or undoing a fix right now; nothing was "
+                                         "changed, try again when it has finished"))
                 time.sleep(_POLL_S)
             _state.depth, _state.fd = 1, fd
             try:

@@ -36,6 +36,7 @@ from typing import Any
 
 from .. import paths
 from ..errors import UserError
+from ..i18n import _
 from ..safeio import NotRegularFileError, read_regular
 from .atomic import CRASH_ENV, PAUSED_MARK, atomic_delete, atomic_write, crash_point, real_target, sweep_stale_tmp
 
@@ -98,27 +99,31 @@ def _check_private(path: Path, what: str) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISLNK(st.st_mode):
-        raise RefusedRecordError(f"{what} {path} is a symbolic link; Stream Doctor refuses to use it")
+        raise RefusedRecordError(_("Part of the fix journal, {path}, is a symbolic link; Stream Doctor refuses to "
+                                   "use it.", path=str(path)))
     if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-        raise RefusedRecordError(f"{what} {path} is not private to you (owner uid {st.st_uid}, mode "
-                                 f"{stat.S_IMODE(st.st_mode):o}); Stream Doctor refuses to use it: move it away")
+        mode = format(stat.S_IMODE(st.st_mode), "o")
+        raise RefusedRecordError(_("Part of the fix journal, {path}, is not private to you (owner uid {uid}, mode "
+                                   "{mode}); Stream Doctor refuses to use it: move it away.", path=str(path),
+                                   uid=str(st.st_uid), mode=mode))
 
 
 def validate_file_step(step: dict[str, Any], record: JournalRecord) -> None:
     """A "file" step: an absolute path, hashes, and a backup inside this record's own backup folder."""
     path = step.get("path")
     if not isinstance(path, str) or not os.path.isabs(path) or "\0" in path:
-        raise RefusedRecordError(f"record {record.id}: refused file path {path!r}")
+        raise RefusedRecordError(_("record {record}: refused the file path {path}", record=record.id, path=repr(path)))
     for key in ("before_sha256", "after_sha256"):
         value = step.get(key)
         if value is not None and not (isinstance(value, str) and _SHA_RE.fullmatch(value)):
-            raise RefusedRecordError(f"record {record.id}: refused {key}")
+            raise RefusedRecordError(_("record {record}: refused the value of {key}", record=record.id, key=key))
     if step.get("existed"):
         backup = step.get("backup")
         own = backups_dir() / record.id
         if (not isinstance(backup, str) or os.path.dirname(os.path.abspath(backup)) != str(own)
                 or os.path.islink(backup)):
-            raise RefusedRecordError(f"record {record.id}: refused backup path {backup!r}")
+            raise RefusedRecordError(_("record {record}: refused the backup path {path}", record=record.id,
+                                       path=repr(backup)))
         _check_private(Path(backup), "the fix backup")  # its bytes are what undo writes back
 
 
@@ -132,7 +137,8 @@ def backups_dir() -> Path:
 
 def _record_path(record_id: str) -> Path:
     if not record_id or any(c in record_id for c in "/\\:") or record_id.startswith("."):
-        raise UnknownRecordError(f"'{record_id}' is not a fix record id; 'streamdoctor fix list' shows them")
+        raise UnknownRecordError(_("'{record}' is not a fix record id; 'streamdoctor fix list' shows them",
+                                   record=record_id))
     return journal_dir() / f"{record_id}.json"
 
 
@@ -151,12 +157,15 @@ def load(record_id: str) -> JournalRecord:
         data = json.loads(read_regular(path).decode("utf-8"))
         record = JournalRecord(**data)
     except FileNotFoundError:
-        raise UnknownRecordError(f"no fix record '{record_id}'; 'streamdoctor fix list' shows them") from None
+        raise UnknownRecordError(_("no fix record '{record}'; 'streamdoctor fix list' shows them",
+                                   record=record_id)) from None
     except (OSError, ValueError, TypeError) as exc:
-        raise FixError(f"the fix record {path} is damaged ({exc}); move it away and try again") from None
+        raise FixError(_("the fix record {path} is damaged ({error}); move it away and try again", path=str(path),
+                         error=str(exc))) from None
     if record.id != record_id or not isinstance(record.steps, list) or not all(isinstance(x, dict)
                                                                                for x in record.steps):
-        raise FixError(f"the fix record {path} is damaged (its id or steps do not match); move it away")
+        raise FixError(_("the fix record {path} is damaged (its id or steps do not match); move it away",
+                         path=str(path)))
     return record
 
 
@@ -210,13 +219,14 @@ class Transaction:
         try:
             self._write_file(path, data, mode, kind, details or {})
         except NotRegularFileError as exc:
-            raise FixError(f"{exc.filename or path} {exc.strerror}; Stream Doctor only edits regular files, "
-                           "nothing was changed") from None
+            raise FixError(_("{path} {problem}; Stream Doctor only edits regular files, nothing was changed",
+                             path=str(exc.filename or path), problem=exc.strerror)) from None
         except OSError as exc:
             why = exc.strerror or str(exc)
-            raise FixError(f"cannot change {exc.filename or path}: {why}"
-                           + ("; run Stream Doctor as an administrator" if isinstance(exc, PermissionError) else "")
-                           ) from exc
+            if isinstance(exc, PermissionError):
+                raise FixError(_("cannot change {path}: {error}; run Stream Doctor as an administrator",
+                                 path=str(exc.filename or path), error=why)) from exc
+            raise FixError(_("cannot change {path}: {error}", path=str(exc.filename or path), error=why)) from exc
 
     def _write_file(self, path: Path, data: bytes, mode: int | None, kind: str, details: dict[str, Any]) -> None:
         target = real_target(path)
@@ -226,8 +236,8 @@ class Transaction:
         except FileNotFoundError:
             before = None
         if before is not None and not _writable(target):
-            raise FixError(f"{target} is read-only; Stream Doctor does not replace a file you protected. Make it "
-                           "writable (chmod u+w) and apply again; nothing was changed")
+            raise FixError(_("{path} is read-only; Stream Doctor does not replace a file you protected. Make it "
+                             "writable (chmod u+w) and apply again; nothing was changed", path=str(target)))
         if before is None:
             step.update(existed=False, backup=None, before_sha256=None)
         else:
@@ -279,20 +289,20 @@ def _writable(target: Path) -> bool:
 
 def _undo_steps(record: JournalRecord) -> list[str]:
     """Undo every step, last first. Returns what could not be undone (one line each); keeps going past failures."""
-    problems = []
+    problems: list[str] = []
     for step in reversed(record.steps):
         handler = _UNDO.get(step.get("kind", ""))
         if handler is None:
-            problems.append(f"unknown step kind {step.get('kind')!r} (not run)")
+            problems.append(_("unknown step kind {kind} (not run)", kind=repr(step.get("kind"))))
             continue
         try:
             validator = _VALIDATE.get(step.get("kind", ""))
             if validator is None:
-                raise RefusedRecordError(f"step kind {step.get('kind')!r} has no argument check")
+                raise RefusedRecordError(_("step kind {kind} has no argument check", kind=repr(step.get("kind"))))
             validator(step, record)
         except FixError as exc:
             log.warning("refused %s step in %s: %s", step.get("kind"), record.id, exc)
-            problems.append(f"refused: {exc}")
+            problems.append(_("refused: {error}", error=str(exc)))
             continue
         try:
             handler(step, record)
@@ -348,13 +358,16 @@ def revert(record_id: str) -> JournalRecord:
     with fix_lock():
         record = load(record_id)
         if record.state != APPLIED:
-            raise FixError(f"fix record {record_id} is {record.state}, not applied: nothing to undo")
+            # TRANSLATORS: {state} is a machine word (failed, reverted, rolled-back, pending)
+            raise FixError(_("fix record {record} is {state}, not applied: nothing to undo", record=record_id,
+                             state=record.state))
         _load_undo_handlers()
         problems = _undo_steps(record)
         if problems:
             record.notes.append("undo incomplete: " + "; ".join(problems))
             save(record)
-            raise FixError(f"could not undo everything of {record_id}: {'; '.join(problems)}")
+            raise FixError(_("could not undo everything of {record}: {problems}", record=record_id,
+                             problems="; ".join(problems)))
         record.state = REVERTED
         save(record)
         return record
@@ -388,7 +401,7 @@ def _recover_locked() -> list[str]:
     sweep_stale_tmp(journal_dir())
     if pending:
         _load_undo_handlers()
-    messages = []
+    messages: list[str] = []
     for record in pending:
         for folder in sorted(_step_folders(record) | {backups_dir() / record.id}):
             sweep_stale_tmp(folder)
@@ -397,8 +410,14 @@ def _recover_locked() -> list[str]:
         record.notes.append("interrupted while being applied; rolled back at the next start"
                             + (f" except: {'; '.join(problems)}" if problems else ""))
         save(record)
-        messages.append(f"An interrupted fix ({record.title}) was rolled back"
-                        + (f", but: {'; '.join(problems)}" if problems else "; nothing was left half-changed."))
+        # The journal keeps the English title (a N_() msgid): said now in the user's language.
+        title = _(record.title)
+        if problems:
+            messages.append(_("An interrupted fix ({title}) was rolled back, but: {problems}", title=title,
+                              problems="; ".join(problems)))
+        else:
+            messages.append(_("An interrupted fix ({title}) was rolled back; nothing was left half-changed.",
+                              title=title))
     return messages
 
 

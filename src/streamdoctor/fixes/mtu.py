@@ -11,9 +11,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ..i18n import N_, _
 from ..model import FixPlan, Report
 from . import journal, privhelper
-from .base import Fix, VerifyOutcome, probe_data
+from .base import Fix, Shown, VerifyOutcome, probe_data
 from .elevate import is_admin, run_helper
 
 FALLBACK_MTU = 1400
@@ -26,22 +27,25 @@ def mtu_target(report: Report) -> tuple[str | None, int | None, str]:
     iface = route.get("interface") or mtu.get("interface")
     path_mtu, iface_mtu = mtu.get("path_mtu"), mtu.get("interface_mtu") or route.get("mtu")
     if not iface:
-        return None, None, "the check did not find which interface carries the API traffic"
+        return None, None, _("the check did not find which interface carries the API traffic")
     if mtu.get("black_hole") is False:
-        return None, None, "large packets get through (path MTU discovery works)"
+        return None, None, _("large packets get through (path MTU discovery works)")
     if isinstance(path_mtu, int) and isinstance(iface_mtu, int) and path_mtu < iface_mtu:
-        return iface, max(privhelper.MTU_MIN, path_mtu), f"the measured path MTU is {path_mtu} (interface: {iface_mtu})"
+        return iface, max(privhelper.MTU_MIN, path_mtu), _(
+            "the measured path MTU is {path_mtu:d} (interface: {iface_mtu:d})", path_mtu=path_mtu,
+            iface_mtu=iface_mtu)
     if mtu.get("black_hole") is True:
         if isinstance(path_mtu, int) and path_mtu >= privhelper.MTU_MIN:
-            return iface, path_mtu, f"large packets vanish on the way; the measured path MTU is {path_mtu}"
-        return iface, FALLBACK_MTU, (f"large packets vanish on the way but no path MTU could be measured; "
-                                     f"{FALLBACK_MTU} is what most VPNs need")
-    return None, None, "no MTU problem was measured"
+            return iface, path_mtu, _("large packets vanish on the way; the measured path MTU is {path_mtu:d}",
+                                      path_mtu=path_mtu)
+        return iface, FALLBACK_MTU, _("large packets vanish on the way but no path MTU could be measured; "
+                                      "{fallback:d} is what most VPNs need", fallback=FALLBACK_MTU)
+    return None, None, _("no MTU problem was measured")
 
 
 class MtuFix(Fix):
     id = "mtu"
-    title = "Make large packets fit the path to the API (interface MTU)"
+    title = Shown(N_("Make large packets fit the path to the API (interface MTU)"))
     needs_admin = True
     probes = ("env.interfaces", "env.proxy", "mtu")
 
@@ -55,13 +59,20 @@ class MtuFix(Fix):
         plan = privhelper.plan_mtu(iface)
         current = privhelper.current_mtu(iface)
         cmds = "\n".join(" ".join(c) for c in privhelper.commands(plan, target))
-        where = (f"NetworkManager connection '{plan.connection}' ({plan.nm_key}, now {plan.nm_value}; survives a "
-                 "reboot)" if plan.method == "nmcli" else f"the interface ({plan.method})")
-        elevation = "" if is_admin() else f" You will be asked for an administrator password ({_prompt_name()})."
-        return self.plan(
-            f"Sets the MTU of {iface} from {current} to {target} because {why}. Changed in {where}.{elevation} "
-            f"Undo sets it back to {current}.",
-            f"runs as administrator:\n{cmds}")
+        now = "?" if current is None else str(current)
+        if plan.method == "nmcli":
+            text = _("Sets the MTU of {iface} from {now} to {target:d} because {why}. Changed in the NetworkManager "
+                     "connection '{connection}' ({key}, now {value}; survives a reboot). Undo sets it back to {now}.",
+                     iface=iface, now=now, target=target, why=why, connection=plan.connection, key=plan.nm_key,
+                     value=plan.nm_value)
+        else:
+            text = _("Sets the MTU of {iface} from {now} to {target:d} because {why}. Changed on the interface "
+                     "({method}). Undo sets it back to {now}.", iface=iface, now=now, target=target, why=why,
+                     method=plan.method)
+        if not is_admin():
+            text = _("{description} You will be asked for an administrator password ({prompt}).",
+                     description=text, prompt=_prompt_name())
+        return self.plan(text, _("runs as administrator:\n{commands}", commands=cmds))
 
     def apply(self, report: Report) -> str:
         self.require(report)
@@ -71,10 +82,11 @@ class MtuFix(Fix):
         plan = privhelper.plan_mtu(iface)
         previous = privhelper.current_mtu(iface)
         if previous is None:
-            raise journal.FixError(f"the interface {iface} is gone; run the check again")
+            raise journal.FixError(_("the interface {iface} is gone; run the check again", iface=iface))
         step: dict[str, Any] = {"kind": "mtu", "interface": iface, "previous_mtu": previous, "mtu": target,
                                 "method": plan.method, "connection": plan.connection, "nm_value": plan.nm_value}
-        with journal.Transaction(self.id, self.title, {"interface": iface, "mtu": target, "why": why}) as tx:
+        with journal.Transaction(self.id, self.journal_title(), {"interface": iface, "mtu": target,
+                                                                 "why": str(why)}) as tx:
             tx.action(step, lambda: _helper_set(iface, target))
             tx.note(f"MTU of {iface}: {previous} -> {target} via {plan.method}")
         return tx.record.id
@@ -86,15 +98,18 @@ class MtuFix(Fix):
         iface, target = record.info["interface"], int(record.info["mtu"])
         now = privhelper.current_mtu(iface)
         if now != target:
-            return VerifyOutcome(False, f"{iface} has MTU {now}, not {target}: something (a VPN client, "
-                                        "NetworkManager) set it back")
+            return VerifyOutcome(False, _("{iface} has MTU {now}, not {target:d}: something (a VPN client, "
+                                          "NetworkManager) set it back", iface=iface, now="?" if now is None
+                                          else str(now), target=target))
         fresh = rerun(report, ["mtu"]).get("mtu")
         if fresh is None or not fresh.data:
-            return VerifyOutcome(True, f"{iface} now has MTU {target} (the path MTU test is not in this build)")
+            return VerifyOutcome(True, _("{iface} now has MTU {target:d} (the path MTU test is not in this build)",
+                                         iface=iface, target=target))
         if fresh.data.get("black_hole") is True:
-            return VerifyOutcome(False, f"{iface} has MTU {target}, but large packets still vanish on the way")
-        return VerifyOutcome(True, f"{iface} now has MTU {target}; the path MTU test passes "
-                                   f"({fresh.data.get('path_mtu')})")
+            return VerifyOutcome(False, _("{iface} has MTU {target:d}, but large packets still vanish on the way",
+                                          iface=iface, target=target))
+        return VerifyOutcome(True, _("{iface} now has MTU {target:d}; the path MTU test passes ({path_mtu})",
+                                     iface=iface, target=target, path_mtu=str(fresh.data.get("path_mtu"))))
 
 
 def _prompt_name() -> str:
@@ -131,7 +146,8 @@ def _validate_mtu_step(step: dict[str, Any], record: journal.JournalRecord) -> N
     except privhelper.HelperError as exc:
         raise journal.RefusedRecordError(f"record {record.id}: {exc}") from None
     if step.get("method") not in ("nmcli", "ip", "networksetup", "netsh"):
-        raise journal.RefusedRecordError(f"record {record.id}: refused method {step.get('method')!r}")
+        raise journal.RefusedRecordError(_("record {record}: refused the method {method}", record=record.id,
+                                           method=repr(step.get("method"))))
 
 
 journal.register_undo("mtu", _undo_mtu, _validate_mtu_step)

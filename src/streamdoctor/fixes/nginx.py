@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..i18n import N_, Msg, _
 from ..model import FixPlan, Report
 from ..safeio import read_regular
 from . import journal
-from .base import Fix, VerifyOutcome, finding_causes, probe_data, text_diff
+from .base import Fix, Shown, VerifyOutcome, finding_causes, probe_data, text_diff
 from .nginx_conf import NginxParseError, find_api_locations, patch_location, split_dump, streaming_directives
 
 NGINX_CMD_ENV = "STREAMDOCTOR_NGINX_CMD"
@@ -39,8 +40,8 @@ def nginx_command() -> list[str]:
     found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx",
                                                         "/opt/homebrew/bin/nginx") if Path(p).exists()), None)
     if not found:
-        raise journal.FixError("nginx was not found on this computer; if it runs elsewhere, give its config to "
-                               "your admin (see the report), or set STREAMDOCTOR_NGINX_CMD")
+        raise journal.FixError(_("nginx was not found on this computer; if it runs elsewhere, give its config to "
+                                 "your admin (see the report), or set {variable}", variable=NGINX_CMD_ENV))
     return [found]
 
 
@@ -54,7 +55,8 @@ def read_conf(path: Path) -> str:
     try:
         return read_regular(path).decode("utf-8", CONF_ERRORS)
     except OSError as exc:
-        raise journal.FixError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise journal.FixError(_("cannot read {path}: {error}", path=str(path), error=exc.strerror or str(exc))
+                               ) from None
 
 
 def conf_bytes(text: str) -> bytes:
@@ -71,12 +73,13 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors=CONF_ERRORS,
                               timeout=_CMD_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise journal.FixError(f"could not run {' '.join(cmd)}: {exc}") from None
+        raise journal.FixError(_("could not run {command}: {error}", command=" ".join(cmd), error=str(exc))
+                               ) from None
 
 
 def _last_line(text: str) -> str:
     lines = [line for line in for_display(text).strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
+    return lines[-1] if lines else _("no output")
 
 
 def read_timeout_for(report: Report) -> int:
@@ -90,7 +93,7 @@ def read_timeout_for(report: Report) -> int:
 
 class NginxStreamingFix(Fix):
     id = "nginx-streaming"
-    title = "Stop nginx from holding back streamed answers"
+    title = Shown(N_("Stop nginx from holding back streamed answers"))
     needs_admin = True
     probes = ("stream",)
 
@@ -104,42 +107,45 @@ class NginxStreamingFix(Fix):
         stream = probe_data(report, "stream")
         return "buffering" in finding_causes(report) or stream.get("http_status") == 504
 
-    def _patches(self, report: Report) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    def _patches(self, report: Report) -> tuple[dict[str, tuple[str, str]], list[Msg]]:
         """{file: (now, after)} and one line per location found."""
         self.require(report)
         cmd = self.command()
         dump = _run([*cmd, "-T"])
         if dump.returncode != 0:
-            raise journal.FixError(f"'nginx -T' failed ({_last_line(dump.stderr)}); run Stream Doctor as an "
-                                   "administrator, or fix the nginx configuration first")
+            raise journal.FixError(_("'nginx -T' failed ({error}); run Stream Doctor as an administrator, or fix "
+                                     "the nginx configuration first", error=_last_line(dump.stderr)))
         files = split_dump(dump.stdout)
         base_url = str(report.target.get("base_url") or "")
         try:
             locations = find_api_locations(files, base_url)
         except NginxParseError as exc:
-            raise journal.FixError(f"could not read the nginx configuration ({exc})") from None
+            raise journal.FixError(_("could not read the nginx configuration ({error})", error=str(exc))) from None
         if not locations:
-            raise journal.FixError(f"no nginx location proxies to the API or serves {base_url}; the buffering "
-                                   "proxy is somewhere else: send the report to IT")
+            raise journal.FixError(_("no nginx location proxies to the API or serves {url}; the buffering proxy is "
+                                     "somewhere else: send the report to IT", url=base_url))
         wanted = streaming_directives(read_timeout_for(report))
         patches: dict[str, tuple[str, str]] = {}
-        lines = []
+        lines: list[Msg] = []
         for loc in sorted(locations, key=lambda x: (x.file, -x.location.start)):
             now = read_conf(Path(loc.file))
             if now != files[loc.file]:
-                raise journal.FixError(f"{loc.file} changed since nginx loaded it; reload nginx and try again")
+                raise journal.FixError(_("{path} changed since nginx loaded it; reload nginx and try again",
+                                         path=loc.file))
             base = patches.get(loc.file, (now, now))[1]
             patches[loc.file] = (now, patch_location(base, loc.location, wanted))
-            lines.append(f"location {' '.join(loc.location.args)} in {loc.file} ({loc.why})")
+            # TRANSLATORS: "location" is the nginx directive; {why} is technical ("proxy_pass to https://...")
+            lines.append(_("location {location} in {path} ({why})", location=" ".join(loc.location.args),
+                           path=loc.file, why=loc.why))
         return patches, lines
 
     def preview(self, report: Report) -> FixPlan:
         patches, lines = self._patches(report)
         cmd = " ".join(self.command())
         body = "\n".join(text_diff(for_display(a), for_display(b), f) for f, (a, b) in patches.items())
-        return self.plan("nginx buffers the event stream, so answers arrive in one lump (or time out). Changes "
-                         + "; ".join(lines) + f". Then checks with '{cmd} -t' and reloads with '{cmd} -s reload'.",
-                         body)
+        return self.plan(_("nginx buffers the event stream, so answers arrive in one lump (or time out). Changes "
+                           "{locations}. Then checks with '{command} -t' and reloads with '{command} -s reload'.",
+                           locations="; ".join(lines), command=cmd), body)
 
     def apply(self, report: Report) -> str:
         from .filelock import fix_lock
@@ -150,17 +156,17 @@ class NginxStreamingFix(Fix):
     def _apply(self, report: Report) -> str:
         patches, lines = self._patches(report)
         cmd = self.command()
-        with journal.Transaction(self.id, self.title, {"command": cmd, "files": list(patches)}) as tx:
+        with journal.Transaction(self.id, self.journal_title(), {"command": cmd, "files": list(patches)}) as tx:
             # Journaled first, so undo reloads nginx after the files are back (steps are undone last-first).
             tx.action({"kind": "nginx-reload", "command": cmd}, lambda: None)
-            for path, (_, after) in patches.items():
+            for path, (_before, after) in patches.items():
                 tx.write_file(Path(path), conf_bytes(after))
             check = _run([*cmd, "-t"])
             if check.returncode != 0:
-                raise journal.FixError(f"nginx rejected the change ({_last_line(check.stderr)}); nothing was "
-                                       "changed")
+                raise journal.FixError(_("nginx rejected the change ({error}); nothing was changed",
+                                         error=_last_line(check.stderr)))
             _reload(cmd)
-            tx.note("; ".join(lines))
+            tx.note("; ".join(str(line.in_language("en")) for line in lines))
         return tx.record.id
 
     def verify(self, report: Report, record_id: str) -> VerifyOutcome:
@@ -169,21 +175,31 @@ class NginxStreamingFix(Fix):
         fresh = rerun(report, ["stream"])
         stream = fresh.get("stream")
         if stream is None or not stream.data:
-            return VerifyOutcome(False, "the stream test could not run (no API key?); run the check again later")
+            return VerifyOutcome(False, _("the stream test could not run (no API key?); run the check again later"))
         verdict = verdict_after(report, fresh)
-        before = probe_data(report, "stream").get("largest_burst_share")
-        after = stream.data.get("largest_burst_share")
-        shares = f" (largest 0.1 s burst: {_pct(before)} of the answer before, {_pct(after)} now)"
+        before = _pct(probe_data(report, "stream").get("largest_burst_share"))
+        after = _pct(stream.data.get("largest_burst_share"))
+        measured = before is not None and after is not None
         if any(f.cause == "buffering" for f in verdict.findings):
-            return VerifyOutcome(False, "the answer still arrives in one lump" + shares
-                                 + "; another proxy on the way may buffer too")
+            if measured:
+                return VerifyOutcome(False, _("the answer still arrives in one lump (largest 0.1 s burst: "
+                                              "{before:.0f} % of the answer before, {after:.0f} % now); another "
+                                              "proxy on the way may buffer too", before=before, after=after))
+            return VerifyOutcome(False, _("the answer still arrives in one lump; another proxy on the way may buffer "
+                                          "too"))
         if stream.data.get("outcome") != "completed":
-            return VerifyOutcome(False, f"the stream through nginx did not complete ({stream.summary})")
-        return VerifyOutcome(True, "answers now stream through nginx word by word" + shares)
+            return VerifyOutcome(False, _("the stream through nginx did not complete ({summary})",
+                                          summary=stream.summary))
+        if measured:
+            return VerifyOutcome(True, _("answers now stream through nginx word by word (largest 0.1 s burst: "
+                                         "{before:.0f} % of the answer before, {after:.0f} % now)", before=before,
+                                         after=after))
+        return VerifyOutcome(True, _("answers now stream through nginx word by word"))
 
 
-def _pct(x: Any) -> str:
-    return f"{float(x) * 100:.0f} %" if isinstance(x, int | float) else "?"
+def _pct(x: Any) -> float | None:
+    """A share from the report in percent, for a placeholder; None when it was not measured."""
+    return float(x) * 100 if isinstance(x, int | float) and not isinstance(x, bool) else None
 
 
 def _reload(cmd: list[str]) -> None:
@@ -193,7 +209,7 @@ def _reload(cmd: list[str]) -> None:
     old = _workers(master)
     result = _run([*cmd, "-s", "reload"])
     if result.returncode != 0:
-        raise journal.FixError(f"nginx did not reload ({_last_line(result.stderr)}); is it running?")
+        raise journal.FixError(_("nginx did not reload ({error}); is it running?", error=_last_line(result.stderr)))
     deadline = time.monotonic() + 10
     while master is not None and old and time.monotonic() < deadline:
         now = _workers(master)
@@ -230,7 +246,7 @@ def _workers(master: int | None) -> set[int]:
 def _undo_reload(step: dict[str, Any], record: journal.JournalRecord) -> None:
     cmd = list(step["command"])
     if _run([*cmd, "-t"]).returncode != 0:
-        raise journal.FixError("the restored nginx configuration does not pass 'nginx -t'")
+        raise journal.FixError(_("the restored nginx configuration does not pass 'nginx -t'"))
     try:
         _reload(cmd)
     except journal.FixError as exc:
@@ -271,7 +287,8 @@ def nginx_argv_is_safe(cmd: Any) -> bool:
 
 def _validate_reload_step(step: dict[str, Any], record: journal.JournalRecord) -> None:
     if not nginx_argv_is_safe(step.get("command")):
-        raise journal.RefusedRecordError(f"record {record.id}: refused nginx command {step.get('command')!r}")
+        raise journal.RefusedRecordError(_("record {record}: refused the nginx command {command}", record=record.id,
+                                           command=repr(step.get("command"))))
 
 
 journal.register_undo("nginx-reload", _undo_reload, _validate_reload_step)

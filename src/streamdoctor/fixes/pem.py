@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..i18n import _
 from ..x509 import X509Error, load_pem
 from .journal import FixError
 
@@ -28,7 +29,7 @@ def pem_is_certificate(text: str) -> bool:
 def combined_pem(root_pem: str, keep: Path | None = None, base_bundle: Path | None = None) -> bytes:
     """The inspector root plus certificates to keep (an earlier extra-CA file, or a whole base bundle)."""
     if not pem_is_certificate(root_pem):
-        raise FixError("the check did not capture the inspection root certificate; run the check again")
+        raise FixError(_("the check did not capture the inspection root certificate; run the check again"))
     blocks: list[str] = []
     for source in (base_bundle, keep):
         if source is None:

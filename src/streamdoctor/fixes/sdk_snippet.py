@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths
+from ..i18n import N_, _
 from ..model import FixPlan, Report
 from . import journal
-from .base import Fix, VerifyOutcome, probe_data
+from .base import Fix, Shown, VerifyOutcome, probe_data
 from .snippet_templates import PYTHON_TEMPLATE, TYPESCRIPT_TEMPLATE
 
 PY_NAME = "streamdoctor_client.py"
@@ -38,8 +39,8 @@ DEFAULT_MAX_RETRIES = 4
 MAX_MEASURED_S = 86_400.0
 # How a silent connection ended: the idle probe's words (probes/rawtls.py); anything else is "unknown".
 ENDINGS = frozenset({"reset", "fin", "tls_close", "drop"})
-UNDICI_NOTE = ("The TypeScript keepalive needs the undici package: npm install undici (Node's built-in fetch "
-               "does not export its Agent).")
+UNDICI_NOTE = N_("The TypeScript keepalive needs the undici package: npm install undici (Node's built-in fetch "
+                 "does not export its Agent).")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class SnippetParams:
     keepalive_idle_s: int | None = None
     keepalive_why: str = "keepalive is left to the SDK's defaults: nothing measured says it would help here"
     facts: str = "nothing that changes the SDK's defaults"
+    # What decided keepalive_why, so the preview can say it in the user's language (the code's comments stay
+    # English: they are the file's content). box: "" (no cut), "nat", "proxy", "inspect" or "box".
+    cut_s: float | None = None
+    ending: str | None = None
+    box: str = ""
 
 
 def snippet_params(report: Report) -> SnippetParams:
@@ -68,16 +74,40 @@ def snippet_params(report: Report) -> SnippetParams:
         facts.append(f"silent connections cut after {float(cut):.0f} s ({ending or 'unknown ending'})")
     proxied = bool(((probe_data(report, "env.proxy").get("clients") or {}).get("python-sdk") or {}).get("proxy"))
     inspected = bool(probe_data(report, "tls").get("inspected"))
-    keepalive, why = None, "keepalive is left to the SDK's defaults: nothing measured says it would help here"
+    keepalive, why, kind = None, "keepalive is left to the SDK's defaults: nothing measured says it would help here", ""
     if cut and ending == "reset" and not proxied and not inspected:
-        keepalive = max(1, math.floor(float(cut) / 2))
+        keepalive, kind = max(1, math.floor(float(cut) / 2)), "nat"
         why = (f"keepalive every {keepalive} s, below the measured cut of {float(cut):.0f} s: the cut was a reset "
                "from a NAT/firewall, whose idle timer keepalive packets refresh")
     elif cut:
+        kind = "proxy" if proxied else "inspect" if inspected else "box"
         box = "a proxy" if proxied else "a TLS-inspecting box" if inspected else "a box that ends the connection"
         why = (f"no keepalive: the {float(cut):.0f} s cut comes from {box} ({ending}); it keeps its own idle timer, "
                "which TCP keepalive does not refresh (only data does; ask IT to raise it)")
-    return SnippetParams(timeout, DEFAULT_MAX_RETRIES, keepalive, why, "; ".join(facts) or "nothing unusual")
+    return SnippetParams(timeout, DEFAULT_MAX_RETRIES, keepalive, why, "; ".join(facts) or "nothing unusual",
+                         float(cut) if cut else None, ending, kind)
+
+
+def keepalive_said(p: SnippetParams) -> str:
+    """keepalive_why in the user's language, for the preview (the code's own comment stays English)."""
+    cut = p.cut_s or 0.0
+    ending = p.ending or "unknown"
+    if p.box == "nat" and p.keepalive_idle_s:
+        return _("keepalive every {every:d} s, below the measured cut of {cut:.0f} s: the cut was a reset from a "
+                 "NAT/firewall, whose idle timer keepalive packets refresh", every=p.keepalive_idle_s, cut=cut)
+    # TRANSLATORS: {ending} is a machine word (reset, fin, tls_close, drop)
+    if p.box == "proxy":
+        return _("no keepalive: the {cut:.0f} s cut comes from a proxy ({ending}); it keeps its own idle timer, which "
+                 "TCP keepalive does not refresh (only data does; ask IT to raise it)", cut=cut, ending=ending)
+    if p.box == "inspect":
+        return _("no keepalive: the {cut:.0f} s cut comes from a TLS-inspecting box ({ending}); it keeps its own "
+                 "idle timer, which TCP keepalive does not refresh (only data does; ask IT to raise it)", cut=cut,
+                 ending=ending)
+    if p.box == "box":
+        return _("no keepalive: the {cut:.0f} s cut comes from a box that ends the connection ({ending}); it keeps "
+                 "its own idle timer, which TCP keepalive does not refresh (only data does; ask IT to raise it)",
+                 cut=cut, ending=ending)
+    return _("keepalive is left to the SDK's defaults: nothing measured says it would help here")
 
 
 def measured_s(value: Any) -> float | None:
@@ -149,7 +179,7 @@ def snippet_dir() -> Path:
 
 class SdkSnippetFix(Fix):
     id = "sdk-snippet"
-    title = "Code for your own programs (Python and TypeScript SDK)"
+    title = Shown(N_("Code for your own programs (Python and TypeScript SDK)"))
     probes = ("env.proxy", "tls", "stream", "idle")
 
     def applies(self, report: Report) -> bool:
@@ -163,15 +193,17 @@ class SdkSnippetFix(Fix):
         files = self._files(report)
         body = "\n\n".join(f"===== {path} =====\n{text}" for path, text in files.items())
         params = snippet_params(report)
-        undici = f" {UNDICI_NOTE}" if params.keepalive_idle_s else ""
-        return self.plan(
-            "Generates code to copy into your own programs (nothing in your code is edited): a "
-            f"{params.timeout_s} s timeout, {params.max_retries} retries, {params.keepalive_why}, and a streaming "
-            f"wrapper that resumes an answer cut mid-way. Saved to the folder below; undo removes it.{undici}", body)
+        text = _("Generates code to copy into your own programs (nothing in your code is edited): a {timeout:d} s "
+                 "timeout, {retries:d} retries, {keepalive}, and a streaming wrapper that resumes an answer cut "
+                 "mid-way. Saved to the folder below; undo removes it.", timeout=params.timeout_s,
+                 retries=params.max_retries, keepalive=keepalive_said(params))
+        if params.keepalive_idle_s:
+            text = _("{description} {note}", description=text, note=_(UNDICI_NOTE))
+        return self.plan(text, body)
 
     def apply(self, report: Report) -> str:
         files = self._files(report)
-        with journal.Transaction(self.id, self.title, {"files": [str(p) for p in files]}) as tx:
+        with journal.Transaction(self.id, self.journal_title(), {"files": [str(p) for p in files]}) as tx:
             for path, text in files.items():
                 tx.write_file(path, text.encode("utf-8"), mode=0o644)
         return tx.record.id
@@ -181,12 +213,13 @@ class SdkSnippetFix(Fix):
         for name in record.info.get("files", []):
             path = Path(name)
             if not path.is_file():
-                return VerifyOutcome(False, f"{path} is missing")
+                return VerifyOutcome(False, _("{path} is missing", path=str(path)))
             if path.suffix == ".py":
                 try:
                     compile(path.read_text(encoding="utf-8"), str(path), "exec")
                 except SyntaxError as exc:
-                    return VerifyOutcome(False, f"{path} does not compile: {exc}")
+                    return VerifyOutcome(False, _("{path} does not compile: {error}", path=str(path),
+                                                  error=str(exc)))
         where = ", ".join(record.info.get("files", []))
-        return VerifyOutcome(True, f"Saved {where}. Copy the code into your program; the next check cannot see "
-                                   "your program, so it tells nothing about this fix.")
+        return VerifyOutcome(True, _("Saved {files}. Copy the code into your program; the next check cannot see "
+                                     "your program, so it tells nothing about this fix.", files=where))

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..i18n import _
 from . import journal
 from .atomic import real_target
 
@@ -28,7 +29,8 @@ MARK_END = "# <<< streamdoctor {name} <<<"
 def check_values(updates: dict[str, str]) -> None:
     for key, value in updates.items():
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) or any(c in value for c in "\r\n\0"):
-            raise journal.FixError(f"refusing to set {key!r}: not a plain variable name and one-line value")
+            raise journal.FixError(_("refusing to set {name}: not a plain variable name and one-line value",
+                                     name=repr(key)))
 
 
 class SessionEnvironment:
@@ -78,9 +80,11 @@ class LinuxEnvironmentD(SessionEnvironment):
 
     def describe(self, fix_id: str, updates: dict[str, str]) -> str:
         p = self.path(fix_id)
-        return (f"writes {p}:\n{environment_d_text(fix_id, updates)}\nDesktop sessions read it at the next login. "
-                f"Logins outside the desktop (ssh, a text console) can add this line to ~/.profile:\n"
-                f'  set -a; [ -r "{p}" ] && . "{p}"; set +a')
+        # TRANSLATORS: {content} is the file's text and {line} a shell command: both stay as they are
+        line = '  set -a; [ -r "' + str(p) + '" ] && . "' + str(p) + '"; set +a'  # a shell line, not prose
+        return _("writes {path}:\n{content}\nDesktop sessions read it at the next login. Logins outside the desktop "
+                 "(ssh, a text console) can add this line to ~/.profile:\n{line}", path=str(p),
+                 content=environment_d_text(fix_id, updates), line=line)
 
     def apply(self, tx: journal.Transaction, fix_id: str, updates: dict[str, str]) -> None:
         tx.write_file(self.path(fix_id), environment_d_text(fix_id, updates).encode(), mode=0o644)
@@ -123,7 +127,8 @@ class MacLaunchd(SessionEnvironment):  # pragma: no cover - the launchctl part n
 
     def describe(self, fix_id: str, updates: dict[str, str]) -> str:
         cmds = "\n".join(" ".join(c) for c in launchctl_commands(updates))
-        return f"runs:\n{cmds}\nand adds to {self.profile()}:\n" + profile_with_block("", fix_id, updates)
+        return _("runs:\n{commands}\nand adds to {path}:\n{content}", commands=cmds, path=str(self.profile()),
+                 content=profile_with_block("", fix_id, updates))
 
     def apply(self, tx: journal.Transaction, fix_id: str, updates: dict[str, str]) -> None:
         previous = {k: _launchctl_get(k) for k in updates}
@@ -161,14 +166,15 @@ def _validate_previous_env(step: dict[str, Any], record: journal.JournalRecord) 
     previous = step.get("previous")
     if not isinstance(previous, dict) or not all(
             isinstance(k, str) and k in _ENV_KEYS for k in previous):
-        raise journal.RefusedRecordError(f"record {record.id}: refused environment step")
+        raise journal.RefusedRecordError(_("record {record}: refused the environment step", record=record.id))
     for v in previous.values():
         if isinstance(v, list):  # Windows: [value, registry type]; only the two string types
             if len(v) != 2 or v[1] not in (REG_SZ, REG_EXPAND_SZ):
-                raise journal.RefusedRecordError(f"record {record.id}: refused environment value")
+                raise journal.RefusedRecordError(_("record {record}: refused an environment value",
+                                                   record=record.id))
             v = v[0]
         if v is not None and (not isinstance(v, str) or "\0" in v):
-            raise journal.RefusedRecordError(f"record {record.id}: refused environment value")
+            raise journal.RefusedRecordError(_("record {record}: refused an environment value", record=record.id))
 
 
 journal.register_undo("launchctl-env", _undo_launchctl, _validate_previous_env)
@@ -190,8 +196,8 @@ class WindowsUserEnvironment(SessionEnvironment):  # pragma: no cover - needs Wi
     def describe(self, fix_id: str, updates: dict[str, str]) -> str:
         lines = [f"  {k} = {v}  ({'REG_EXPAND_SZ' if t == REG_EXPAND_SZ else 'REG_SZ'})"
                  for k, (v, t) in registry_values(updates).items()]
-        return r"sets in HKCU\Environment (your user environment; programs started from now on see it):" + "\n" + \
-            "\n".join(lines)
+        return _("sets in {key} (your user environment; programs started from now on see it):\n{values}",
+                 key=r"HKCU\Environment", values="\n".join(lines))
 
     def apply(self, tx: journal.Transaction, fix_id: str, updates: dict[str, str]) -> None:
         previous = {k: _reg_get(k) for k in updates}

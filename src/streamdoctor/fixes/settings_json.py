@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from ..i18n import _
 from .journal import FixError
 
 BOM = "\ufeff"
@@ -32,15 +33,21 @@ def parse_settings(text: str, name: str = "settings.json") -> dict[str, Any]:
     try:
         obj = json.loads(body)
     except ValueError as exc:
-        hint = " (comments and trailing commas are not JSON)" if re.search(r"//|/\*|,\s*[}\]]", body) else ""
-        raise SettingsUnreadableError(
-            f"{name} is not valid JSON{hint}: {exc}; Stream Doctor does not edit a file it cannot read, "
-            "fix it by hand or move it away and apply again") from None
+        if re.search(r"//|/\*|,\s*[}\]]", body):
+            raise SettingsUnreadableError(_(
+                "{name} is not valid JSON (comments and trailing commas are not JSON): {error}; Stream Doctor does "
+                "not edit a file it cannot read, fix it by hand or move it away and apply again", name=name,
+                error=str(exc))) from None
+        raise SettingsUnreadableError(_(
+            "{name} is not valid JSON: {error}; Stream Doctor does not edit a file it cannot read, fix it by hand or "
+            "move it away and apply again", name=name, error=str(exc))) from None
     if not isinstance(obj, dict):
-        raise SettingsUnreadableError(f"{name} holds a JSON {type(obj).__name__}, not an object; "
-                                      "fix it by hand or move it away and apply again")
+        # TRANSLATORS: {kind} is a Python type name (list, str, int)
+        raise SettingsUnreadableError(_("{name} holds a JSON {kind}, not an object; fix it by hand or move it away "
+                                        "and apply again", name=name, kind=type(obj).__name__))
     if "env" in obj and not isinstance(obj["env"], dict):
-        raise SettingsUnreadableError(f'{name} has an "env" that is not an object; fix it by hand and apply again')
+        raise SettingsUnreadableError(_('{name} has an "env" that is not an object; fix it by hand and apply again',
+                                        name=name))
     return obj
 
 

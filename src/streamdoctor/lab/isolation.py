@@ -8,6 +8,7 @@ logs (issue 14 item 1). Every place that builds a probe context for the lab asks
 
 from __future__ import annotations
 
+from ..i18n import _
 from ..urls import is_loopback
 from .server import LAB_API_KEY
 
@@ -45,7 +46,8 @@ def exposure_warning(host: str, allowed: bool) -> str:
     if not allowed:
         from ..errors import UserError
 
-        raise UserError(f"--host {host} would let other computers on the network use the lab; add "
-                        f"{ALLOW_REMOTE_FLAG} if that is what you want, or use --host 127.0.0.1")
-    return (f"streamdoctor: warning: the lab listens on {host}: any computer that can reach this address can use "
-            "it (Ctrl-C stops it)")
+        raise UserError(_("--host {host} would let other computers on the network use the lab; add {flag} if that "
+                          "is what you want, or use --host 127.0.0.1", host=host, flag=ALLOW_REMOTE_FLAG))
+    # TRANSLATORS: "streamdoctor: warning:" is the command's prefix: keep it as is
+    return _("streamdoctor: warning: the lab listens on {host}: any computer that can reach this address can use it "
+             "(Ctrl-C stops it)", host=host)

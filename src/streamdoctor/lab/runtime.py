@@ -14,6 +14,7 @@ import threading
 from types import TracebackType
 
 from ..errors import PortInUseError, UserError
+from ..i18n import _
 from .faultproxy import FaultProxy
 from .profiles import LabProfile
 from .server import LabAPIServer
@@ -83,13 +84,14 @@ class LabRuntime:
         ready.wait(10)
         if failure:
             exc = failure[0]
+            address = f"{self.host}:{self.port}"
             if isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                raise PortInUseError(
-                    f"cannot listen on {self.host}:{self.port} ({exc.strerror}); choose another --port or stop "
-                    "the program using it"
-                ) from exc
+                raise PortInUseError(_("cannot listen on {address} ({error}); choose another --port or stop the "
+                                       "program using it", address=address,
+                                       error=exc.strerror)) from exc
             if isinstance(exc, OSError):
-                raise UserError(f"cannot start the lab on {self.host}:{self.port}: {exc.strerror or exc}") from exc
+                raise UserError(_("cannot start the lab on {address}: {error}", address=address,
+                                  error=exc.strerror or str(exc))) from exc
             raise exc
         log.info("lab profile %s listening at %s", self.profile.name, self.url)
         return self

@@ -193,12 +193,14 @@ def serves_tls(profile: LabProfile) -> bool:
 def load_ca_file(path: str) -> str:
     """Check a user-given CA file (--ca-file) before the probes use it: one line of error if it is unusable."""
     from ..errors import UserError
+    from ..i18n import _
 
     try:
         with open(path, "rb") as f:
             certs = load_pem(f.read())
     except (OSError, X509Error) as exc:
-        raise UserError(f"--ca-file {path}: not a readable PEM certificate file ({exc}); give the CA's .pem") from None
+        raise UserError(_("--ca-file {path}: not a readable PEM certificate file ({error}); give the CA's .pem",
+                          path=path, error=str(exc))) from None
     if not certs:
-        raise UserError(f"--ca-file {path}: no certificate in it; give the CA's .pem")
+        raise UserError(_("--ca-file {path}: no certificate in it; give the CA's .pem", path=path))
     return os.path.abspath(path)

@@ -31,6 +31,8 @@ from jeepney.wrappers import DBusErrorResponse, Message, unwrap_msg
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, PasswordDeleteError
 
+from ..i18n import _
+
 BUS_NAME = "org.freedesktop.secrets"
 SERVICE_PATH = "/org/freedesktop/secrets"
 SERVICE_IFACE = "org.freedesktop.Secret.Service"
@@ -64,7 +66,8 @@ def _session_bus_address() -> str:
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     if runtime and os.path.exists(os.path.join(runtime, "bus")):
         return f"unix:path={os.path.join(runtime, 'bus')}"
-    raise SecretServiceError("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set): no keychain to use")
+    raise SecretServiceError(_("no D-Bus session bus ({variable} is not set): no keychain to use",
+                               variable="DBUS_SESSION_BUS_ADDRESS"))
 
 
 class _Client:
@@ -114,12 +117,12 @@ class _Client:
             try:
                 signal: Message = self.conn.recv_until_filtered(queue, timeout=self.prompt_timeout_s)
             except TimeoutError:
-                raise SecretServiceError(
-                    f"nobody answered the keychain's {what} prompt within {self.prompt_timeout_s:g} s"
-                ) from None
+                # TRANSLATORS: {action} is an English machine word (create keyring, unlock, store, delete)
+                raise SecretServiceError(_("nobody answered the keychain's {action} prompt within {secs:g} s",
+                                           action=what, secs=self.prompt_timeout_s)) from None
         dismissed, result = signal.body
         if dismissed:
-            raise SecretServiceError(f"the keychain's {what} prompt was dismissed")
+            raise SecretServiceError(_("the keychain's {action} prompt was dismissed", action=what))
         return result
 
     def default_collection(self) -> str:
@@ -132,7 +135,7 @@ class _Client:
         if path == NO_OBJECT and prompt != NO_OBJECT:
             path = self.prompt(prompt, "create keyring")[1]
         if path == NO_OBJECT:
-            raise SecretServiceError("the Secret Service has no default keyring and did not create one")
+            raise SecretServiceError(_("the Secret Service has no default keyring and did not create one"))
         return str(path)
 
     def unlock(self, collection: str, items: tuple[str, ...] = ()) -> None:
@@ -145,7 +148,7 @@ class _Client:
         if prompt != NO_OBJECT:
             unlocked = self.prompt(prompt, "unlock")[1]
         if set(locked) - set(unlocked):
-            raise SecretServiceError("the keychain is locked and was not unlocked")
+            raise SecretServiceError(_("the keychain is locked and was not unlocked"))
 
     def find(self, collection: str, service: str, username: str) -> list[str]:
         (items,) = self.call(
@@ -156,12 +159,11 @@ class _Client:
 
 def _explain(exc: DBusErrorResponse) -> str:
     if exc.name in ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner"):
-        return (
-            "no Secret Service on the D-Bus session bus (org.freedesktop.secrets): no keychain such as "
-            "GNOME Keyring or KWallet is running"
-        )
-    detail = f": {exc.data[0]}" if exc.data and isinstance(exc.data[0], str) else ""
-    return f"the Secret Service refused ({exc.name}{detail})"
+        return _("no Secret Service on the D-Bus session bus ({name}): no keychain such as GNOME Keyring or KWallet "
+                 "is running", name="org.freedesktop.secrets")
+    if exc.data and isinstance(exc.data[0], str):
+        return _("the Secret Service refused ({name}: {detail})", name=exc.name, detail=exc.data[0])
+    return _("the Secret Service refused ({name})", name=exc.name)
 
 
 class SecretServiceKeyring(KeyringBackend):
@@ -183,7 +185,8 @@ class SecretServiceKeyring(KeyringBackend):
         except SecretServiceError:
             raise
         except Exception as exc:  # a stale address, a refused socket, a failed authentication
-            raise SecretServiceError(f"cannot connect to the D-Bus session bus ({type(exc).__name__}: {exc})") from None
+            raise SecretServiceError(_("cannot connect to the D-Bus session bus ({kind}: {error})",
+                                       kind=type(exc).__name__, error=str(exc))) from None
         try:
             client = _Client(conn, self.timeout_s, self.prompt_timeout_s)
             client.open_session()
@@ -227,7 +230,7 @@ class SecretServiceKeyring(KeyringBackend):
             collection = c.default_collection()
             items = c.find(collection, service, username)
             if not items:
-                raise PasswordDeleteError("no such password in the keychain")
+                raise PasswordDeleteError(_("no such password in the keychain"))
             c.unlock(collection)
             for item in items:
                 (prompt,) = c.call(item, ITEM_IFACE, "Delete")
