@@ -100,7 +100,38 @@ def violations(source: str, name: str = "<src>") -> list[str]:
                     say(sub, "_() at import time: the language is chosen later; use N_() here and _() at use")
 
     at_import(tree.body)
+
+    # `_` bound as a throwaway (`for _ in ...`, `a, _ = ...`) in a function that translates makes `_` a local name
+    # there, and the call fails ("'str' object is not callable", or UnboundLocalError) instead of translating.
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and "_" in _local_names(fn) and any(
+                _marker(sub) == "_" for sub in ast.walk(fn)):
+            say(fn, f"{fn.name}() binds _ as a variable and also translates with _(): name the throwaway otherwise")
     return out
+
+
+def _local_names(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names a function binds in its own scope (comprehension variables have their own scope: not counted)."""
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef | ast.ListComp
+                          | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    names.add(child.name)
+                continue
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                names.add(child.id)
+            elif isinstance(child, ast.ExceptHandler) and child.name:
+                names.add(child.name)
+            elif isinstance(child, ast.Import):
+                names.update(a.asname or a.name.split(".")[0] for a in child.names)
+            if not isinstance(child, ast.ImportFrom):  # `from ..i18n import _` inside a function is how _ arrives
+                visit(child)
+
+    visit(fn)
+    return names
 
 
 def _inside_function(stmt: ast.stmt, target: ast.AST) -> bool:
@@ -143,6 +174,8 @@ def test_the_gui_uses_the_one_catalog_not_qt_tr() -> None:
     ('from x import _\ndef f(a):\n    return " ".join([_("a"), a])\n', "joined"),
     ('from x import ngettext\ndef f(n, s):\n    return ngettext(s, "x", n)\n', "literal"),
     ('from x import _\ndef f(a):\n    return _("cut {a}".replace("{a}", a))\n', "built at run time"),
+    ('from x import _\ndef f(a):\n    for _ in a:\n        pass\n    return _("done")\n', "binds _"),
+    ('from x import _\ndef f(a):\n    k, _ = a\n    return _("done {k}", k=k)\n', "binds _"),
 ])
 def test_each_rule_catches_its_bad_sample(bad: str, what: str) -> None:
     found = violations(bad)
