@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from streamdoctor.i18n.languages import SUPPORTED  # the build venv has the app installed (bootstrap.sh)
+
 PACKAGING = Path(__file__).resolve().parent
 ROOT = PACKAGING.parent
 
@@ -134,9 +136,18 @@ KEPT_QT_PLUGINS = {
 }
 
 # Files the PySide6 hooks add that a widgets-only app never loads: Mesa's software OpenGL (~20 MB on Windows, a
-# fallback for QtQuick/OpenGL) and the D3D shader compiler (QtQuick's RHI). Qt's own translations are dropped
-# too: the app's text is English, and translated Next/Back buttons around English pages read worse than none.
+# fallback for QtQuick/OpenGL) and the D3D shader compiler (QtQuick's RHI). Of Qt's own translations only
+# qtbase's for the languages the app speaks are kept (~0.4 MB compressed): they name what Qt draws itself, the
+# text fields' context menu (Copy, Paste) and the file dialog, in the language of the pages around them.
 DROPPED_FILES = {"opengl32sw.dll", "d3dcompiler_47.dll"}
+QT_CATALOGS = {f"qtbase_{code}.qm" for code in SUPPORTED if code != "en"}
+
+
+def _qt_translation_kept(dest: str) -> bool:
+    parts = Path(dest).parts
+    if "translations" not in parts or "PySide6" not in parts:
+        return True
+    return parts[-1] in QT_CATALOGS
 
 
 def console_build() -> bool:
@@ -238,7 +249,7 @@ def slim(analysis: Any) -> None:
     datas = [
         e
         for e in analysis.datas
-        if ("translations" not in Path(e[0]).parts or "PySide6" not in Path(e[0]).parts) and keep(e)
+        if _qt_translation_kept(e[0]) and keep(e)
     ]
     analysis.datas = _toc_like(analysis.datas, datas)
 

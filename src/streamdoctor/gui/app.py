@@ -56,10 +56,10 @@ def choose_language(ui_languages: Sequence[str] | None = None) -> str:
     code = i18n.set_language(os_language.choose(None, ui_languages))
     from PySide6.QtGui import QGuiApplication
 
-    if QGuiApplication.instance() is not None:  # fonts are registered with a running application
-        from .fonts import install_for
+    if QGuiApplication.instance() is not None:  # fonts and Qt's catalog are installed in a running application
+        from .language import apply
 
-        install_for(code)  # the bundled CJK font, for ja and zh_CN only
+        apply(code)
     return code
 
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget, QWizard, QWizardPage
 
 from .. import i18n
 from ..i18n import _, os_language
-from . import fonts
+from . import language
 from .buttons import name_wizard_buttons
 from .pages import PageId
 from .pages.welcome import WelcomePage
@@ -100,7 +100,7 @@ class StreamDoctorWizard(QWizard):
             os_language.save_language(code)
         except (OSError, ValueError) as exc:  # not remembered next time, but used now
             log.warning("could not save the language choice %s: %s", code, exc)
-        fonts.install_for(i18n.set_language(code))  # CJK glyphs before the pages are made again
+        language.apply(i18n.set_language(code))  # CJK glyphs and Qt's own words before the pages are made again
         QTimer.singleShot(0, self.retranslate)
 
     @Slot()
