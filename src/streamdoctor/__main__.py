@@ -30,8 +30,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     from . import cli, safeout
+    from .errors import UserError
     from .logsetup import setup_logging
 
+    try:
+        cli.setup_language(argv)  # before the parser: --help and every text of the run are in the chosen language
+    except UserError as exc:
+        print(safeout.text(f"streamdoctor: error: {exc}"), file=sys.stderr)
+        return 2
     parser = cli.build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "base_url", None):

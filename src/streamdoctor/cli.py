@@ -21,9 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__, safeout
+from . import __version__, i18n, safeout
 from .cancel import CancelToken
 from .errors import UserError
+from .i18n import _, ngettext
 from .model import Report, Severity, Status, to_jsonable
 from .urls import sends_key_in_cleartext, validate_base_url
 
@@ -36,6 +37,37 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 
 
+LANG_OPTION = "--lang"
+
+
+def language_option(argv: Sequence[str]) -> str | None:
+    """The value of --lang CODE / --lang=CODE, read before the parser is built so that every text the command
+    makes (and its --help) is in that language; a value we do not speak is a UserError (one line, exit 2)."""
+    value: str | None = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == LANG_OPTION:
+            value = argv[i + 1] if i + 1 < len(argv) else ""
+        elif arg.startswith(LANG_OPTION + "="):
+            value = arg.split("=", 1)[1]
+    if value is not None and value not in i18n.SUPPORTED:
+        raise UserError(f"--lang {value!r} is not a language this app speaks; choose one of "
+                        f"{', '.join(i18n.SUPPORTED)}")
+    return value
+
+
+def setup_language(argv: Sequence[str]) -> str:
+    """Choose the language for this run: --lang, then STREAMDOCTOR_LANG, the saved choice, the OS. With --lang
+    the environment variable is set too, so the wizard started by the same main (and any child) follows it."""
+    from .i18n.os_language import ENV, choose
+
+    option = language_option(argv)
+    if option:
+        os.environ[ENV] = option
+    return i18n.set_language(choose(option))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="streamdoctor",
@@ -44,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"streamdoctor {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log to the terminal too")
+    p.add_argument(LANG_OPTION, choices=i18n.SUPPORTED, metavar="CODE",
+                   help=f"the language to speak ({', '.join(i18n.SUPPORTED)}; default: the system's)")
     p.add_argument("--lab", metavar="PROFILE", help="run the wizard against the built-in simulated API")
     p.add_argument("--self-test", action="store_true", help="walk the wizard headless on the lab; exit 0/1")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -711,6 +745,11 @@ def _diagnose(results: Any, base_url: str) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a CLI command; returns the exit code. UserErrors become one line on stderr (exit 2)."""
+    try:
+        setup_language(sys.argv[1:] if argv is None else argv)
+    except UserError as exc:
+        print(safeout.text(f"streamdoctor: error: {exc}"), file=sys.stderr)
+        return EXIT_UNTESTED
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "fix":  # only the commands that work on fixes roll back (and run undo steps): `lab list`

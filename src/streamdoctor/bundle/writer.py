@@ -19,13 +19,14 @@ import socket
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, paths
+from .. import __version__, i18n, paths
 from ..buildinfo import build_info
 from ..capture.bundle_files import capture_files
 from ..errors import UserError
@@ -274,6 +275,22 @@ def _save_error(exc: OSError, folder: Path, size: int) -> BundleWriteError:
     return BundleWriteError(f"cannot save the bundle in {where}: {exc.strerror or exc}; choose another folder")
 
 
+@contextmanager
+def in_language(report: Report, language: str | None) -> Iterator[Report]:
+    """The report, and every text rendered inside the block, in `language` (e.g. "en" for IT who may not read the
+    user's language); None keeps the current one. Only this thread of control changes language: a wizard that
+    saves the bundle on a worker keeps speaking the user's language. A report read back from JSON has plain
+    texts, which stay as they were saved."""
+    if not language:
+        yield report
+        return
+    code = i18n.normalize(language)
+    if code is None:
+        raise UserError(f"{language!r} is not a language this app speaks; choose one of {', '.join(i18n.SUPPORTED)}")
+    with i18n.using(code):
+        yield i18n.relocalize(report, code)
+
+
 def write_bundle(
     report: Report,
     dest_dir: str | os.PathLike[str],
@@ -281,15 +298,18 @@ def write_bundle(
     redact_user: bool = True,
     pseudonymize_hosts: bool = False,
     extra_secrets: Iterable[str] = (),
+    language: str | None = None,
 ) -> Path:
     """Write the diagnostic bundle for IT into dest_dir and return the zip's path.
 
     extra_secrets: values to remove wherever they appear (e.g. an API key typed into the GUI that is not in
-    the environment). Raises BundleWriteError (a UserError, one line) when the folder cannot take the file;
-    no partial file is left behind in that case.
+    the environment). language: the language of summary.txt, report.html and report.json's texts (a SUPPORTED
+    code, e.g. "en" when IT reads English); None: the user's current language. Raises BundleWriteError (a
+    UserError, one line) when the folder cannot take the file; no partial file is left behind in that case.
     """
-    prepared = prepare(report, redact_user=redact_user, pseudonymize_hosts=pseudonymize_hosts,
-                       extra_secrets=extra_secrets, with_files=True)
+    with in_language(report, language) as localized:
+        prepared = prepare(localized, redact_user=redact_user, pseudonymize_hosts=pseudonymize_hosts,
+                           extra_secrets=extra_secrets, with_files=True)
     created = time.time()
     data = zip_bytes(prepared.members, created)
     folder = Path(dest_dir).expanduser()
@@ -327,4 +347,4 @@ def write_bundle(
     return final
 
 
-__all__ = ["BundleWriteError", "Prepared", "is_secret_name", "prepare", "write_bundle"]
+__all__ = ["BundleWriteError", "Prepared", "in_language", "is_secret_name", "prepare", "write_bundle"]
