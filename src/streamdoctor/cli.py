@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from . import __version__, i18n, safeout
 from .cancel import CancelToken
 from .errors import UserError
-from .i18n import _, ngettext
+from .i18n import _
 from .model import Report, Severity, Status, to_jsonable
 from .urls import sends_key_in_cleartext, validate_base_url
 
@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=argparse.SUPPRESS)
     c.add_argument("--bundle", metavar="PATH", help="also save the diagnostic bundle for IT: a folder to save it "
                    "in, or a file name ending in .zip")
+    _add_it_language(c)
     c.add_argument("--allow-plain-http", action="store_true", help="send the API key to an http:// (not https) "
                    "endpoint on another machine without asking")
     c.add_argument("--user-clients", action="store_true",
@@ -136,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bundle this saved report (from `check --json`) instead of running the check")
     b.add_argument("--out", metavar="FOLDER", default=".", help="where to save the zip (default: this folder)")
     b.add_argument("--keep-user-name", action="store_true", help="leave the user name in paths")
+    _add_it_language(b)
     b.add_argument("--pseudonymize-hosts", action="store_true", help="replace internal host names and private "
                    "IPs with consistent pseudonyms (the mapping stays on this computer)")
     b.set_defaults(func=cmd_bundle)
@@ -159,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="allow a --host that is not loopback (other computers can then use the lab)")
     ls.set_defaults(func=cmd_lab_serve)
     return p
+
+
+def _add_it_language(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--it-language", choices=i18n.SUPPORTED, metavar="CODE",
+                   help="the language of the bundle's summary.txt, report.html and report.json, for an IT team that "
+                        f"does not read yours (e.g. en; one of {', '.join(i18n.SUPPORTED)}; default: the language "
+                        "this run speaks)")
 
 
 def _add_target_args(p: argparse.ArgumentParser) -> None:
@@ -245,12 +254,14 @@ def _plain_http_allowed(base_url: str, args: argparse.Namespace) -> bool:
         return True
     shown = safeout.text(base_url)
     if sys.stdin is None or not sys.stdin.isatty():
-        raise UserError(f"not sent: {shown} is plain HTTP, so your API key would travel in cleartext; use its "
-                        "https:// address, or add --allow-plain-http to send it anyway")
-    answer = input(f"{shown} is plain HTTP: your API key would travel in cleartext. Send it anyway? [y/N] ")
+        raise UserError(_("not sent: {url} is plain HTTP, so your API key would travel in cleartext; use its "
+                          "https:// address, or add --allow-plain-http to send it anyway", url=shown))
+    # TRANSLATORS: the answer is read as y/yes in any language; keep [y/N]
+    answer = input(_("{url} is plain HTTP: your API key would travel in cleartext. Send it anyway? [y/N] ",
+                     url=shown))
     if answer.strip().lower() in ("y", "yes"):
         return True
-    print("Key not sent: only the checks that need no key will run.", file=sys.stderr)
+    print(_("Key not sent: only the checks that need no key will run."), file=sys.stderr)
     return False
 
 
@@ -313,7 +324,7 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
         if live:
             live.clear()
     if cancel.cancelled:
-        print("Cancelled.", file=sys.stderr)
+        print(_("Cancelled."), file=sys.stderr)
         return EXIT_UNTESTED
     if getattr(args, "read_client_logs", False):
         from .probes.claude_logs import read_claude_logs
@@ -403,14 +414,14 @@ def _save_bundle(report: Report, args: argparse.Namespace, out: TextIO) -> None:
     folder, target = _bundle_target(args.bundle)
     path = write_bundle(report, folder, redact_user=not getattr(args, "keep_user_name", False),
                         pseudonymize_hosts=bool(getattr(args, "pseudonymize_hosts", False)),
-                        extra_secrets=safeout.remembered())
+                        extra_secrets=safeout.remembered(), language=getattr(args, "it_language", None))
     if target is not None:
         if target.exists():  # checked before the run too; a file that appeared meanwhile is not overwritten
             path.unlink()
-            raise UserError(f"{target} appeared while the check ran; nothing was overwritten")
+            raise UserError(_("{path} appeared while the check ran; nothing was overwritten", path=str(target)))
         os.replace(path, target)  # same folder: atomic, no half-written file under the asked name
         path = target
-    print(f"Bundle for IT: {safeout.text(str(path))}", file=out)
+    print(_("Bundle for IT: {path}", path=safeout.text(str(path))), file=out)
 
 
 def _bundle_target(arg: str) -> tuple[Path, Path | None]:
@@ -420,7 +431,7 @@ def _bundle_target(arg: str) -> tuple[Path, Path | None]:
     if p.suffix.lower() != ".zip":
         return p, None
     if p.exists():
-        raise UserError(f"{p} already exists; give a new file name or a folder")
+        raise UserError(_("{path} already exists; give a new file name or a folder", path=str(p)))
     return p.parent if str(p.parent) else Path("."), p
 
 
@@ -429,7 +440,8 @@ def cmd_idle(args: argparse.Namespace) -> int:
 
     if args.max is not None:
         if not 1 <= args.max <= 3600:
-            raise UserError(f"--max {args.max:g} is out of range; give a silence between 1 and 3600 seconds")
+            raise UserError(_("--max {value:g} is out of range; give a silence between 1 and 3600 seconds",
+                              value=args.max))
         args.extra_options = {"idle_max_s": args.max, "idle_quick_max_s": args.max}
     return run_check(args, probes=[IdleProbe()])
 
@@ -440,11 +452,12 @@ def cmd_stress(args: argparse.Namespace) -> int:
     from .probes.stress_plan import plan_for
 
     plan = plan_for(args.model or ProbeContext().model, args.size)
-    runs = " (up to 3 runs with --compare)" if args.compare else ""
-    print(plan.line() + runs, file=sys.stderr, flush=True)
+    line = _("{plan} (up to 3 runs with --compare)", plan=plan.line()) if args.compare else plan.line()
+    print(line, file=sys.stderr, flush=True)
     if not args.lab and not args.yes and sys.stdin is not None and sys.stdin.isatty():
-        if input("Start it? [y/N] ").strip().lower() not in ("y", "yes"):
-            print("Not started.", file=sys.stderr)
+        # TRANSLATORS: the answer is read as y/yes in any language; keep [y/N]
+        if input(_("Start it? [y/N] ")).strip().lower() not in ("y", "yes"):
+            print(_("Not started."), file=sys.stderr)
             return EXIT_UNTESTED
     args.extra_options = {"stress_size": args.size, "stress_compare": args.compare}
     return run_check(args, probes=[StreamProbe()])
@@ -458,17 +471,21 @@ def print_report(report: Report, out: TextIO) -> None:
     from .probes import all_probes
 
     titles = {p.name: p.title for p in all_probes()}
-    target = report.target["base_url"] + (f"  (lab profile {report.target['lab_profile']})"
-                                          if report.target.get("lab_profile") else "")
-    print(f"Stream Doctor {report.app_version}: {target}\n", file=out)
+    url = report.target["base_url"]
+    if report.target.get("lab_profile"):
+        print(_("Stream Doctor {version}: {url}  (lab profile {lab})", version=report.app_version, url=url,
+                lab=report.target["lab_profile"]) + "\n", file=out)
+    else:
+        print(_("Stream Doctor {version}: {url}", version=report.app_version, url=url) + "\n", file=out)
     for r in report.results:
         print(f"  [{_MARK[r.status]}] {titles.get(r.probe, r.probe):<24} {r.summary}", file=out)
     print_matrix(report, out)
     v = report.verdict
-    print(f"\nVerdict: {v.overall.value.upper()}: {v.headline}", file=out)
+    # TRANSLATORS: {overall} is the verdict's machine word (HEALTHY, PROBLEM, UNTESTED), kept in English
+    print("\n" + _("Verdict: {overall}: {headline}", overall=v.overall.value.upper(), headline=v.headline), file=out)
     seen = report.target.get("user_error")
     if isinstance(seen, dict) and seen.get("sentence"):
-        print(f"\n  What you saw: {seen['sentence']}", file=out)
+        print("\n  " + _("What you saw: {sentence}", sentence=seen["sentence"]), file=out)
     for f in v.findings:
         if f.severity is Severity.INFO and v.overall.value != "healthy":
             continue
@@ -477,9 +494,9 @@ def print_report(report: Report, out: TextIO) -> None:
         for e in f.evidence:
             print(f"    - {e.text()}", file=out)
         if f.ask_it:
-            print(f"    Ask IT: {f.ask_it}", file=out)
+            print("    " + _("Ask IT: {request}", request=f.ask_it), file=out)
         if f.fix_ids:
-            print(f"    Fixes: {', '.join(f.fix_ids)}", file=out)
+            print("    " + _("Fixes: {ids}", ids=", ".join(f.fix_ids)), file=out)
 
 
 def print_matrix(report: Report, out: TextIO) -> None:
@@ -491,10 +508,10 @@ def print_matrix(report: Report, out: TextIO) -> None:
     if not rows:
         return
     flipped = matrix.flips(rows)
-    print("\nWhat changes the outcome (each variable tried both ways):", file=out)
+    print("\n" + _("What changes the outcome (each variable tried both ways):"), file=out)
     for variable in dict.fromkeys(r.variable for r in rows):
-        mark = "  <- flips the outcome" if variable in flipped else ""
-        print(f"  {variable}{mark}", file=out)
+        shown = _("{variable}  <- flips the outcome", variable=variable) if variable in flipped else variable
+        print(f"  {shown}", file=out)
         for r in (r for r in rows if r.variable == variable):
             print(f"    [{_MATRIX_MARK.get(r.outcome, '?')}] {r.variant:<34} {r.number}", file=out)
 
@@ -574,12 +591,13 @@ def cmd_fix_list(args: argparse.Namespace) -> int:
     from .fixes import all_fixes, list_records
 
     for fix in all_fixes():
-        print(f"{fix.id:<22} {fix.title}{'  (administrator)' if fix.needs_admin else ''}")
+        title = _("{title}  (administrator)", title=fix.title) if fix.needs_admin else fix.title
+        print(f"{fix.id:<22} {title}")
     records = list_records()
     if records:
-        print("\nApplied so far (undo with `streamdoctor fix undo ID`):")
+        print("\n" + _("Applied so far (undo with `streamdoctor fix undo ID`):"))
         for r in records:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
+            when = i18n.format_datetime(r.created_at, i18n.current())
             print(f"  {r.id:<44} {r.state:<11} {when}")
     return EXIT_HEALTHY
 
@@ -605,11 +623,11 @@ def _fix_report(args: argparse.Namespace, fix: Any) -> Iterator[Report]:
     with lab_or_real(args.lab, args.base_url, args.ca_file) as (base_url, overrides, ca_file), \
             _cancel_on_sigint(cancel):
         ctx = make_context(base_url, overrides, args, ca_file)
-        print(f"Measuring first ({', '.join(sorted(wanted))}; --report reuses a saved check)...", file=sys.stderr,
-              flush=True)
+        print(_("Measuring first ({checks}; --report reuses a saved check)...", checks=", ".join(sorted(wanted))),
+              file=sys.stderr, flush=True)
         results = run_probes([p for p in known.values() if p.name in wanted], ctx, cancel=cancel)
         if cancel.cancelled:
-            raise UserError("cancelled before anything was changed")
+            raise UserError(_("cancelled before anything was changed"))
         yield Report(target={"base_url": base_url, "lab_profile": args.lab or "", "ca_file": ca_file},
                      results=results, verdict=_diagnose(results, base_url), app_version=__version__)
 
@@ -620,7 +638,8 @@ def cmd_fix_show(args: argparse.Namespace) -> int:
     fix = get_fix(args.fix_id)
     with _fix_report(args, fix) as report:
         plan = fix.preview(report)
-    print(f"{plan.title}{'  (needs administrator rights)' if plan.needs_admin else ''}\n\n{plan.description}\n")
+    title = _("{title}  (needs administrator rights)", title=plan.title) if plan.needs_admin else plan.title
+    print(f"{title}\n\n{plan.description}\n")
     print(plan.preview)
     return EXIT_HEALTHY
 
@@ -635,16 +654,18 @@ def cmd_fix_apply(args: argparse.Namespace) -> int:
         print(f"{plan.title}\n\n{plan.description}\n\n{plan.preview}\n")
         if not args.yes:
             if sys.stdin is None or not sys.stdin.isatty():
-                raise UserError("not applied: add --yes to apply without being asked")
-            if input("Apply this change? [y/N] ").strip().lower() not in ("y", "yes"):
-                print("Not applied.", file=sys.stderr)
+                raise UserError(_("not applied: add --yes to apply without being asked"))
+            # TRANSLATORS: the answer is read as y/yes in any language; keep [y/N]
+            if input(_("Apply this change? [y/N] ")).strip().lower() not in ("y", "yes"):
+                print(_("Not applied."), file=sys.stderr)
                 return EXIT_UNTESTED
         record_id = fix.apply(report)
-        print(f"Applied (undo: streamdoctor fix undo {record_id})")
+        print(_("Applied (undo: streamdoctor fix undo {record})", record=record_id))
         if args.no_verify:
             return EXIT_HEALTHY
         outcome = fix.verify(report, record_id)
-    print(f"{'Verified' if outcome.ok else 'Not verified'}: {outcome.detail}")
+    print(_("Verified: {detail}", detail=outcome.detail) if outcome.ok
+          else _("Not verified: {detail}", detail=outcome.detail))
     return EXIT_HEALTHY if outcome.ok else EXIT_PROBLEM
 
 
@@ -660,7 +681,7 @@ def cmd_fix_undo(args: argparse.Namespace) -> int:
         record_id = applied[-1].id
     record = load(record_id)
     get_fix(record.fix_id).revert(record_id)
-    print(f"Undone: {record.title} ({record_id})")
+    print(_("Undone: {title} ({record})", title=record.title, record=record_id))
     return EXIT_HEALTHY
 
 
@@ -675,7 +696,8 @@ def recover_interrupted_fixes() -> None:
         import logging
 
         logging.getLogger(__name__).exception("fix recovery failed")
-        print(f"streamdoctor: could not check for interrupted fixes: {exc}", file=sys.stderr)
+        print("streamdoctor: " + _("could not check for interrupted fixes: {error}", error=str(exc)),
+              file=sys.stderr)
 
 
 # --- lab -------------------------------------------------------------------------------------------------
@@ -718,14 +740,16 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
                 url_host = "localhost"  # the certificate's name, so clients verify it by name
         lab = stack.enter_context(LabRuntime(profile, host=args.host, port=args.port, ssl_context=ssl_context,
                                              url_host=url_host))
-        print(f"Lab profile '{profile.name}' at {lab.url}", flush=True)
+        print(_("Lab profile '{profile}' at {url}", profile=profile.name, url=lab.url), flush=True)
         if ca_file:
-            print(f"  CA for this run (deleted when the lab stops): {ca_file}", flush=True)
+            print("  " + _("CA for this run (deleted when the lab stops): {path}", path=ca_file), flush=True)
         print(f"  {profile.description}")
-        print(f"  Any API key works (e.g. {LAB_API_KEY}) except {REFUSED_API_KEY}. Ctrl-C stops.", flush=True)
+        print("  " + _("Any API key works (e.g. {key}) except {refused}. Ctrl-C stops.", key=LAB_API_KEY,
+                       refused=REFUSED_API_KEY), flush=True)
         trust = f"SSL_CERT_FILE={ca_file} " if ca_file else ""
         extra = f" --ca-file {ca_file}" if ca_file else ""
-        print(f"  Try: {trust}ANTHROPIC_BASE_URL={lab.url} streamdoctor check{extra}", flush=True)
+        print("  " + _("Try: {command}", command=f"{trust}ANTHROPIC_BASE_URL={lab.url} streamdoctor check{extra}"),
+              flush=True)
         try:
             while not stop.wait(0.5):
                 pass

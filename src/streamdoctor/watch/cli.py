@@ -23,7 +23,8 @@ from typing import Any
 from ..cancel import CancelToken
 from ..errors import UserError
 from ..fixes.atomic import atomic_write
-from .analysis import ENDING_WORDS, analyse, summary_lines
+from ..i18n import _, fmt_num, ngettext
+from .analysis import analyse, ending_text, summary_lines
 from .core import WatchConfig, Watcher, holds_for_cut
 from .notify import notify
 from .pidfile import pid_file, running_pid
@@ -44,7 +45,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if args.status:
             return _status(db, args.json)
         if args.export:
-            return _export(db, args.export)
+            return _export(db, args.export, getattr(args, "it_language", None))
         return _run(args, db)
     except StoreError as exc:
         raise UserError(str(exc)) from exc
@@ -53,10 +54,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def _stop(db: Path) -> int:
     pid = running_pid(db)
     if pid is None:
-        print("No watch is running.")
+        print(_("No watch is running."))
         return 0
     os.kill(pid, signal.SIGTERM)
-    print(f"Stopped the watch (pid {pid}).")
+    print(_("Stopped the watch (pid {pid}).", pid=str(pid)))
     return 0
 
 
@@ -69,19 +70,19 @@ def _status(db: Path, as_json: bool) -> int:
         json.dump(a, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(f"Watching (pid {a['running_pid']}).") if a["running_pid"] else print("Not watching now.")
+        print(_("Watching (pid {pid}).", pid=str(a["running_pid"])) if a["running_pid"] else _("Not watching now."))
         for line in summary_lines(a):
             print(line)
     return 1 if a["cuts"] or a["outages"] else 0
 
 
-def _export(db: Path, folder: str) -> int:
+def _export(db: Path, folder: str, language: str | None = None) -> int:
     from ..bundle import write_bundle
     from .report import watch_report
 
     report = watch_report(db)
-    path = write_bundle(report, folder)
-    print(f"Bundle for IT: {path}")
+    path = write_bundle(report, folder, language=language)
+    print(_("Bundle for IT: {path}", path=str(path)))
     return 0
 
 
@@ -164,13 +165,16 @@ def _run(args: argparse.Namespace, db: Path) -> int:
         cfg = _config(args, base_url, ca_file)
         atomic_write(pid_file(db), json.dumps({"pid": os.getpid(), "started": time.time()}).encode(), mode=0o600)
         try:
-            print(f"Watching {base_url} (holds {', '.join(f'{h:g} s' for h in cfg.holds_s)}); "
-                  f"record: {db}. Stop with Ctrl-C or `streamdoctor watch --stop`.", flush=True)
+            holds = ", ".join(_("{secs} s", secs=fmt_num(h, "g")) for h in cfg.holds_s)
+            print(_("Watching {url} (holds {holds}); record: {db}. Stop with Ctrl-C or `streamdoctor watch --stop`.",
+                    url=base_url, holds=holds, db=str(db)), flush=True)
             summary = Watcher(cfg, store, cancel, on_event=_printer(args.notify)).run()
         finally:
             with contextlib.suppress(OSError):
                 pid_file(db).unlink()
-    print(f"Stopped after {summary.duration_s:.0f} s: {summary.cuts} cuts, {summary.events} events recorded.")
+    print(ngettext("Stopped after {secs:.0f} s: {cuts} cut, {events} events recorded.",
+                   "Stopped after {secs:.0f} s: {cuts} cuts, {events} events recorded.", summary.cuts,
+                   secs=summary.duration_s, cuts=summary.cuts, events=summary.events))
     return 0
 
 
@@ -178,10 +182,10 @@ def _printer(want_notify: bool) -> Any:
     def on_event(kind: str, data: dict[str, Any]) -> None:
         stamp = time.strftime("%H:%M:%S")
         if kind == "cut":
-            how = ENDING_WORDS.get(str(data.get("ending")), str(data.get("ending")))
-            line = f"connection {how} after {data.get('silence_s', 0):.1f} s of silence"
+            line: str = _("connection {how} after {secs:.1f} s of silence", how=ending_text(str(data.get("ending"))),
+                     secs=float(data.get("silence_s") or 0))
             if want_notify:
-                notify("Stream Doctor caught a cut", line)
+                notify(_("Stream Doctor caught a cut"), line)
         elif kind in ("change", "wake", "outage", "recovered", "recheck"):
             line = kind + ": " + json.dumps({k: v for k, v in data.items() if k != "fresh"}, default=str)[:200]
         else:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..i18n.languages import SUPPORTED
+
 
 def add_watch_parser(sub: Any) -> None:
     w = sub.add_parser("watch", help="watch in the background for cuts that come and go, and record each one")
@@ -29,6 +31,8 @@ def add_watch_parser(sub: Any) -> None:
     w.add_argument("--status", action="store_true", help="print what the record says so far and exit")
     w.add_argument("--json", action="store_true", help="with --status: the analysis as JSON")
     w.add_argument("--export", metavar="FOLDER", help="write the diagnostic bundle of the record and exit")
+    w.add_argument("--it-language", choices=SUPPORTED, metavar="CODE",
+                   help="with --export: the language of the bundle's texts for IT (e.g. en; default: this run's)")
     w.add_argument("--stop", action="store_true", help="stop the running watch and exit")
     w.set_defaults(func=_cmd_watch)
 
