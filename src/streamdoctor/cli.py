@@ -474,18 +474,19 @@ def print_report(report: Report, out: TextIO) -> None:
     url = report.target["base_url"]
     if report.target.get("lab_profile"):
         print(_("Stream Doctor {version}: {url}  (lab profile {lab})", version=report.app_version, url=url,
-                lab=report.target["lab_profile"]) + "\n", file=out)
+                lab=report.target["lab_profile"]), "\n", sep="", file=out)
     else:
-        print(_("Stream Doctor {version}: {url}", version=report.app_version, url=url) + "\n", file=out)
+        print(_("Stream Doctor {version}: {url}", version=report.app_version, url=url), "\n", sep="", file=out)
     for r in report.results:
         print(f"  [{_MARK[r.status]}] {titles.get(r.probe, r.probe):<24} {r.summary}", file=out)
     print_matrix(report, out)
     v = report.verdict
     # TRANSLATORS: {overall} is the verdict's machine word (HEALTHY, PROBLEM, UNTESTED), kept in English
-    print("\n" + _("Verdict: {overall}: {headline}", overall=v.overall.value.upper(), headline=v.headline), file=out)
+    verdict = _("Verdict: {overall}: {headline}", overall=v.overall.value.upper(), headline=v.headline)
+    print("\n", verdict, sep="", file=out)
     seen = report.target.get("user_error")
     if isinstance(seen, dict) and seen.get("sentence"):
-        print("\n  " + _("What you saw: {sentence}", sentence=seen["sentence"]), file=out)
+        print("\n  ", _("What you saw: {sentence}", sentence=seen["sentence"]), sep="", file=out)
     for f in v.findings:
         if f.severity is Severity.INFO and v.overall.value != "healthy":
             continue
@@ -494,9 +495,9 @@ def print_report(report: Report, out: TextIO) -> None:
         for e in f.evidence:
             print(f"    - {e.text()}", file=out)
         if f.ask_it:
-            print("    " + _("Ask IT: {request}", request=f.ask_it), file=out)
+            print("    ", _("Ask IT: {request}", request=f.ask_it), sep="", file=out)
         if f.fix_ids:
-            print("    " + _("Fixes: {ids}", ids=", ".join(f.fix_ids)), file=out)
+            print("    ", _("Fixes: {ids}", ids=", ".join(f.fix_ids)), sep="", file=out)
 
 
 def print_matrix(report: Report, out: TextIO) -> None:
@@ -508,7 +509,7 @@ def print_matrix(report: Report, out: TextIO) -> None:
     if not rows:
         return
     flipped = matrix.flips(rows)
-    print("\n" + _("What changes the outcome (each variable tried both ways):"), file=out)
+    print("\n", _("What changes the outcome (each variable tried both ways):"), sep="", file=out)
     for variable in dict.fromkeys(r.variable for r in rows):
         shown = _("{variable}  <- flips the outcome", variable=variable) if variable in flipped else variable
         print(f"  {shown}", file=out)
@@ -595,7 +596,7 @@ def cmd_fix_list(args: argparse.Namespace) -> int:
         print(f"{fix.id:<22} {title}")
     records = list_records()
     if records:
-        print("\n" + _("Applied so far (undo with `streamdoctor fix undo ID`):"))
+        print("\n", _("Applied so far (undo with `streamdoctor fix undo ID`):"), sep="")
         for r in records:
             when = i18n.format_datetime(r.created_at, i18n.current())
             print(f"  {r.id:<44} {r.state:<11} {when}")
@@ -696,7 +697,7 @@ def recover_interrupted_fixes() -> None:
         import logging
 
         logging.getLogger(__name__).exception("fix recovery failed")
-        print("streamdoctor: " + _("could not check for interrupted fixes: {error}", error=str(exc)),
+        print("streamdoctor: ", _("could not check for interrupted fixes: {error}", error=str(exc)), sep="",
               file=sys.stderr)
 
 
@@ -742,14 +743,14 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
                                              url_host=url_host))
         print(_("Lab profile '{profile}' at {url}", profile=profile.name, url=lab.url), flush=True)
         if ca_file:
-            print("  " + _("CA for this run (deleted when the lab stops): {path}", path=ca_file), flush=True)
+            print("  ", _("CA for this run (deleted when the lab stops): {path}", path=ca_file), sep="", flush=True)
         print(f"  {profile.description}")
-        print("  " + _("Any API key works (e.g. {key}) except {refused}. Ctrl-C stops.", key=LAB_API_KEY,
-                       refused=REFUSED_API_KEY), flush=True)
+        print("  ", _("Any API key works (e.g. {key}) except {refused}. Ctrl-C stops.", key=LAB_API_KEY,
+                       refused=REFUSED_API_KEY), sep="", flush=True)
         trust = f"SSL_CERT_FILE={ca_file} " if ca_file else ""
         extra = f" --ca-file {ca_file}" if ca_file else ""
-        print("  " + _("Try: {command}", command=f"{trust}ANTHROPIC_BASE_URL={lab.url} streamdoctor check{extra}"),
-              flush=True)
+        command = f"{trust}ANTHROPIC_BASE_URL={lab.url} streamdoctor check{extra}"
+        print("  ", _("Try: {command}", command=command), sep="", flush=True)
         try:
             while not stop.wait(0.5):
                 pass
