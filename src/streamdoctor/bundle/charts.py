@@ -91,7 +91,7 @@ def idle_ladder_svg(report: Report) -> str | None:
     x0, x1 = 150, WIDTH - RIGHT - 120
     height = top + row_h * len(conns) + 56
     body = [f'<text x="{LEFT - 56}" y="20" font-size="14" font-weight="600" fill="{INK}">'
-            f"{_esc(_('Idle test: connections held silent, and which ones survived'))}</text>"]
+            + _esc(_("Idle test: connections held silent, and which ones survived")) + "</text>"]
     lo, hi = (d.get("bracket") or [None, None])[:2] if isinstance(d.get("bracket"), list) else (None, None)
     if isinstance(lo, int | float) and isinstance(hi, int | float) and hi > lo:
         bx0, bx1 = x0 + (x1 - x0) * lo / t_max, x0 + (x1 - x0) * hi / t_max
@@ -116,7 +116,7 @@ def idle_ladder_svg(report: Report) -> str | None:
         body.append(f'<line x1="{cx:.1f}" y1="{top - 10}" x2="{cx:.1f}" y2="{top + row_h * len(conns)}" '
                     f'stroke="{BAD}" stroke-width="2" stroke-dasharray="5 3"/>'
                     f'<text x="{cx + 4:.1f}" y="{top - 12}" fill="{BAD}" font-weight="600">'
-                    f"{_esc(_('cut ≈ {secs:.1f} s', secs=float(cut)))}</text>")
+                    + _esc(_("cut ≈ {secs:.1f} s", secs=float(cut))) + "</text>")
     _x_axis(body, x0, x1, top + row_h * len(conns) + 6, t_max, _("seconds of silence"))
     desc = (ngettext("{n} connection; cut at {secs:.1f} s", "{n} connections; cut at {secs:.1f} s", len(conns),
                      secs=float(cut)) if cut is not None
@@ -167,7 +167,7 @@ def stream_timeline_svg(report: Report) -> str | None:
     lane_y = {"text": 52, "ping": 84, "other": 116}
     height = 200
     body = [f'<text x="8" y="20" font-size="14" font-weight="600" fill="{INK}">'
-            f"{_esc(_('Streamed answer: what arrived when'))}</text>"]
+            + _esc(_("Streamed answer: what arrived when")) + "</text>"]
     for name, y in lane_y.items():
         label = _(LANE_WORDS[name])
         body.append(f'<text x="{x0 - 8}" y="{y + 4}" text-anchor="end" fill="{INK}">{_esc(label)}</text>'
@@ -177,7 +177,7 @@ def stream_timeline_svg(report: Report) -> str | None:
         body.append(f'<rect x="{gx0:.1f}" y="34" width="{max(gx1 - gx0, 1):.1f}" height="98" fill="{GAP}" '
                     'opacity="0.6"/>'
                     f'<text x="{(gx0 + gx1) / 2:.1f}" y="{146}" text-anchor="middle" fill="#e65100" font-weight="600">'
-                    f"{_esc(_(GAP_WORDS[why], secs=b - a) if why in GAP_WORDS else why)}</text>")
+                    + _esc(_(GAP_WORDS[why], secs=b - a) if why in GAP_WORDS else why) + "</text>")
     # one tick per lane per pixel column at most: a 5000-event stream stays a few hundred elements
     columns: dict[tuple[str, int], float] = {}
     for t, _n, event in samples:
@@ -193,7 +193,7 @@ def stream_timeline_svg(report: Report) -> str | None:
     end_colour = GOOD if outcome == "completed" else BAD
     body.append(f'<line x1="{ex:.1f}" y1="34" x2="{ex:.1f}" y2="132" stroke="{end_colour}" stroke-width="2.5"/>'
                 f'<text x="{ex - 4:.1f}" y="30" text-anchor="end" fill="{end_colour}" font-weight="700">'
-                f"{_esc(_('{outcome} at {secs:.1f} s', outcome=outcome or _('end'), secs=total))}</text>")
+                + _esc(_("{outcome} at {secs:.1f} s", outcome=outcome or _("end"), secs=total)) + "</text>")
     _x_axis(body, x0, x1, 156, t_max, _("seconds since the request was sent"))
     desc = ngettext("{n} event in {secs:.1f} s, ended: {outcome}", "{n} events in {secs:.1f} s, ended: {outcome}",
                     len(samples), secs=total, outcome=outcome)
@@ -217,14 +217,14 @@ def bytes_over_time_svg(report: Report) -> str | None:
     y_max = max(acc, 1) * 1.1
     x0, x1, y0, y1 = LEFT + 40, WIDTH - RIGHT, 190, 36
     body = [f'<text x="8" y="20" font-size="14" font-weight="600" fill="{INK}">'
-            f"{_esc(_('Answer data received over time'))}</text>"]
+            + _esc(_("Answer data received over time")) + "</text>"]
     step = _nice_step(y_max / 1024, 4) * 1024
     v = 0.0
     while v <= y_max:
         y = y0 - (y0 - y1) * v / y_max
         body.append(f'<line x1="{x0}" y1="{y:.1f}" x2="{x1}" y2="{y:.1f}" stroke="#eeeeee"/>'
                     f'<text x="{x0 - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}">'
-                    f"{_esc(_('{size} KB', size=_fmt(round(v / 1024, 1))))}</text>")
+                    + _esc(_("{size} KB", size=_fmt(round(v / 1024, 1)))) + "</text>")
         v += step
     for a, b, _why in stream_gaps(d, samples):
         gx0, gx1 = x0 + (x1 - x0) * a / t_max, x0 + (x1 - x0) * b / t_max
@@ -247,7 +247,7 @@ def bytes_over_time_svg(report: Report) -> str | None:
     end_colour = GOOD if outcome == "completed" else BAD
     body.append(f'<circle cx="{ex:.1f}" cy="{prev_y:.1f}" r="4" fill="{end_colour}"/>'
                 f'<text x="{ex - 6:.1f}" y="{prev_y - 8:.1f}" text-anchor="end" fill="{end_colour}" font-weight="600">'
-                f"{_esc(_('{kb:.1f} KB, {outcome}', kb=acc / 1024, outcome=outcome or _('end')))}</text>")
+                + _esc(_("{kb:.1f} KB, {outcome}", kb=acc / 1024, outcome=outcome or _("end"))) + "</text>")
     _x_axis(body, x0, x1, y0, t_max, _("seconds since the request was sent"))
     return _svg(240, _("Bytes over time"), body,
                 _("{size} bytes of event data in {secs:.1f} s (wire total {wire} bytes)", size=acc, secs=total,

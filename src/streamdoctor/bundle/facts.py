@@ -177,10 +177,11 @@ def environment(report: Report) -> list[tuple[str, str]]:
             f"{a.get('name', '?')} ({a.get('kind', '?')})" for a in agents) or _("none found")))
     proxy = _data(report, "env.proxy")
     clients = proxy.get("clients")
+    none = _("none")
     for client, info in clients.items() if isinstance(clients, dict) else ():
         if isinstance(info, dict):
             rows.append((_("Proxy used by {client}", client=client),
-                         f"{info.get('proxy') or _('none')} ({info.get('source') or '?'})"))
+                         f"{info.get('proxy') or none} ({info.get('source') or '?'})"))
     cl = _data(report, "env.clients")
     cc = cl.get("claude_code") if isinstance(cl.get("claude_code"), dict) else {}
     if cc:

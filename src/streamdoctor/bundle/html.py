@@ -99,10 +99,27 @@ def _evidence_table(evidence: list[Evidence]) -> str:
         return ""
     rows = []
     for ev in evidence:
-        shown = ev.text().split(": ", 1)[1] if ": " in ev.text() else str(ev.value)
+        shown = evidence_value(ev)
         raw = f"<pre>{e(ev.raw[:4000])}</pre>" if ev.raw and ev.raw != str(ev.value) else ""
         rows.append(f"<tr><th>{e(ev.label)}</th><td>{e(shown)}{raw}</td></tr>")
     return f"<table>{''.join(rows)}</table>"
+
+
+def tag(name: str, text: str, attrs: str = "") -> str:
+    """<name attrs>text</name> with the text escaped. Translated texts are passed in here, never written inside an
+    f-string: the extractor does not look into f-strings, so a text there would never reach the catalogs."""
+    return f"<{name}{attrs}>{e(text)}</{name}>"
+
+
+def evidence_value(ev: Evidence) -> str:
+    """An evidence's value with its unit, numbers the current language's way (Evidence.text() writes English)."""
+    if isinstance(ev.value, float):
+        shown = fmt_num(ev.value, ".1f" if abs(ev.value) >= 10 else ".2f")
+    elif isinstance(ev.value, int) and not isinstance(ev.value, bool):
+        shown = fmt_num(ev.value)
+    else:
+        shown = str(ev.value)
+    return f"{shown} {ev.unit}" if ev.unit else shown
 
 
 def _rows(rows: list[tuple[str, str]]) -> str:
@@ -120,7 +137,7 @@ def _matrix_section(report: Report) -> str:
     flipped = matrix.flips(rows)
     badge = {"ok": "ok", "fail": "fail", "untested": "skipped"}
     heads = (_("variable"), _("variant"), _("result"), _("measured"))
-    out = [f'<h2 id="matrix">{e(_("What changes the outcome"))}</h2><p class="muted">'
+    out = [tag("h2", _("What changes the outcome"), ' id="matrix"') + '<p class="muted">'
            + e(_('Each variable was tried both ways on this network; a variable marked "flips the outcome" works one '
                  "way and fails the other."))
            + '</p><table class="checks matrix"><tr>' + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr>"]
@@ -148,45 +165,46 @@ def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str
                  f'<p class="headline">{e(v.headline)}</p></section>')
     seen = report.target.get("user_error")
     if isinstance(seen, dict) and seen.get("sentence"):  # check --error / the wizard's "What did you see?"
-        parts.append(f'<p class="seen"><b>{e(_("The user saw:"))}</b> {e(str(seen.get("text", "")))}<br>'
-                     f'{e(str(seen["sentence"]))}</p>')
+        parts.append('<p class="seen">' + tag("b", _("The user saw:"))
+                     + f' {e(str(seen.get("text", "")))}<br>{e(str(seen["sentence"]))}</p>')
 
     changes = facts.network_changes(report)
     items = "".join(f'<li><div class="what">{e(c.title)}</div><div>{e(c.detail)}</div></li>' for c in changes)
     body = (f"<ol>{items}</ol>" if changes
-            else f'<p class="muted">{e(_("Nothing to change on the network: no network problem was measured."))}</p>')
+            else tag("p", _("Nothing to change on the network: no network problem was measured."), ' class="muted"'))
     facts_rows = facts.network_facts(report)
-    measured = f"<h3>{e(_('Measured'))}</h3>" + _rows(facts_rows) if facts_rows else ""
+    measured = tag("h3", _("Measured")) + _rows(facts_rows) if facts_rows else ""
     intro = _("For the IT / network team. Each request quotes what was measured from this laptop.")
-    parts.append(f'<section class="it" id="network-changes"><h2>{e(_("What to change on the network"))}</h2>'
-                 f'<p class="muted">{e(intro)}</p>' + body + measured + "</section>")
+    parts.append('<section class="it" id="network-changes">' + tag("h2", _("What to change on the network"))
+                 + f'<p class="muted">{e(intro)}</p>' + body + measured + "</section>")
 
-    parts.append(f"<h2>{e(_('Findings'))}</h2>")
+    parts.append(tag("h2", _("Findings")))
     if not v.findings:
-        parts.append(f'<p class="muted">{e(_("No findings."))}</p>')
+        parts.append(tag("p", _("No findings."), ' class="muted"'))
     for f in v.findings:
         sev = f.severity.value
-        ask = f'<p class="ask"><b>{e(_("Ask IT:"))}</b> {e(f.ask_it)}</p>' if f.ask_it else ""
-        fixes = (f'<p class="muted">{e(_("Fixes on the laptop: {ids}", ids=", ".join(f.fix_ids)))}</p>'
+        ask = '<p class="ask">' + tag("b", _("Ask IT:")) + f" {e(f.ask_it)}</p>" if f.ask_it else ""
+        fixes = (tag("p", _("Fixes on the laptop: {ids}", ids=", ".join(f.fix_ids)), ' class="muted"')
                  if f.fix_ids else "")
+        confidence = _("confidence {level}", level=f.confidence.value)
         cause = (_("{cause} · failure mode {mode}", cause=f.cause, mode=str(f.failure_mode)) if f.failure_mode
                  else f.cause)
         parts.append(f'<div class="card {e(sev)}"><h3>{e(f.title)}</h3>'
                      f'<p><span class="badge {e(sev)}">{e(sev)}</span><span class="badge">'
-                     f'{e(_("confidence {level}", level=f.confidence.value))}</span>'
+                     f"{e(confidence)}</span>"
                      f'<span class="muted">{e(cause)}</span></p>'
                      f"<p>{e(f.plain)}</p>{_evidence_table(f.evidence)}{ask}{fixes}</div>")
 
     parts.append(_matrix_section(report))
 
     if charts:
-        parts.append(f"<h2>{e(_('Pictures'))}</h2>")
+        parts.append(tag("h2", _("Pictures")))
         for name, svg in charts.items():
             caption = _(CHART_CAPTIONS[name]) if name in CHART_CAPTIONS else ""
             parts.append(f'<figure id="chart-{e(name)}">{svg}<figcaption>{e(caption)}</figcaption></figure>')
 
     heads = (_("check"), _("result"), _("summary"), _("time"))
-    parts.append(f"<h2>{e(_('Checks that ran'))}</h2>" + '<table class="checks"><tr>'
+    parts.append(tag("h2", _("Checks that ran")) + '<table class="checks"><tr>'
                  + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr>")
     for r in report.results:
         err = f"<pre>{e(r.error[:2000])}</pre>" if r.error else ""
@@ -196,10 +214,10 @@ def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str
     parts.append("</table>")
     details = [r for r in report.results if r.evidence and not any(f.evidence == r.evidence for f in v.findings)]
     for r in details:
-        parts.append(f'<div class="card info"><h3>{e(_("{check}: evidence", check=r.probe))}</h3>'
-                     f"{_evidence_table(r.evidence)}</div>")
+        parts.append('<div class="card info">' + tag("h3", _("{check}: evidence", check=r.probe))
+                     + f"{_evidence_table(r.evidence)}</div>")
 
-    parts.append(f"<h2>{e(_('Fixes applied on this laptop'))}</h2>")
+    parts.append(tag("h2", _("Fixes applied on this laptop")))
     if not info.fixes:
         none = (_("None.") if info.fixes is not None
                 else _("None (the fix journal is not available in this build)."))
@@ -214,8 +232,8 @@ def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str
         parts.append('<table class="checks"><tr>' + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr>"
                      + "".join(rows) + "</table>")
 
-    parts.append(f"<h2>{e(_('Environment'))}</h2>" + _rows(facts.environment(report)))
-    parts.append(f"<h2>{e(_('What was redacted'))}</h2><p>"
+    parts.append(tag("h2", _("Environment")) + _rows(facts.environment(report)))
+    parts.append(tag("h2", _("What was redacted")) + "<p>"
                  + e(_("Before this bundle was written, secrets were removed from every file (report, logs, command "
                        "outputs, HTTP headers, pictures):"))
                  + "</p><ul>" + "".join(f"<li>{e(line)}</li>" for line in redaction_lines(info)) + "</ul>")
@@ -223,7 +241,7 @@ def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str
         parts.append('<p class="muted">' + e(_("Internal host names and private addresses were replaced by "
                                                "consistent pseudonyms (host1.internal, ip-1...). The user can "
                                                "translate them back on their laptop.")) + "</p>")
-    parts.append(f"<h2>{e(_('Files in this bundle'))}</h2><ul>"
+    parts.append(tag("h2", _("Files in this bundle")) + "<ul>"
                  + "".join(f"<li>{e(n)}</li>" for n in info.files) + "</ul>")
     parts.append("<footer>" + e(_("Report schema version {version}. report.json holds every measurement; "
                                   "report.schema.json describes it. requests.har opens in a browser's network "
