@@ -468,6 +468,7 @@ _MARK = {Status.OK: "ok  ", Status.WARN: "warn", Status.FAIL: "FAIL", Status.ERR
 
 
 def print_report(report: Report, out: TextIO) -> None:
+    from .bundle.facts import evidence_value  # numbers the language's way (Evidence.text() writes English)
     from .probes import all_probes
 
     titles = {p.name: p.title for p in all_probes()}
@@ -493,7 +494,7 @@ def print_report(report: Report, out: TextIO) -> None:
         print(f"\n  [{f.severity.value}] {f.title}", file=out)
         print(f"    {f.plain}", file=out)
         for e in f.evidence:
-            print(f"    - {e.text()}", file=out)
+            print(f"    - {e.label}: {evidence_value(e)}", file=out)
         if f.ask_it:
             print("    ", _("Ask IT: {request}", request=f.ask_it), sep="", file=out)
         if f.fix_ids:

@@ -40,6 +40,8 @@ from streamdoctor.model import (
     to_jsonable,
 )
 from streamdoctor.watch import analysis
+from streamdoctor.watch.svg import render
+from streamdoctor.watch.timeline import build
 
 OPEN, CLOSE = "⟦", "⟧"
 CUT_S = 30.25  # 30,2 in German (".1f"), 30.2 in Japanese
@@ -155,8 +157,15 @@ def test_pseudo_watch_summary_lines_are_marked() -> None:
            {"id": 22, "t": 14400, "kind": "stop", "state_id": 2, "ending": None}]
     with i18n.using(i18n.PSEUDO):
         lines = analysis.summary_lines(analysis.analyse(ev, {1: home, 2: vpn}))
+        timeline = build(ev, {1: home, 2: vpn})
+        assert timeline is not None
+        svg = render(timeline)
     assert len(lines) >= 5  # counts, endings, correlations, casualties, recheck
     assert [ln for ln in lines if OPEN not in ln] == []
+    parser = _Texts()
+    parser.feed(svg)
+    assert len(parser.found) > 10
+    assert unmarked(parser.found) == [], unmarked(parser.found)
 
 
 # --- (b) German and Japanese: translated phrases, the language's numbers and dates -------------------------

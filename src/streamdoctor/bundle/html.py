@@ -12,6 +12,7 @@ from .. import i18n
 from ..i18n import N_, _, fmt_num
 from ..model import Evidence, Overall, Report
 from . import facts
+from .facts import evidence_value
 from .summary import BundleInfo, redaction_lines, utc
 
 # chart name -> its caption (translated where shown: the language is chosen after import)
@@ -109,17 +110,6 @@ def tag(name: str, text: str, attrs: str = "") -> str:
     """<name attrs>text</name> with the text escaped. Translated texts are passed in here, never written inside an
     f-string: the extractor does not look into f-strings, so a text there would never reach the catalogs."""
     return f"<{name}{attrs}>{e(text)}</{name}>"
-
-
-def evidence_value(ev: Evidence) -> str:
-    """An evidence's value with its unit, numbers the current language's way (Evidence.text() writes English)."""
-    if isinstance(ev.value, float):
-        shown = fmt_num(ev.value, ".1f" if abs(ev.value) >= 10 else ".2f")
-    elif isinstance(ev.value, int) and not isinstance(ev.value, bool):
-        shown = fmt_num(ev.value)
-    else:
-        shown = str(ev.value)
-    return f"{shown} {ev.unit}" if ev.unit else shown
 
 
 def _rows(rows: list[tuple[str, str]]) -> str:

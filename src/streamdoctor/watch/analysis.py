@@ -23,7 +23,7 @@ MIN_EXPOSURE_NONE = 0.1  # "none on X" is said only of a state watched for at le
 ENDING_WORDS = {"reset": N_("reset (RST)"), "fin": N_("closed (FIN)"), "tls_close": N_("closed (TLS close)"),
                 "drop": N_("dropped silently")}
 STATE_ATTRS = {"vpn": vpn_label, "network": network_label,
-               "proxy": lambda s: f"proxy {s['proxy']}" if s.get("proxy") else "no proxy"}
+               "proxy": lambda s: _("proxy {proxy}", proxy=s["proxy"]) if s.get("proxy") else _("no proxy")}
 VERDICT_WORDS = {
     "sticky": N_("the network was fine again, but connections opened before the change stayed dead: restart "
                  "Claude Code (or the app) after a network change"),
