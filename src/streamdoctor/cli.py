@@ -71,75 +71,77 @@ def setup_language(argv: Sequence[str]) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="streamdoctor",
-        description="Finds out why Claude's streamed answers are cut on this network. "
-        "Without a command it opens the wizard.",
+        description=_("Finds out why Claude's streamed answers are cut on this network. Without a command it opens "
+                      "the wizard."),
     )
     p.add_argument("--version", action="version", version=f"streamdoctor {__version__}")
-    p.add_argument("-v", "--verbose", action="store_true", help="log to the terminal too")
+    p.add_argument("-v", "--verbose", action="store_true", help=_("log to the terminal too"))
     p.add_argument(LANG_OPTION, choices=i18n.SUPPORTED, metavar="CODE",
-                   help=f"the language to speak ({', '.join(i18n.SUPPORTED)}; default: the system's)")
-    p.add_argument("--lab", metavar="PROFILE", help="run the wizard against the built-in simulated API")
-    p.add_argument("--self-test", action="store_true", help="walk the wizard headless on the lab; exit 0/1")
+                   help=_("the language to speak ({codes}; default: the system's)", codes=", ".join(i18n.SUPPORTED)))
+    p.add_argument("--lab", metavar="PROFILE", help=_("run the wizard against the built-in simulated API"))
+    p.add_argument("--self-test", action="store_true", help=_("walk the wizard headless on the lab; exit 0/1"))
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("check", help="run the checks and print a verdict (exit 0 healthy, 1 problem, 2 untested)")
-    c.add_argument("--base-url", help="API endpoint or gateway (default: $ANTHROPIC_BASE_URL or api.anthropic.com)")
-    c.add_argument("--lab", metavar="PROFILE", help="test against the built-in simulated API with this fault profile")
-    c.add_argument("--json", action="store_true", help="print the full report as JSON")
-    c.add_argument("--quick", action="store_true", help="only the fast checks")
-    c.add_argument("--model", help="model for the streaming test")
-    c.add_argument("--capture", action="store_true", help="also capture our own test connections' packet "
-                   "headers (needs administrator rights; asks for them) to tell who sent a reset")
-    c.add_argument("--ca-file", metavar="PEM", help="also trust this CA as the API's genuine root (a test or "
-                   "gateway CA); used for this run only, never installed")
+    c = sub.add_parser("check",
+                       help=_("run the checks and print a verdict (exit 0 healthy, 1 problem, 2 untested)"))
+    c.add_argument("--base-url", help=_("API endpoint or gateway (default: $ANTHROPIC_BASE_URL or api.anthropic.com)"))
+    c.add_argument("--lab", metavar="PROFILE",
+                   help=_("test against the built-in simulated API with this fault profile"))
+    c.add_argument("--json", action="store_true", help=_("print the full report as JSON"))
+    c.add_argument("--quick", action="store_true", help=_("only the fast checks"))
+    c.add_argument("--model", help=_("model for the streaming test"))
+    c.add_argument("--capture", action="store_true", help=_("also capture our own test connections' packet "
+                   "headers (needs administrator rights; asks for them) to tell who sent a reset"))
+    c.add_argument("--ca-file", metavar="PEM", help=_("also trust this CA as the API's genuine root (a test or "
+                   "gateway CA); used for this run only, never installed"))
     # Advanced, not in --help: probe limits scaled down for tests against real networks (the netlab), e.g.
     # --probe-option stall_timeout_s=8; the same names a lab profile's probe_overrides use.
     c.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)
-    c.add_argument("--bundle", metavar="PATH", help="also save the diagnostic bundle for IT: a folder to save it "
-                   "in, or a file name ending in .zip")
+    c.add_argument("--bundle", metavar="PATH", help=_("also save the diagnostic bundle for IT: a folder to save it "
+                   "in, or a file name ending in .zip"))
     _add_it_language(c)
-    c.add_argument("--allow-plain-http", action="store_true", help="send the API key to an http:// (not https) "
-                   "endpoint on another machine without asking")
+    c.add_argument("--allow-plain-http", action="store_true", help=_("send the API key to an http:// (not https) "
+                   "endpoint on another machine without asking"))
     c.add_argument("--user-clients", action="store_true",
-                   help="also run your installed Claude Code, Node SDK and curl once each with a short prompt "
-                        "(they use their own sign-in and may use your quota)")
+                   help=_("also run your installed Claude Code, Node SDK and curl once each with a short prompt "
+                        "(they use their own sign-in and may use your quota)"))
     c.add_argument("--read-client-logs", action="store_true",
-                   help="with your consent: read Claude Code's recent debug logs and session errors on this computer "
-                        "(only redacted network lines go into the report)")
+                   help=_("with your consent: read Claude Code's recent debug logs and session errors on this computer "
+                        "(only redacted network lines go into the report)"))
     c.add_argument("--error", metavar="TEXT", type=_error_text,
-                   help="the error you saw (e.g. \"API Error: Connection closed mid-response\"): the verdict says "
-                        "whether what was measured explains it")
+                   help=_("the error you saw (e.g. \"API Error: Connection closed mid-response\"): the verdict says "
+                        "whether what was measured explains it"))
     c.set_defaults(func=cmd_check)
 
-    i = sub.add_parser("idle", help="measure after how long silent connections to the API are cut, and how")
+    i = sub.add_parser("idle", help=_("measure after how long silent connections to the API are cut, and how"))
     _add_target_args(i)
-    i.add_argument("--quick", action="store_true", help="test silences up to 120 s instead of 420 s")
-    i.add_argument("--max", type=float, metavar="S", help="longest silence to test, in seconds")
+    i.add_argument("--quick", action="store_true", help=_("test silences up to 120 s instead of 420 s"))
+    i.add_argument("--max", type=float, metavar="S", help=_("longest silence to test, in seconds"))
     i.set_defaults(func=cmd_idle, model=None)
 
-    s = sub.add_parser("stress", help="one long streamed answer with every byte timed (uses your API key)")
+    s = sub.add_parser("stress", help=_("one long streamed answer with every byte timed (uses your API key)"))
     _add_target_args(s)
-    s.add_argument("--model", help="model to ask")
+    s.add_argument("--model", help=_("model to ask"))
     s.add_argument("--size", choices=("quick", "standard", "long"), default="quick",
-                   help="how long an answer to ask for; the token count and an approximate cost are shown first")
-    s.add_argument("--yes", action="store_true", help="do not ask before spending tokens")
+                   help=_("how long an answer to ask for; the token count and an approximate cost are shown first"))
+    s.add_argument("--yes", action="store_true", help=_("do not ask before spending tokens"))
     s.add_argument("--compare", action="store_true",
-                   help="run again over HTTP/2, and directly when a proxy is in use, to compare (costs more)")
+                   help=_("run again over HTTP/2, and directly when a proxy is in use, to compare (costs more)"))
     s.set_defaults(func=cmd_stress, quick=False)
 
-    b = sub.add_parser("bundle", help="run the check and save the diagnostic bundle (zip) for IT; or bundle a "
-                       "report saved with `check --json` (--from)")
+    b = sub.add_parser("bundle", help=_("run the check and save the diagnostic bundle (zip) for IT; or bundle a "
+                       "report saved with `check --json` (--from)"))
     _add_target_args(b)
-    b.add_argument("--quick", action="store_true", help="only the fast checks")
-    b.add_argument("--model", help="model for the streaming test")
+    b.add_argument("--quick", action="store_true", help=_("only the fast checks"))
+    b.add_argument("--model", help=_("model for the streaming test"))
     b.add_argument("--from", dest="from_report", metavar="REPORT_JSON",
-                   help="bundle this saved report (from `check --json`) instead of running the check")
-    b.add_argument("--out", metavar="FOLDER", default=".", help="where to save the zip (default: this folder)")
-    b.add_argument("--keep-user-name", action="store_true", help="leave the user name in paths")
+                   help=_("bundle this saved report (from `check --json`) instead of running the check"))
+    b.add_argument("--out", metavar="FOLDER", default=".", help=_("where to save the zip (default: this folder)"))
+    b.add_argument("--keep-user-name", action="store_true", help=_("leave the user name in paths"))
     _add_it_language(b)
-    b.add_argument("--pseudonymize-hosts", action="store_true", help="replace internal host names and private "
-                   "IPs with consistent pseudonyms (the mapping stays on this computer)")
+    b.add_argument("--pseudonymize-hosts", action="store_true", help=_("replace internal host names and private "
+                   "IPs with consistent pseudonyms (the mapping stays on this computer)"))
     b.set_defaults(func=cmd_bundle)
 
     _add_fix_parser(sub)
@@ -147,38 +149,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_watch_parser(sub)
 
-    lab = sub.add_parser("lab", help="the built-in simulated API")
+    lab = sub.add_parser("lab", help=_("the built-in simulated API"))
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
     lab_sub.required = True
-    ll = lab_sub.add_parser("list", help="list the fault profiles")
+    ll = lab_sub.add_parser("list", help=_("list the fault profiles"))
     ll.set_defaults(func=cmd_lab_list)
-    ls = lab_sub.add_parser("serve", help="serve a profile until Ctrl-C")
+    ls = lab_sub.add_parser("serve", help=_("serve a profile until Ctrl-C"))
     ls.add_argument("--profile", default="clean")
     ls.add_argument("--host", default="127.0.0.1")
     ls.add_argument("--port", type=_port, default=0)
-    ls.add_argument("--tls", action="store_true", help="serve https://localhost:PORT with a CA made for this run")
+    ls.add_argument("--tls", action="store_true", help=_("serve https://localhost:PORT with a CA made for this run"))
     ls.add_argument("--allow-remote", action="store_true",
-                    help="allow a --host that is not loopback (other computers can then use the lab)")
+                    help=_("allow a --host that is not loopback (other computers can then use the lab)"))
     ls.set_defaults(func=cmd_lab_serve)
     return p
 
 
 def _add_it_language(p: argparse.ArgumentParser) -> None:
     p.add_argument("--it-language", choices=i18n.SUPPORTED, metavar="CODE",
-                   help="the language of the bundle's summary.txt, report.html and report.json, for an IT team that "
-                        f"does not read yours (e.g. en; one of {', '.join(i18n.SUPPORTED)}; default: the language "
-                        "this run speaks)")
+                   help=_("the language of the bundle's summary.txt, report.html and report.json, for an IT team "
+                          "that does not read yours (e.g. en; one of {codes}; default: the language this run speaks)",
+                          codes=", ".join(i18n.SUPPORTED)))
 
 
 def _add_target_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base-url", help="API endpoint or gateway (default: $ANTHROPIC_BASE_URL or api.anthropic.com)")
-    p.add_argument("--lab", metavar="PROFILE", help="test against the built-in simulated API with this fault profile")
-    p.add_argument("--json", action="store_true", help="print the full report as JSON")
-    p.add_argument("--ca-file", metavar="PEM", help="also trust this CA for this run (never installed)")
+    p.add_argument("--base-url", help=_("API endpoint or gateway (default: $ANTHROPIC_BASE_URL or api.anthropic.com)"))
+    p.add_argument("--lab", metavar="PROFILE",
+                   help=_("test against the built-in simulated API with this fault profile"))
+    p.add_argument("--json", action="store_true", help=_("print the full report as JSON"))
+    p.add_argument("--ca-file", metavar="PEM", help=_("also trust this CA for this run (never installed)"))
     p.add_argument("--probe-option", action="append", default=[], type=_probe_option, metavar="NAME=VALUE",
                    help=argparse.SUPPRESS)  # as for check: scaled-down limits for the netlab
-    p.add_argument("--allow-plain-http", action="store_true", help="send the API key to an http:// (not https) "
-                   "endpoint on another machine without asking")
+    p.add_argument("--allow-plain-http", action="store_true", help=_("send the API key to an http:// (not https) "
+                   "endpoint on another machine without asking"))
 
 
 def _error_text(text: str) -> str:
@@ -570,21 +573,21 @@ def _cancel_on_sigint(cancel: CancelToken) -> Iterator[None]:
 
 
 def _add_fix_parser(sub: Any) -> None:
-    f = sub.add_parser("fix", help="list, preview, apply and undo the fixes (each journaled and undoable)")
+    f = sub.add_parser("fix", help=_("list, preview, apply and undo the fixes (each journaled and undoable)"))
     f_sub = f.add_subparsers(dest="fix_command", metavar="ACTION")
     f_sub.required = True
-    f_sub.add_parser("list", help="the fixes, and the changes applied so far").set_defaults(func=cmd_fix_list)
-    for name, func, text in (("show", cmd_fix_show, "preview exactly what a fix would change"),
-                             ("apply", cmd_fix_apply, "apply a fix (after its preview), then verify it")):
+    f_sub.add_parser("list", help=_("the fixes, and the changes applied so far")).set_defaults(func=cmd_fix_list)
+    for name, func, text in (("show", cmd_fix_show, _("preview exactly what a fix would change")),
+                             ("apply", cmd_fix_apply, _("apply a fix (after its preview), then verify it"))):
         a = f_sub.add_parser(name, help=text)
         a.add_argument("fix_id", metavar="ID")
-        a.add_argument("--report", metavar="REPORT_JSON", help="use this report (from `check --json`) instead of "
-                       "running the check now")
+        a.add_argument("--report", metavar="REPORT_JSON", help=_("use this report (from `check --json`) instead of "
+                       "running the check now"))
         _add_target_args(a)
         a.set_defaults(func=func, quick=False, model=None)
-    f_sub.choices["apply"].add_argument("--yes", action="store_true", help="do not ask before changing anything")
-    f_sub.choices["apply"].add_argument("--no-verify", action="store_true", help="skip the check afterwards")
-    u = f_sub.add_parser("undo", help="undo an applied fix (a record id from `fix list`, or a fix id: its latest)")
+    f_sub.choices["apply"].add_argument("--yes", action="store_true", help=_("do not ask before changing anything"))
+    f_sub.choices["apply"].add_argument("--no-verify", action="store_true", help=_("skip the check afterwards"))
+    u = f_sub.add_parser("undo", help=_("undo an applied fix (a record id from `fix list`, or a fix id: its latest)"))
     u.add_argument("record", metavar="ID")
     u.set_defaults(func=cmd_fix_undo)
 
