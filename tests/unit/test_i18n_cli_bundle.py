@@ -9,6 +9,7 @@ German is left.
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import re
@@ -286,3 +287,34 @@ def test_report_json_keeps_the_texts_after_a_round_trip() -> None:
     with i18n.using("de"):
         doc = to_jsonable(make_report())
     assert report_from(doc).verdict.headline == "Test nicht möglich"
+
+
+def _all_helps(parser: argparse.ArgumentParser) -> list[str]:
+    found = [parser.description or ""]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found += [c.help or "" for c in action._choices_actions]
+            for sub in action.choices.values():
+                found += _all_helps(sub)
+        elif action.help not in (None, argparse.SUPPRESS) and action.dest not in ("help", "version"):
+            found.append(str(action.help))
+    return [h for h in found if h]
+
+
+def test_every_help_text_is_marked() -> None:
+    with i18n.using(i18n.PSEUDO):
+        helps = _all_helps(build_parser())
+    assert len(helps) > 50
+    assert [h for h in helps if OPEN not in h] == []
+
+
+def test_help_in_german(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREAMDOCTOR_LANG", "en")
+    try:
+        with pytest.raises(SystemExit) as stop:
+            main(["--lang", "de", "check", "--help"])
+    finally:
+        i18n.set_language("en")
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert "nur die schnellen Prüfungen" in out and "--it-language CODE" in out
