@@ -374,29 +374,33 @@ def load_saved_report(path: str) -> Report:
     """A report saved by `check --json`, or a one-line UserError that says how to make one."""
     from .model import report_from
 
-    how = "give a report saved with 'streamdoctor check --json > report.json'"
     shown = repr(path[:200])[1:-1]
+    too_large = _("cannot read {path}: larger than {mib} MiB; give a report saved with 'streamdoctor check --json > "
+                  "report.json'", path=shown, mib=MAX_REPORT_BYTES // 2**20)
     try:
         info = os.stat(path)  # follows symlinks; a loop is ELOOP here, before anything is opened
         if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO (would block), /dev/zero (would never end)
-            raise UserError(f"cannot read {shown}: it is not a regular file; {how}")
+            raise UserError(_("cannot read {path}: it is not a regular file; give a report saved with 'streamdoctor "
+                              "check --json > report.json'", path=shown))
         if info.st_size > MAX_REPORT_BYTES:
-            raise UserError(f"cannot read {shown}: larger than {MAX_REPORT_BYTES // 2**20} MiB; {how}")
+            raise UserError(too_large)
         with open(path, "rb") as f:
             raw = f.read(MAX_REPORT_BYTES + 1)
         if len(raw) > MAX_REPORT_BYTES:
-            raise UserError(f"cannot read {shown}: larger than {MAX_REPORT_BYTES // 2**20} MiB; {how}")
+            raise UserError(too_large)
         data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict):
             raise TypeError(f"a JSON {type(data).__name__}, not an object")
         return report_from(data)
     except OSError as exc:
-        raise UserError(f"cannot read {shown}: {exc.strerror or exc}; {how}") from None
+        raise UserError(_("cannot read {path}: {reason}; give a report saved with 'streamdoctor check --json > "
+                          "report.json'", path=shown, reason=str(exc.strerror or exc))) from None
     except RecursionError:
-        raise UserError(f"{shown} is not a Stream Doctor report (nested too deeply); {how}") from None
+        raise UserError(_("{path} is not a Stream Doctor report (nested too deeply); give a report saved with "
+                          "'streamdoctor check --json > report.json'", path=shown)) from None
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise UserError(f"{path} is not a Stream Doctor report ({type(exc).__name__}: {str(exc)[:80]}); save one "
-                        "with 'streamdoctor check --json > report.json'") from None
+        raise UserError(_("{path} is not a Stream Doctor report ({error}); save one with 'streamdoctor check --json > "
+                          "report.json'", path=shown, error=f"{type(exc).__name__}: {str(exc)[:80]}")) from None
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
@@ -737,7 +741,8 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
             from .lab.tls import LabTLS, names_for_host, serves_tls
 
             if not serves_tls(profile):
-                raise UserError(f"lab profile '{profile.name}' cannot be served over TLS; drop --tls")
+                raise UserError(_("lab profile '{profile}' cannot be served over TLS; drop --tls",
+                                  profile=profile.name))
             names, addresses = names_for_host(args.host)  # the leaf covers the address it is served at
             tls = stack.enter_context(LabTLS(names, addresses))
             ssl_context, url_host, ca_file = tls.server_context(), "", tls.ca_file

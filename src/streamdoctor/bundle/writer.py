@@ -30,6 +30,7 @@ from .. import __version__, i18n, paths
 from ..buildinfo import build_info
 from ..capture.bundle_files import capture_files
 from ..errors import UserError
+from ..i18n import _
 from ..matrix import build as build_matrix
 from ..matrix import to_json as matrix_json
 from ..model import Report, report_from, to_jsonable
@@ -263,16 +264,19 @@ def _write_all(fd: int, data: bytes) -> None:
 def _save_error(exc: OSError, folder: Path, size: int) -> BundleWriteError:
     where = str(folder)
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return BundleWriteError(f"not enough free space in {where} to save the bundle (it needs about "
-                                f"{max(1, size // 1024)} KB); free some space or choose another folder")
+        return BundleWriteError(_("not enough free space in {folder} to save the bundle (it needs about {kb} KB); "
+                                  "free some space or choose another folder", folder=where, kb=max(1, size // 1024)))
     if exc.errno == errno.EROFS:
-        return BundleWriteError(f"cannot save the bundle in {where}: the folder is read-only; choose another folder")
+        return BundleWriteError(_("cannot save the bundle in {folder}: the folder is read-only; choose another folder",
+                                  folder=where))
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
-        return BundleWriteError(f"cannot save the bundle in {where}: permission denied; choose a folder you can "
-                                "write to (e.g. Documents)")
+        return BundleWriteError(_("cannot save the bundle in {folder}: permission denied; choose a folder you can "
+                                  "write to (e.g. Documents)", folder=where))
     if isinstance(exc, NotADirectoryError | FileExistsError) or exc.errno == errno.ENOTDIR:
-        return BundleWriteError(f"cannot save the bundle in {where}: it is not a folder; choose a folder")
-    return BundleWriteError(f"cannot save the bundle in {where}: {exc.strerror or exc}; choose another folder")
+        return BundleWriteError(_("cannot save the bundle in {folder}: it is not a folder; choose a folder",
+                                  folder=where))
+    return BundleWriteError(_("cannot save the bundle in {folder}: {reason}; choose another folder", folder=where,
+                              reason=str(exc.strerror or exc)))
 
 
 @contextmanager
@@ -286,7 +290,8 @@ def in_language(report: Report, language: str | None) -> Iterator[Report]:
         return
     code = i18n.normalize(language)
     if code is None:
-        raise UserError(f"{language!r} is not a language this app speaks; choose one of {', '.join(i18n.SUPPORTED)}")
+        raise UserError(_("{language} is not a language this app speaks; choose one of {codes}",
+                          language=repr(language), codes=", ".join(i18n.SUPPORTED)))
     with i18n.using(code):
         yield i18n.relocalize(report, code)
 

@@ -89,27 +89,29 @@ def _export(db: Path, folder: str, language: str | None = None) -> int:
 def _config(args: argparse.Namespace, base_url: str, ca_file: str) -> WatchConfig:
     """The watch's settings from the arguments; bad values are a UserError before anything is opened."""
     if args.duration is not None and not 0 < args.duration <= MAX_DURATION_S:
-        raise UserError(f"--duration {args.duration:g} is out of range; give 1 to {MAX_DURATION_S:.0f} seconds")
+        raise UserError(_("--duration {value:g} is out of range; give 1 to {most:.0f} seconds", value=args.duration,
+                          most=MAX_DURATION_S))
     if args.max_events is not None and args.max_events < 1:
-        raise UserError("--max-events must be at least 1")
+        raise UserError(_("--max-events must be at least 1"))
     if args.cut is not None and not 1 <= args.cut <= 3600:
-        raise UserError(f"--cut {args.cut:g} is out of range; give the measured cut in seconds (1 to 3600)")
+        raise UserError(_("--cut {value:g} is out of range; give the measured cut in seconds (1 to 3600)",
+                          value=args.cut))
     holds = holds_for_cut(args.cut)
     if args.holds:
         try:
             holds = [float(x) for x in args.holds.split(",") if x.strip()]
         except ValueError:
-            raise UserError(f"--holds '{args.holds}' is not a list of seconds like 20,60") from None
+            raise UserError(_("--holds '{value}' is not a list of seconds like 20,60", value=args.holds)) from None
         if not holds or any(not 0.5 <= h <= 3600 for h in holds):
-            raise UserError("--holds: each hold must be between 0.5 and 3600 seconds")
+            raise UserError(_("--holds: each hold must be between 0.5 and 3600 seconds"))
     stream_every = None
     if args.stream_every is not None:
         if not 0.01 <= args.stream_every <= 24 * 60:
-            raise UserError("--stream-every must be between 0.01 and 1440 minutes")
+            raise UserError(_("--stream-every must be between 0.01 and 1440 minutes"))
         stream_every = args.stream_every * 60
     for name in ("heartbeat", "poll", "response_timeout", "connect_timeout"):
         if not 0.2 <= getattr(args, name) <= 3600:
-            raise UserError(f"--{name.replace('_', '-')} must be between 0.2 and 3600 seconds")
+            raise UserError(_("{option} must be between 0.2 and 3600 seconds", option="--" + name.replace("_", "-")))
     return WatchConfig(base_url=base_url, holds_s=holds, heartbeat_s=args.heartbeat, state_poll_s=args.poll,
                        duration_s=args.duration, max_events=args.max_events, ca_file=ca_file,
                        response_timeout_s=args.response_timeout, connect_timeout_s=args.connect_timeout,
@@ -125,7 +127,7 @@ def _api_key(args: argparse.Namespace) -> str:
 
         key = LAB_API_KEY
     if args.stream_every is not None and not key:
-        raise UserError("--stream-every needs an API key in ANTHROPIC_API_KEY")
+        raise UserError(_("--stream-every needs an API key in ANTHROPIC_API_KEY"))
     return key
 
 
@@ -158,7 +160,8 @@ def _run(args: argparse.Namespace, db: Path) -> int:
     _config(args, "http://127.0.0.1", "")  # validate first: bad input must not leave a record or a pid file
     other = running_pid(db)
     if other is not None:
-        raise UserError(f"a watch is already running (pid {other}); stop it with `streamdoctor watch --stop`")
+        raise UserError(_("a watch is already running (pid {pid}); stop it with `streamdoctor watch --stop`",
+                          pid=str(other)))
     cancel = CancelToken()
     with lab_or_real(args.lab, args.base_url, args.ca_file) as (base_url, _overrides, ca_file), Store(db) as store, \
             _signals(cancel):
