@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .logsetup import setup_logging
 
     try:
-        cli.setup_language(argv)  # before the parser: --help and every text of the run are in the chosen language
+        argv = cli.setup_language(argv)  # before the parser: --help and every text of the run in that language
     except UserError as exc:
         print(safeout.text(f"streamdoctor: error: {exc}"), file=sys.stderr)
         return 2

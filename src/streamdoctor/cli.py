@@ -40,32 +40,50 @@ MAX_REPORT_BYTES = 64 * 1024 * 1024
 LANG_OPTION = "--lang"
 
 
-def language_option(argv: Sequence[str]) -> str | None:
-    """The value of --lang CODE / --lang=CODE, read before the parser is built so that every text the command
-    makes (and its --help) is in that language; a value we do not speak is a UserError (one line, exit 2)."""
+def split_language(argv: Sequence[str]) -> tuple[str | None, list[str]]:
+    """(the value of --lang CODE / --lang=CODE, the other arguments). Read before the parser is built, so that
+    every text the command makes (and its --help) is in that language, and taken out, so that --lang works before
+    or after the command (`streamdoctor check --lang de`). A value we do not speak is a UserError (one line)."""
     value: str | None = None
-    for i, arg in enumerate(argv):
+    rest: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
         if arg == "--":
+            rest += args[i:]
             break
         if arg == LANG_OPTION:
-            value = argv[i + 1] if i + 1 < len(argv) else ""
-        elif arg.startswith(LANG_OPTION + "="):
+            value = args[i + 1] if i + 1 < len(args) else ""
+            i += 2
+            continue
+        if arg.startswith(LANG_OPTION + "="):
             value = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+        i += 1
     if value is not None and value not in i18n.SUPPORTED:
         raise UserError(f"--lang {value!r} is not a language this app speaks; choose one of "
                         f"{', '.join(i18n.SUPPORTED)}")
-    return value
+    return value, rest
 
 
-def setup_language(argv: Sequence[str]) -> str:
-    """Choose the language for this run: --lang, then STREAMDOCTOR_LANG, the saved choice, the OS. With --lang
-    the environment variable is set too, so the wizard started by the same main (and any child) follows it."""
+def language_option(argv: Sequence[str]) -> str | None:
+    """The value of --lang in `argv`, or None (see split_language)."""
+    return split_language(argv)[0]
+
+
+def setup_language(argv: Sequence[str]) -> list[str]:
+    """Choose the language for this run: --lang, then STREAMDOCTOR_LANG, the saved choice, the OS; returns the
+    arguments without --lang. With --lang the environment variable is set too, so the wizard started by the same
+    main (and any child) follows it."""
     from .i18n.os_language import ENV, choose
 
-    option = language_option(argv)
+    option, rest = split_language(argv)
     if option:
         os.environ[ENV] = option
-    return i18n.set_language(choose(option))
+    i18n.set_language(choose(option))
+    return rest
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -780,7 +798,7 @@ def _diagnose(results: Any, base_url: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a CLI command; returns the exit code. UserErrors become one line on stderr (exit 2)."""
     try:
-        setup_language(sys.argv[1:] if argv is None else argv)
+        argv = setup_language(sys.argv[1:] if argv is None else argv)
     except UserError as exc:
         print(safeout.text(f"streamdoctor: error: {exc}"), file=sys.stderr)
         return EXIT_UNTESTED

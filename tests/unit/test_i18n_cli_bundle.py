@@ -24,7 +24,7 @@ from streamdoctor.bundle import summary_text, write_bundle
 from streamdoctor.bundle.charts import all_charts
 from streamdoctor.bundle.html import render_html
 from streamdoctor.bundle.summary import BundleInfo, render_summary
-from streamdoctor.cli import build_parser, language_option, main, print_report
+from streamdoctor.cli import build_parser, language_option, main, print_report, split_language
 from streamdoctor.errors import UserError
 from streamdoctor.i18n import _
 from streamdoctor.model import (
@@ -245,6 +245,7 @@ def test_lang_option_is_read_before_the_parser_and_bad_values_are_one_line(capsy
     assert language_option(["--lang", "de", "check"]) == "de"
     assert language_option(["--lang=ja", "lab", "list"]) == "ja"
     assert language_option(["check", "--", "--lang", "xx"]) is None
+    assert split_language(["check", "--lang", "fr", "--quick"]) == ("fr", ["check", "--quick"])  # after the command
     assert main(["--lang", "xx", "lab", "list"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--lang 'xx'" in err and "Traceback" not in err
