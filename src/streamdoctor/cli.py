@@ -206,9 +206,10 @@ def _error_text(text: str) -> str:
     from .error_texts import MAX_TEXT, clean
 
     if not clean(text):
-        raise argparse.ArgumentTypeError("give the error text you saw, e.g. --error \"Request timed out\"")
+        raise argparse.ArgumentTypeError(_("give the error text you saw, e.g. --error \"Request timed out\""))
     if len(text) > 4 * MAX_TEXT:
-        raise argparse.ArgumentTypeError(f"that is more than {4 * MAX_TEXT} characters: paste the error line only")
+        raise argparse.ArgumentTypeError(_("that is more than {n} characters: paste the error line only",
+                                           n=4 * MAX_TEXT))
     return text
 
 
@@ -219,7 +220,7 @@ def _probe_option(text: str) -> tuple[str, float]:
     except ValueError:
         number = -1.0
     if not sep or not name.isidentifier() or number < 0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=SECONDS (e.g. stall_timeout_s=8)")
+        raise argparse.ArgumentTypeError(_("'{text}' is not NAME=SECONDS (e.g. stall_timeout_s=8)", text=text))
     return name, number
 
 
@@ -227,9 +228,9 @@ def _port(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0-65535)") from None
+        raise argparse.ArgumentTypeError(_("'{text}' is not a port number (0-65535)", text=text)) from None
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
+        raise argparse.ArgumentTypeError(_("{value} is not a port number (0-65535)", value=str(value)))
     return value
 
 
