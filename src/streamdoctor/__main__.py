@@ -71,8 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(safeout.text(f"streamdoctor: error: {exc}"), file=sys.stderr)
             return 2
         log.exception("unexpected error")
-        where = f" (details in {log_path})" if log_path else ""
-        print(safeout.text(f"streamdoctor: unexpected error: {type(exc).__name__}: {exc}{where}"), file=sys.stderr)
+        error = f"{type(exc).__name__}: {exc}"
+        said = (_("streamdoctor: unexpected error: {error} (details in {path})", error=error, path=str(log_path))
+                if log_path else _("streamdoctor: unexpected error: {error}", error=error))
+        print(safeout.text(said), file=sys.stderr)
         return 2
 
 
