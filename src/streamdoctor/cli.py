@@ -380,6 +380,8 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None, probes: Seque
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if getattr(args, "it_language", None) and not getattr(args, "bundle", None):
+        raise UserError(_("--it-language chooses the language of the bundle for IT: add --bundle PATH"))
     if not args.quick and not args.lab and os.environ.get("ANTHROPIC_API_KEY"):
         from .probes.base import ProbeContext
         from .probes.stress_plan import plan_for

@@ -319,3 +319,11 @@ def test_help_in_german(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
     assert stop.value.code == 0
     out = capsys.readouterr().out
     assert "nur die schnellen Prüfungen" in out and "--it-language CODE" in out
+
+
+def test_it_language_without_a_bundle_is_one_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--lab", "clean", "--it-language", "en"]) == 2
+    assert main(["watch", "--status", "--it-language", "en"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["streamdoctor: error: --it-language chooses the language of the bundle for IT: add --bundle PATH",
+                   "streamdoctor: error: --it-language chooses the language of the bundle for IT: add --export FOLDER"]

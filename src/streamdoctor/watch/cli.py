@@ -38,6 +38,8 @@ def _db(args: argparse.Namespace) -> Path:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    if getattr(args, "it_language", None) and not args.export:
+        raise UserError(_("--it-language chooses the language of the bundle for IT: add --export FOLDER"))
     db = _db(args)
     try:
         if args.stop:
