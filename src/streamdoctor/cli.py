@@ -499,7 +499,7 @@ def print_report(report: Report, out: TextIO) -> None:
     from .bundle.facts import evidence_value  # numbers the language's way (Evidence.text() writes English)
     from .probes import all_probes
 
-    titles = {p.name: p.title for p in all_probes()}
+    titles = {p.name: _(p.title) for p in all_probes()}  # probe titles are marked with N_() where they are set
     url = report.target["base_url"]
     if report.target.get("lab_profile"):
         print(_("Stream Doctor {version}: {url}  (lab profile {lab})", version=report.app_version, url=url,
