@@ -30,8 +30,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     from . import cli, safeout
+    from .errors import UserError
+    from .i18n import _
     from .logsetup import setup_logging
 
+    try:
+        argv = cli.setup_language(argv)  # before the parser: --help and every text of the run in that language
+    except UserError as exc:
+        print(safeout.text(f"streamdoctor: error: {exc}"), file=sys.stderr)
+        return 2
     parser = cli.build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "base_url", None):
@@ -46,14 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         cli.recover_interrupted_fixes()  # the wizard, like every command, first rolls back a fix a crash interrupted
         missing = display_problem(dict(os.environ), sys.platform)
         if missing:
-            raise UserError(f"the wizard cannot open a window: {missing}; run 'streamdoctor check' instead")
+            raise UserError(_("the wizard cannot open a window: {reason}; run 'streamdoctor check' instead",
+                              reason=missing))
         try:
             from .gui.app import run_gui
         except ImportError as exc:  # a source checkout without the GUI's system libraries
-            raise UserError(f"the wizard cannot start ({exc}); 'streamdoctor check' works without it") from exc
+            raise UserError(_("the wizard cannot start ({error}); 'streamdoctor check' works without it",
+                              error=str(exc))) from exc
         return run_gui(args)
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
+        print(_("Interrupted."), file=sys.stderr)
         return 2
     except Exception as exc:  # the last line of defence: one line for the user, the traceback in the log
         from .errors import UserError
@@ -62,8 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(safeout.text(f"streamdoctor: error: {exc}"), file=sys.stderr)
             return 2
         log.exception("unexpected error")
-        where = f" (details in {log_path})" if log_path else ""
-        print(safeout.text(f"streamdoctor: unexpected error: {type(exc).__name__}: {exc}{where}"), file=sys.stderr)
+        error = f"{type(exc).__name__}: {exc}"
+        said = (_("streamdoctor: unexpected error: {error} (details in {path})", error=error, path=str(log_path))
+                if log_path else _("streamdoctor: unexpected error: {error}", error=error))
+        print(safeout.text(said), file=sys.stderr)
         return 2
 
 
@@ -74,17 +85,19 @@ HEADLESS_QT_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkk
 def display_problem(env: dict[str, str], platform: str) -> str:
     """What is missing for a window, in words, or "" (issue 15 item 12). Only Linux and the BSDs need a display
     server named in the environment; Windows and macOS always have one in a user session."""
+    from .i18n import _
+
     if not platform.startswith(("linux", "freebsd", "openbsd")):
         return ""
     qpa = env.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip().lower()
     if qpa in HEADLESS_QT_PLATFORMS:
         return ""
     if qpa == "xcb" and not env.get("DISPLAY"):
-        return "QT_QPA_PLATFORM is xcb but DISPLAY is not set (no X server)"
+        return _("QT_QPA_PLATFORM is xcb but DISPLAY is not set (no X server)")
     if qpa.startswith("wayland") and not env.get("WAYLAND_DISPLAY"):
-        return "QT_QPA_PLATFORM is wayland but WAYLAND_DISPLAY is not set"
+        return _("QT_QPA_PLATFORM is wayland but WAYLAND_DISPLAY is not set")
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-        return "no display (DISPLAY and WAYLAND_DISPLAY are not set: an SSH session or a server?)"
+        return _("no display (DISPLAY and WAYLAND_DISPLAY are not set: an SSH session or a server?)")
     return ""
 
 

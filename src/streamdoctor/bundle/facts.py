@@ -14,15 +14,25 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..model import Finding, Report, Severity, to_jsonable
+from ..i18n import N_, _, fmt_num
+from ..model import Evidence, Finding, Report, Severity, to_jsonable
 
 log = logging.getLogger(__name__)
 
 RECOMMENDED_IDLE_S = 600  # the SDKs' and Claude Code's default request timeout: a stream may be silent that long
 IDLE_CAUSES = ("idle-reset", "idle-close", "idle-drop", "silent-stall", "proxy-read-timeout")
-ENDING_WORDS = {"reset": "a TCP reset (RST)", "fin": "a polite close (FIN)", "closed": "a polite close (FIN)",
-                "tls_close": "a TLS close", "drop": "a silent drop (no reset, no close)",
-                "dropped": "a silent drop (no reset, no close)", "stalled": "a silent drop (no reset, no close)"}
+# how a connection ended -> in words (translated where shown: the language is chosen after import)
+ENDING_WORDS = {"reset": N_("a TCP reset (RST)"), "fin": N_("a polite close (FIN)"),
+                "closed": N_("a polite close (FIN)"), "tls_close": N_("a TLS close"),
+                "drop": N_("a silent drop (no reset, no close)"), "dropped": N_("a silent drop (no reset, no close)"),
+                "stalled": N_("a silent drop (no reset, no close)")}
+
+
+def ending_words(ending: str) -> str:
+    """How a connection ended, in the current language ("" and unknown endings say so)."""
+    if ending in ENDING_WORDS:
+        return _(ENDING_WORDS[ending])
+    return ending or _("an unknown ending")
 
 
 @dataclass
@@ -33,6 +43,17 @@ class NetworkChange:
     title: str
     detail: str
     source: str = ""  # the finding's rule, or the probe it came from
+
+
+def evidence_value(ev: Evidence) -> str:
+    """An evidence's value with its unit, numbers the current language's way (Evidence.text() writes English)."""
+    if isinstance(ev.value, float):
+        shown = fmt_num(ev.value, ".1f" if abs(ev.value) >= 10 else ".2f")
+    elif isinstance(ev.value, int) and not isinstance(ev.value, bool):
+        shown = fmt_num(ev.value)
+    else:
+        shown = str(ev.value)
+    return f"{shown} {ev.unit}" if ev.unit else shown
 
 
 def api_endpoint(report: Report) -> tuple[str, int]:
@@ -81,67 +102,69 @@ def network_changes(report: Report) -> list[NetworkChange]:
 
     cut, ending = measured_idle_cut(report)
     if cut is not None and not modes & {1, 2}:
-        how = ENDING_WORDS.get(ending, ending or "an unknown ending")
         changes.append(NetworkChange(
-            "idle-timeout", f"Raise the idle timeout for {host}:{port}",
-            f"Connections to {host}:{port} that are silent for about {cut:.0f} s are ended by {how}. Please raise "
-            f"the idle/read timeout on the firewall, NAT, VPN or proxy for this host to at least "
-            f"{RECOMMENDED_IDLE_S} s.", "idle"))
+            "idle-timeout", _("Raise the idle timeout for {host}:{port}", host=host, port=str(port)),
+            _("Connections to {host}:{port} that are silent for about {secs:.0f} s are ended by {how}. Please raise "
+              "the idle/read timeout on the firewall, NAT, VPN or proxy for this host to at least {least} s.",
+              host=host, port=str(port), secs=cut, how=ending_words(ending), least=RECOMMENDED_IDLE_S), "idle"))
 
     tls = _data(report, "tls")
     if tls.get("inspected") and 5 not in modes:
-        who = tls.get("inspector") or "a TLS-inspecting proxy"
+        who = tls.get("inspector") or _("a TLS-inspecting proxy")
         changes.append(NetworkChange(
-            "tls-exemption", f"Exempt {host}:{port} from TLS inspection",
-            f"Connections to {host} are decrypted by {who} (certificate issuer: {tls.get('issuer') or 'unknown'}). "
-            f"Please exempt {host}:{port} (TCP) from TLS inspection, or at least from its idle and buffering limits.",
-            "tls"))
+            "tls-exemption", _("Exempt {host}:{port} from TLS inspection", host=host, port=str(port)),
+            _("Connections to {host} are decrypted by {who} (certificate issuer: {issuer}). Please exempt "
+              "{host}:{port} (TCP) from TLS inspection, or at least from its idle and buffering limits.",
+              host=host, port=str(port), who=who, issuer=tls.get("issuer") or _("unknown")), "tls"))
 
     mtu = _data(report, "mtu")
     path_mtu, if_mtu = mtu.get("path_mtu"), mtu.get("interface_mtu")
     smaller = isinstance(path_mtu, int) and isinstance(if_mtu, int) and path_mtu < if_mtu
     if (mtu.get("black_hole") or smaller) and 4 not in modes:
         changes.append(NetworkChange(
-            "mtu", f"Fix the path MTU towards {host}",
-            f"The largest packet that gets through to {host} is {path_mtu} bytes, but the interface "
-            f"{mtu.get('interface') or ''} sends {if_mtu}. Please let ICMP 'fragmentation needed' (IPv4 type 3 "
-            f"code 4, ICMPv6 type 2) through, or clamp TCP MSS on the VPN/tunnel to match an MTU of {path_mtu}.",
-            "mtu"))
+            "mtu", _("Fix the path MTU towards {host}", host=host),
+            _("The largest packet that gets through to {host} is {path_mtu} bytes, but the interface {interface} "
+              "sends {if_mtu}. Please let ICMP 'fragmentation needed' (IPv4 type 3 code 4, ICMPv6 type 2) through, "
+              "or clamp TCP MSS on the VPN/tunnel to match an MTU of {path_mtu}.", host=host,
+              path_mtu=str(path_mtu), interface=mtu.get("interface") or "", if_mtu=str(if_mtu)), "mtu"))
     return changes
 
 
 def network_facts(report: Report) -> list[tuple[str, str]]:
     """The numbers a network engineer asks for first, as label/value rows."""
     host, port = api_endpoint(report)
-    rows: list[tuple[str, str]] = [("API host and port", f"{host}:{port} (TCP)")]
+    rows: list[tuple[str, str]] = [(_("API host and port"), _("{host}:{port} (TCP)", host=host, port=str(port)))]
     cut, ending = measured_idle_cut(report)
     if cut is not None:
-        rows.append(("Idle time after which connections are cut", f"{cut:.1f} s"))
-        rows.append(("How they are cut", ENDING_WORDS.get(ending, ending or "unknown")))
+        rows.append((_("Idle time after which connections are cut"), _("{secs:.1f} s", secs=cut)))
+        rows.append((_("How they are cut"), ending_words(ending) if ending else _("unknown")))
     idle = _data(report, "idle")
     if idle.get("longest_alive_s"):
-        rows.append(("Longest silence a connection survived", f"{float(idle['longest_alive_s']):.2f} s"))
+        rows.append((_("Longest silence a connection survived"),
+                     _("{secs:.2f} s", secs=float(idle["longest_alive_s"]))))
     stream = _data(report, "stream")
     if stream.get("outcome"):
-        rows.append(("How the test answer ended", str(stream["outcome"])))
+        rows.append((_("How the test answer ended"), str(stream["outcome"])))
     if isinstance(stream.get("time_to_first_byte_s"), int | float):
-        rows.append(("Time to first byte", f"{float(stream['time_to_first_byte_s']):.2f} s"))
+        rows.append((_("Time to first byte"), _("{secs:.2f} s", secs=float(stream["time_to_first_byte_s"]))))
     tls = _data(report, "tls")
     if "inspected" in tls:
-        rows.append(("TLS inspection", f"yes, by {tls.get('inspector') or 'unknown'}" if tls["inspected"] else "no"))
+        rows.append((_("TLS inspection"), _("yes, by {who}", who=tls.get("inspector") or _("unknown"))
+                     if tls["inspected"] else _("no")))
     mtu = _data(report, "mtu")
     if mtu.get("path_mtu") or mtu.get("interface_mtu"):
-        rows.append(("Path MTU / interface MTU", f"{mtu.get('path_mtu') or '?'} / {mtu.get('interface_mtu') or '?'}"
-                     f" ({mtu.get('interface') or 'interface unknown'})"))
+        interface = mtu.get("interface") or _("interface unknown")
+        rows.append((_("Path MTU / interface MTU"), f"{mtu.get('path_mtu') or '?'} / {mtu.get('interface_mtu') or '?'}"
+                     f" ({interface})"))
     proxy = _data(report, "env.proxy")
     system = proxy.get("system") if isinstance(proxy.get("system"), dict) else {}
     if system:
-        rows.append(("System proxy", str(system.get("proxy") or system.get("pac_url") or "none")))
+        rows.append((_("System proxy"), str(system.get("proxy") or system.get("pac_url") or _("none"))))
     vpn = _data(report, "env.vpn")
     if vpn.get("tunnel_interface") or vpn.get("api_via_tunnel") is not None:
-        rows.append(("API traffic through a VPN tunnel",
-                     f"{'yes' if vpn.get('api_via_tunnel') else 'no'}"
-                     f"{' (' + str(vpn['tunnel_interface']) + ')' if vpn.get('tunnel_interface') else ''}"))
+        answer = _("yes") if vpn.get("api_via_tunnel") else _("no")
+        tunnel = vpn.get("tunnel_interface")
+        rows.append((_("API traffic through a VPN tunnel"), f"{answer} ({tunnel})" if tunnel else answer))
     return rows
 
 
@@ -150,34 +173,40 @@ def environment(report: Report) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     target = str(report.target.get("base_url", ""))
     if report.target.get("lab_profile"):
-        target += f" (simulated lab, profile {report.target['lab_profile']})"
-    rows.append(("Tested endpoint", target))
+        target = _("{url} (simulated lab, profile {lab})", url=target, lab=report.target["lab_profile"])
+    rows.append((_("Tested endpoint"), target))
     ifaces = _data(report, "env.interfaces")
     route = ifaces.get("route") if isinstance(ifaces.get("route"), dict) else {}
     if route:
-        rows.append(("Route to the API", f"interface {route.get('interface') or '?'}, MTU {route.get('mtu') or '?'}, "
-                                         f"gateway {route.get('gateway') or '?'}"))
+        rows.append((_("Route to the API"), _("interface {interface}, MTU {mtu}, gateway {gateway}",
+                                               interface=route.get("interface") or "?",
+                                               mtu=str(route.get("mtu") or "?"), gateway=route.get("gateway") or "?")))
     vpn = _data(report, "env.vpn")
     agents = [a for a in vpn.get("agents", []) if isinstance(a, dict)]
     if agents or "agents" in vpn:
-        rows.append(("VPN and security software", ", ".join(
-            f"{a.get('name', '?')} ({a.get('kind', '?')})" for a in agents) or "none found"))
+        rows.append((_("VPN and security software"), ", ".join(
+            f"{a.get('name', '?')} ({a.get('kind', '?')})" for a in agents) or _("none found")))
     proxy = _data(report, "env.proxy")
     clients = proxy.get("clients")
+    none = _("none")
     for client, info in clients.items() if isinstance(clients, dict) else ():
         if isinstance(info, dict):
-            rows.append((f"Proxy used by {client}", f"{info.get('proxy') or 'none'} ({info.get('source') or '?'})"))
+            rows.append((_("Proxy used by {client}", client=client),
+                         f"{info.get('proxy') or none} ({info.get('source') or '?'})"))
     cl = _data(report, "env.clients")
     cc = cl.get("claude_code") if isinstance(cl.get("claude_code"), dict) else {}
     if cc:
-        rows.append(("Claude Code", str(cc.get("version") or ("installed" if cc.get("installed") else "not found"))))
+        rows.append(("Claude Code", str(cc.get("version") or (_("installed") if cc.get("installed")
+                                                               else _("not found")))))
     for sdk in cl.get("python_sdks", []) if isinstance(cl.get("python_sdks"), list) else []:
         if isinstance(sdk, dict):
-            bad = f" (known problem: {sdk['known_bad']})" if sdk.get("known_bad") else ""
-            rows.append((f"anthropic SDK in {sdk.get('python', '?')}", f"{sdk.get('version', '?')}{bad}"))
+            version = str(sdk.get("version", "?"))
+            rows.append((_("anthropic SDK in {python}", python=sdk.get("python", "?")),
+                         _("{version} (known problem: {problem})", version=version, problem=sdk["known_bad"])
+                         if sdk.get("known_bad") else version))
     dns = _data(report, "dns")
     if dns.get("addresses"):
-        rows.append(("API addresses (DNS)", ", ".join(str(a) for a in dns["addresses"][:6])))
+        rows.append((_("API addresses (DNS)"), ", ".join(str(a) for a in dns["addresses"][:6])))
     return rows
 
 
@@ -200,18 +229,20 @@ def applied_fixes() -> list[dict[str, Any]] | None:
     return out
 
 
-UNDO_STATE = {"applied": "applied; can be undone in Stream Doctor", "reverted": "undone",
-              "rolled-back": "rolled back after an interruption", "pending": "interrupted; will be rolled back",
-              "failed": "failed; nothing left changed"}
+# a fix record's state -> in words (translated where shown)
+UNDO_STATE = {"applied": N_("applied; can be undone in Stream Doctor"), "reverted": N_("undone"),
+              "rolled-back": N_("rolled back after an interruption"), "pending": N_("interrupted; will be rolled back"),
+              "failed": N_("failed; nothing left changed")}
 
 
 def describe_fix(rec: dict[str, Any]) -> tuple[str, str, str]:
     """(title, state in words, what it touched) for one journal record."""
-    title = str(rec.get("title") or rec.get("fix_id") or rec.get("id") or "fix")
+    title = str(rec.get("title") or rec.get("fix_id") or rec.get("id") or _("fix"))
     state = str(rec.get("state") or "")
     steps = rec.get("steps")
     touched = ", ".join(
         str(s.get("path") or s.get("target") or s.get("kind"))
         for s in (steps if isinstance(steps, list) else []) if isinstance(s, dict)
     )
-    return title, UNDO_STATE.get(state, state or "unknown"), touched
+    words = _(UNDO_STATE[state]) if state in UNDO_STATE else state or _("unknown")
+    return title, words, touched

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 from html import escape
 
+from .. import i18n
+from ..i18n import N_, _, fmt_num
 from ..model import Evidence, Overall, Report
 from . import facts
+from .facts import evidence_value
 from .summary import BundleInfo, redaction_lines, utc
 
+# chart name -> its caption (translated where shown: the language is chosen after import)
 CHART_CAPTIONS = {
-    "watch-timeline": "The background watch: coloured bands are the network and VPN in effect, ✕ a cut connection, "
-                      "grey bars times the API was unreachable, triangles wake-ups, dashed lines network changes.",
-    "idle-ladder": "Each bar is one connection held silent for the time on the left. Green survived; red was cut. "
-                   "The dashed line is the measured cut-off.",
-    "stream-timeline": "Every tick is an event of the streamed answer (text, keep-alive pings, others). Shaded "
-                       "areas are silences; the last line shows how the stream ended.",
-    "bytes-over-time": "Answer data received over time. A flat line followed by the end marker means the "
-                       "connection was cut while nothing was being sent.",
+    "watch-timeline": N_("The background watch: coloured bands are the network and VPN in effect, ✕ a cut "
+                         "connection, grey bars times the API was unreachable, triangles wake-ups, dashed lines "
+                         "network changes."),
+    "idle-ladder": N_("Each bar is one connection held silent for the time on the left. Green survived; red was "
+                      "cut. The dashed line is the measured cut-off."),
+    "stream-timeline": N_("Every tick is an event of the streamed answer (text, keep-alive pings, others). Shaded "
+                          "areas are silences; the last line shows how the stream ended."),
+    "bytes-over-time": N_("Answer data received over time. A flat line followed by the end marker means the "
+                          "connection was cut while nothing was being sent."),
 }
 
 CSS = """
@@ -73,7 +78,17 @@ figure { margin: 14px 0 22px; } figure svg { width: 100%; height: auto; border: 
 }
 """
 
-VERDICT_LABEL = {Overall.PROBLEM: "Problem found", Overall.HEALTHY: "Healthy", Overall.UNTESTED: "Could not test"}
+VERDICT_LABEL = {Overall.PROBLEM: N_("Problem found"), Overall.HEALTHY: N_("Healthy"),
+                 Overall.UNTESTED: N_("Could not test")}
+
+
+def verdict_label(overall: Overall) -> str:
+    return _(VERDICT_LABEL[overall]) if overall in VERDICT_LABEL else overall.value
+
+
+def html_lang(code: str) -> str:
+    """Our language code as the BCP 47 tag <html lang> wants (zh_CN -> zh-CN), so browsers pick CJK fonts."""
+    return "en" if code == i18n.PSEUDO else code.replace("_", "-")
 
 
 def e(value: object) -> str:
@@ -85,10 +100,16 @@ def _evidence_table(evidence: list[Evidence]) -> str:
         return ""
     rows = []
     for ev in evidence:
-        shown = ev.text().split(": ", 1)[1] if ": " in ev.text() else str(ev.value)
+        shown = evidence_value(ev)
         raw = f"<pre>{e(ev.raw[:4000])}</pre>" if ev.raw and ev.raw != str(ev.value) else ""
         rows.append(f"<tr><th>{e(ev.label)}</th><td>{e(shown)}{raw}</td></tr>")
     return f"<table>{''.join(rows)}</table>"
+
+
+def tag(name: str, text: str, attrs: str = "") -> str:
+    """<name attrs>text</name> with the text escaped. Translated texts are passed in here, never written inside an
+    f-string: the extractor does not look into f-strings, so a text there would never reach the catalogs."""
+    return f"<{name}{attrs}>{e(text)}</{name}>"
 
 
 def _rows(rows: list[tuple[str, str]]) -> str:
@@ -105,11 +126,14 @@ def _matrix_section(report: Report) -> str:
         return ""
     flipped = matrix.flips(rows)
     badge = {"ok": "ok", "fail": "fail", "untested": "skipped"}
-    out = ['<h2 id="matrix">What changes the outcome</h2><p class="muted">Each variable was tried both ways on '
-           'this network; a variable marked "flips the outcome" works one way and fails the other.</p>'
-           '<table class="checks matrix"><tr><th>variable</th><th>variant</th><th>result</th><th>measured</th></tr>']
+    heads = (_("variable"), _("variant"), _("result"), _("measured"))
+    out = [tag("h2", _("What changes the outcome"), ' id="matrix"') + '<p class="muted">'
+           + e(_('Each variable was tried both ways on this network; a variable marked "flips the outcome" works one '
+                 "way and fails the other."))
+           + '</p><table class="checks matrix"><tr>' + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr>"]
+    flips = e(_("flips the outcome"))
     for r in rows:
-        flag = ' <span class="badge problem">flips the outcome</span>' if r.variable in flipped else ""
+        flag = f' <span class="badge problem">{flips}</span>' if r.variable in flipped else ""
         out.append(f"<tr><td>{e(r.variable)}{flag}</td><td>{e(r.variant)}</td><td><span class=\"badge "
                    f"{badge.get(r.outcome, 'skipped')}\">{e(r.outcome)}</span></td><td>{e(r.number)}</td></tr>")
     out.append("</table>")
@@ -120,83 +144,100 @@ def render_html(report: Report, info: BundleInfo, charts: dict[str, str]) -> str
     v = report.verdict
     host, port = facts.api_endpoint(report)
     parts: list[str] = []
-    lab = f" · simulated lab profile {e(report.target['lab_profile'])}" if report.target.get("lab_profile") else ""
-    parts.append(f'<p class="meta">Stream Doctor {e(report.app_version)} · report for {e(host)}:{port}'
-                 f"{lab} · {e(utc(report.created_at))}</p>")
+    meta = (_("Stream Doctor {version} · report for {host}:{port} · simulated lab profile {lab} · {when}",
+              version=report.app_version, host=host, port=str(port), lab=report.target["lab_profile"],
+              when=utc(report.created_at)) if report.target.get("lab_profile")
+            else _("Stream Doctor {version} · report for {host}:{port} · {when}", version=report.app_version,
+                   host=host, port=str(port), when=utc(report.created_at)))
+    parts.append(f'<p class="meta">{e(meta)}</p>')
     parts.append(f'<section class="verdict {e(v.overall.value)}" id="verdict"><div class="label">'
-                 f"{e(VERDICT_LABEL.get(v.overall, v.overall.value))}</div>"
+                 f"{e(verdict_label(v.overall))}</div>"
                  f'<p class="headline">{e(v.headline)}</p></section>')
     seen = report.target.get("user_error")
     if isinstance(seen, dict) and seen.get("sentence"):  # check --error / the wizard's "What did you see?"
-        parts.append(f'<p class="seen"><b>The user saw:</b> {e(str(seen.get("text", "")))}<br>'
-                     f'{e(str(seen["sentence"]))}</p>')
+        parts.append('<p class="seen">' + tag("b", _("The user saw:"))
+                     + f' {e(str(seen.get("text", "")))}<br>{e(str(seen["sentence"]))}</p>')
 
     changes = facts.network_changes(report)
     items = "".join(f'<li><div class="what">{e(c.title)}</div><div>{e(c.detail)}</div></li>' for c in changes)
     body = (f"<ol>{items}</ol>" if changes
-            else '<p class="muted">Nothing to change on the network: no network problem was measured.</p>')
+            else tag("p", _("Nothing to change on the network: no network problem was measured."), ' class="muted"'))
     facts_rows = facts.network_facts(report)
-    parts.append('<section class="it" id="network-changes"><h2>What to change on the network</h2>'
-                 '<p class="muted">For the IT / network team. Each request quotes what was measured from this '
-                 "laptop.</p>" + body + ("<h3>Measured</h3>" + _rows(facts_rows) if facts_rows else "") + "</section>")
+    measured = tag("h3", _("Measured")) + _rows(facts_rows) if facts_rows else ""
+    intro = _("For the IT / network team. Each request quotes what was measured from this laptop.")
+    parts.append('<section class="it" id="network-changes">' + tag("h2", _("What to change on the network"))
+                 + f'<p class="muted">{e(intro)}</p>' + body + measured + "</section>")
 
-    parts.append("<h2>Findings</h2>")
+    parts.append(tag("h2", _("Findings")))
     if not v.findings:
-        parts.append('<p class="muted">No findings.</p>')
+        parts.append(tag("p", _("No findings."), ' class="muted"'))
     for f in v.findings:
         sev = f.severity.value
-        ask = f'<p class="ask"><b>Ask IT:</b> {e(f.ask_it)}</p>' if f.ask_it else ""
-        fixes = (f'<p class="muted">Fixes on the laptop: {e(", ".join(f.fix_ids))}</p>' if f.fix_ids else "")
-        mode = f" · failure mode {f.failure_mode}" if f.failure_mode else ""
+        ask = '<p class="ask">' + tag("b", _("Ask IT:")) + f" {e(f.ask_it)}</p>" if f.ask_it else ""
+        fixes = (tag("p", _("Fixes on the laptop: {ids}", ids=", ".join(f.fix_ids)), ' class="muted"')
+                 if f.fix_ids else "")
+        confidence = _("confidence {level}", level=f.confidence.value)
+        cause = (_("{cause} · failure mode {mode}", cause=f.cause, mode=str(f.failure_mode)) if f.failure_mode
+                 else f.cause)
         parts.append(f'<div class="card {e(sev)}"><h3>{e(f.title)}</h3>'
-                     f'<p><span class="badge {e(sev)}">{e(sev)}</span><span class="badge">confidence '
-                     f"{e(f.confidence.value)}</span><span class=\"muted\">{e(f.cause)}{mode}</span></p>"
+                     f'<p><span class="badge {e(sev)}">{e(sev)}</span><span class="badge">'
+                     f"{e(confidence)}</span>"
+                     f'<span class="muted">{e(cause)}</span></p>'
                      f"<p>{e(f.plain)}</p>{_evidence_table(f.evidence)}{ask}{fixes}</div>")
 
     parts.append(_matrix_section(report))
 
     if charts:
-        parts.append("<h2>Pictures</h2>")
+        parts.append(tag("h2", _("Pictures")))
         for name, svg in charts.items():
-            parts.append(f'<figure id="chart-{e(name)}">{svg}<figcaption>{e(CHART_CAPTIONS.get(name, ""))}'
-                         "</figcaption></figure>")
+            caption = _(CHART_CAPTIONS[name]) if name in CHART_CAPTIONS else ""
+            parts.append(f'<figure id="chart-{e(name)}">{svg}<figcaption>{e(caption)}</figcaption></figure>')
 
-    parts.append('<h2>Checks that ran</h2><table class="checks"><tr><th>check</th><th>result</th><th>summary</th>'
-                 "<th>time</th></tr>")
+    heads = (_("check"), _("result"), _("summary"), _("time"))
+    parts.append(tag("h2", _("Checks that ran")) + '<table class="checks"><tr>'
+                 + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr>")
     for r in report.results:
         err = f"<pre>{e(r.error[:2000])}</pre>" if r.error else ""
+        took = _("{secs} s", secs=fmt_num(r.duration_s, ".1f"))
         parts.append(f"<tr><td>{e(r.probe)}</td><td><span class=\"badge {e(r.status.value)}\">{e(r.status.value)}"
-                     f"</span></td><td>{e(r.summary)}{err}</td><td>{r.duration_s:.1f} s</td></tr>")
+                     f"</span></td><td>{e(r.summary)}{err}</td><td>{e(took)}</td></tr>")
     parts.append("</table>")
     details = [r for r in report.results if r.evidence and not any(f.evidence == r.evidence for f in v.findings)]
     for r in details:
-        parts.append(f'<div class="card info"><h3>{e(r.probe)}: evidence</h3>{_evidence_table(r.evidence)}</div>')
+        parts.append('<div class="card info">' + tag("h3", _("{check}: evidence", check=r.probe))
+                     + f"{_evidence_table(r.evidence)}</div>")
 
-    parts.append("<h2>Fixes applied on this laptop</h2>")
+    parts.append(tag("h2", _("Fixes applied on this laptop")))
     if not info.fixes:
-        why = "" if info.fixes is not None else " (the fix journal is not available in this build)"
-        parts.append(f"<p>None{e(why)}.</p>")
+        none = (_("None.") if info.fixes is not None
+                else _("None (the fix journal is not available in this build)."))
+        parts.append(f"<p>{e(none)}</p>")
     else:
         rows = []
         for rec in info.fixes:
             title, state, touched = facts.describe_fix(rec)
             when = utc(float(rec["created_at"])) if isinstance(rec.get("created_at"), int | float) else ""
             rows.append(f"<tr><td>{e(title)}</td><td>{e(state)}</td><td>{e(touched)}</td><td>{e(when)}</td></tr>")
-        parts.append('<table class="checks"><tr><th>fix</th><th>state (undo)</th><th>changed</th><th>when</th></tr>'
+        heads = (_("fix"), _("state (undo)"), _("changed"), _("when"))
+        parts.append('<table class="checks"><tr>' + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr>"
                      + "".join(rows) + "</table>")
 
-    parts.append("<h2>Environment</h2>" + _rows(facts.environment(report)))
-    parts.append("<h2>What was redacted</h2><p>Before this bundle was written, secrets were removed from every "
-                 "file (report, logs, command outputs, HTTP headers, pictures):</p><ul>"
-                 + "".join(f"<li>{e(line)}</li>" for line in redaction_lines(info)) + "</ul>")
+    parts.append(tag("h2", _("Environment")) + _rows(facts.environment(report)))
+    parts.append(tag("h2", _("What was redacted")) + "<p>"
+                 + e(_("Before this bundle was written, secrets were removed from every file (report, logs, command "
+                       "outputs, HTTP headers, pictures):"))
+                 + "</p><ul>" + "".join(f"<li>{e(line)}</li>" for line in redaction_lines(info)) + "</ul>")
     if info.pseudonymize_hosts:
-        parts.append('<p class="muted">Internal host names and private addresses were replaced by consistent '
-                     "pseudonyms (host1.internal, ip-1...). The user can translate them back on their laptop.</p>")
-    parts.append("<h2>Files in this bundle</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in info.files) + "</ul>")
-    parts.append(f"<footer>Report schema version {report.schema_version}. report.json holds every measurement; "
-                 "report.schema.json describes it. requests.har opens in a browser's network panel.</footer>")
-    title = f"Stream Doctor: {VERDICT_LABEL.get(v.overall, v.overall.value)} ({host})"
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        parts.append('<p class="muted">' + e(_("Internal host names and private addresses were replaced by "
+                                               "consistent pseudonyms (host1.internal, ip-1...). The user can "
+                                               "translate them back on their laptop.")) + "</p>")
+    parts.append(tag("h2", _("Files in this bundle")) + "<ul>"
+                 + "".join(f"<li>{e(n)}</li>" for n in info.files) + "</ul>")
+    parts.append("<footer>" + e(_("Report schema version {version}. report.json holds every measurement; "
+                                  "report.schema.json describes it. requests.har opens in a browser's network "
+                                  "panel.", version=str(report.schema_version))) + "</footer>")
+    title = _("Stream Doctor: {verdict} ({host})", verdict=verdict_label(v.overall), host=host)
+    return (f'<!DOCTYPE html>\n<html lang="{e(html_lang(i18n.current()))}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
             "img-src data:\">"

@@ -19,16 +19,18 @@ import socket
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, paths
+from .. import __version__, i18n, paths
 from ..buildinfo import build_info
 from ..capture.bundle_files import capture_files
 from ..errors import UserError
+from ..i18n import _
 from ..matrix import build as build_matrix
 from ..matrix import to_json as matrix_json
 from ..model import Report, report_from, to_jsonable
@@ -262,16 +264,36 @@ def _write_all(fd: int, data: bytes) -> None:
 def _save_error(exc: OSError, folder: Path, size: int) -> BundleWriteError:
     where = str(folder)
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return BundleWriteError(f"not enough free space in {where} to save the bundle (it needs about "
-                                f"{max(1, size // 1024)} KB); free some space or choose another folder")
+        return BundleWriteError(_("not enough free space in {folder} to save the bundle (it needs about {kb} KB); "
+                                  "free some space or choose another folder", folder=where, kb=max(1, size // 1024)))
     if exc.errno == errno.EROFS:
-        return BundleWriteError(f"cannot save the bundle in {where}: the folder is read-only; choose another folder")
+        return BundleWriteError(_("cannot save the bundle in {folder}: the folder is read-only; choose another folder",
+                                  folder=where))
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
-        return BundleWriteError(f"cannot save the bundle in {where}: permission denied; choose a folder you can "
-                                "write to (e.g. Documents)")
+        return BundleWriteError(_("cannot save the bundle in {folder}: permission denied; choose a folder you can "
+                                  "write to (e.g. Documents)", folder=where))
     if isinstance(exc, NotADirectoryError | FileExistsError) or exc.errno == errno.ENOTDIR:
-        return BundleWriteError(f"cannot save the bundle in {where}: it is not a folder; choose a folder")
-    return BundleWriteError(f"cannot save the bundle in {where}: {exc.strerror or exc}; choose another folder")
+        return BundleWriteError(_("cannot save the bundle in {folder}: it is not a folder; choose a folder",
+                                  folder=where))
+    return BundleWriteError(_("cannot save the bundle in {folder}: {reason}; choose another folder", folder=where,
+                              reason=str(exc.strerror or exc)))
+
+
+@contextmanager
+def in_language(report: Report, language: str | None) -> Iterator[Report]:
+    """The report, and every text rendered inside the block, in `language` (e.g. "en" for IT who may not read the
+    user's language); None keeps the current one. Only this thread of control changes language: a wizard that
+    saves the bundle on a worker keeps speaking the user's language. A report read back from JSON has plain
+    texts, which stay as they were saved."""
+    if not language:
+        yield report
+        return
+    code = i18n.normalize(language)
+    if code is None:
+        raise UserError(_("{language} is not a language this app speaks; choose one of {codes}",
+                          language=repr(language), codes=", ".join(i18n.SUPPORTED)))
+    with i18n.using(code):
+        yield i18n.relocalize(report, code)
 
 
 def write_bundle(
@@ -281,15 +303,18 @@ def write_bundle(
     redact_user: bool = True,
     pseudonymize_hosts: bool = False,
     extra_secrets: Iterable[str] = (),
+    language: str | None = None,
 ) -> Path:
     """Write the diagnostic bundle for IT into dest_dir and return the zip's path.
 
     extra_secrets: values to remove wherever they appear (e.g. an API key typed into the GUI that is not in
-    the environment). Raises BundleWriteError (a UserError, one line) when the folder cannot take the file;
-    no partial file is left behind in that case.
+    the environment). language: the language of summary.txt, report.html and report.json's texts (a SUPPORTED
+    code, e.g. "en" when IT reads English); None: the user's current language. Raises BundleWriteError (a
+    UserError, one line) when the folder cannot take the file; no partial file is left behind in that case.
     """
-    prepared = prepare(report, redact_user=redact_user, pseudonymize_hosts=pseudonymize_hosts,
-                       extra_secrets=extra_secrets, with_files=True)
+    with in_language(report, language) as localized:
+        prepared = prepare(localized, redact_user=redact_user, pseudonymize_hosts=pseudonymize_hosts,
+                           extra_secrets=extra_secrets, with_files=True)
     created = time.time()
     data = zip_bytes(prepared.members, created)
     folder = Path(dest_dir).expanduser()
@@ -327,4 +352,4 @@ def write_bundle(
     return final
 
 
-__all__ = ["BundleWriteError", "Prepared", "is_secret_name", "prepare", "write_bundle"]
+__all__ = ["BundleWriteError", "Prepared", "in_language", "is_secret_name", "prepare", "write_bundle"]

@@ -23,7 +23,8 @@ from typing import Any
 from ..cancel import CancelToken
 from ..errors import UserError
 from ..fixes.atomic import atomic_write
-from .analysis import ENDING_WORDS, analyse, summary_lines
+from ..i18n import _, fmt_num, ngettext
+from .analysis import analyse, ending_text, summary_lines
 from .core import WatchConfig, Watcher, holds_for_cut
 from .notify import notify
 from .pidfile import pid_file, running_pid
@@ -37,6 +38,8 @@ def _db(args: argparse.Namespace) -> Path:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    if getattr(args, "it_language", None) and not args.export:
+        raise UserError(_("--it-language chooses the language of the bundle for IT: add --export FOLDER"))
     db = _db(args)
     try:
         if args.stop:
@@ -44,7 +47,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if args.status:
             return _status(db, args.json)
         if args.export:
-            return _export(db, args.export)
+            return _export(db, args.export, getattr(args, "it_language", None))
         return _run(args, db)
     except StoreError as exc:
         raise UserError(str(exc)) from exc
@@ -53,10 +56,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def _stop(db: Path) -> int:
     pid = running_pid(db)
     if pid is None:
-        print("No watch is running.")
+        print(_("No watch is running."))
         return 0
     os.kill(pid, signal.SIGTERM)
-    print(f"Stopped the watch (pid {pid}).")
+    print(_("Stopped the watch (pid {pid}).", pid=str(pid)))
     return 0
 
 
@@ -69,46 +72,48 @@ def _status(db: Path, as_json: bool) -> int:
         json.dump(a, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(f"Watching (pid {a['running_pid']}).") if a["running_pid"] else print("Not watching now.")
+        print(_("Watching (pid {pid}).", pid=str(a["running_pid"])) if a["running_pid"] else _("Not watching now."))
         for line in summary_lines(a):
             print(line)
     return 1 if a["cuts"] or a["outages"] else 0
 
 
-def _export(db: Path, folder: str) -> int:
+def _export(db: Path, folder: str, language: str | None = None) -> int:
     from ..bundle import write_bundle
     from .report import watch_report
 
     report = watch_report(db)
-    path = write_bundle(report, folder)
-    print(f"Bundle for IT: {path}")
+    path = write_bundle(report, folder, language=language)
+    print(_("Bundle for IT: {path}", path=str(path)))
     return 0
 
 
 def _config(args: argparse.Namespace, base_url: str, ca_file: str) -> WatchConfig:
     """The watch's settings from the arguments; bad values are a UserError before anything is opened."""
     if args.duration is not None and not 0 < args.duration <= MAX_DURATION_S:
-        raise UserError(f"--duration {args.duration:g} is out of range; give 1 to {MAX_DURATION_S:.0f} seconds")
+        raise UserError(_("--duration {value:g} is out of range; give 1 to {most:.0f} seconds", value=args.duration,
+                          most=MAX_DURATION_S))
     if args.max_events is not None and args.max_events < 1:
-        raise UserError("--max-events must be at least 1")
+        raise UserError(_("--max-events must be at least 1"))
     if args.cut is not None and not 1 <= args.cut <= 3600:
-        raise UserError(f"--cut {args.cut:g} is out of range; give the measured cut in seconds (1 to 3600)")
+        raise UserError(_("--cut {value:g} is out of range; give the measured cut in seconds (1 to 3600)",
+                          value=args.cut))
     holds = holds_for_cut(args.cut)
     if args.holds:
         try:
             holds = [float(x) for x in args.holds.split(",") if x.strip()]
         except ValueError:
-            raise UserError(f"--holds '{args.holds}' is not a list of seconds like 20,60") from None
+            raise UserError(_("--holds '{value}' is not a list of seconds like 20,60", value=args.holds)) from None
         if not holds or any(not 0.5 <= h <= 3600 for h in holds):
-            raise UserError("--holds: each hold must be between 0.5 and 3600 seconds")
+            raise UserError(_("--holds: each hold must be between 0.5 and 3600 seconds"))
     stream_every = None
     if args.stream_every is not None:
         if not 0.01 <= args.stream_every <= 24 * 60:
-            raise UserError("--stream-every must be between 0.01 and 1440 minutes")
+            raise UserError(_("--stream-every must be between 0.01 and 1440 minutes"))
         stream_every = args.stream_every * 60
     for name in ("heartbeat", "poll", "response_timeout", "connect_timeout"):
         if not 0.2 <= getattr(args, name) <= 3600:
-            raise UserError(f"--{name.replace('_', '-')} must be between 0.2 and 3600 seconds")
+            raise UserError(_("{option} must be between 0.2 and 3600 seconds", option="--" + name.replace("_", "-")))
     return WatchConfig(base_url=base_url, holds_s=holds, heartbeat_s=args.heartbeat, state_poll_s=args.poll,
                        duration_s=args.duration, max_events=args.max_events, ca_file=ca_file,
                        response_timeout_s=args.response_timeout, connect_timeout_s=args.connect_timeout,
@@ -124,7 +129,7 @@ def _api_key(args: argparse.Namespace) -> str:
 
         key = LAB_API_KEY
     if args.stream_every is not None and not key:
-        raise UserError("--stream-every needs an API key in ANTHROPIC_API_KEY")
+        raise UserError(_("--stream-every needs an API key in ANTHROPIC_API_KEY"))
     return key
 
 
@@ -157,20 +162,24 @@ def _run(args: argparse.Namespace, db: Path) -> int:
     _config(args, "http://127.0.0.1", "")  # validate first: bad input must not leave a record or a pid file
     other = running_pid(db)
     if other is not None:
-        raise UserError(f"a watch is already running (pid {other}); stop it with `streamdoctor watch --stop`")
+        raise UserError(_("a watch is already running (pid {pid}); stop it with `streamdoctor watch --stop`",
+                          pid=str(other)))
     cancel = CancelToken()
     with lab_or_real(args.lab, args.base_url, args.ca_file) as (base_url, _overrides, ca_file), Store(db) as store, \
             _signals(cancel):
         cfg = _config(args, base_url, ca_file)
         atomic_write(pid_file(db), json.dumps({"pid": os.getpid(), "started": time.time()}).encode(), mode=0o600)
         try:
-            print(f"Watching {base_url} (holds {', '.join(f'{h:g} s' for h in cfg.holds_s)}); "
-                  f"record: {db}. Stop with Ctrl-C or `streamdoctor watch --stop`.", flush=True)
+            holds = ", ".join(_("{secs} s", secs=fmt_num(h, "g")) for h in cfg.holds_s)
+            print(_("Watching {url} (holds {holds}); record: {db}. Stop with Ctrl-C or `streamdoctor watch --stop`.",
+                    url=base_url, holds=holds, db=str(db)), flush=True)
             summary = Watcher(cfg, store, cancel, on_event=_printer(args.notify)).run()
         finally:
             with contextlib.suppress(OSError):
                 pid_file(db).unlink()
-    print(f"Stopped after {summary.duration_s:.0f} s: {summary.cuts} cuts, {summary.events} events recorded.")
+    print(ngettext("Stopped after {secs:.0f} s: {cuts} cut, {events} events recorded.",
+                   "Stopped after {secs:.0f} s: {cuts} cuts, {events} events recorded.", summary.cuts,
+                   secs=summary.duration_s, cuts=summary.cuts, events=summary.events))
     return 0
 
 
@@ -178,10 +187,10 @@ def _printer(want_notify: bool) -> Any:
     def on_event(kind: str, data: dict[str, Any]) -> None:
         stamp = time.strftime("%H:%M:%S")
         if kind == "cut":
-            how = ENDING_WORDS.get(str(data.get("ending")), str(data.get("ending")))
-            line = f"connection {how} after {data.get('silence_s', 0):.1f} s of silence"
+            line: str = _("connection {how} after {secs:.1f} s of silence", how=ending_text(str(data.get("ending"))),
+                     secs=float(data.get("silence_s") or 0))
             if want_notify:
-                notify("Stream Doctor caught a cut", line)
+                notify(_("Stream Doctor caught a cut"), line)
         elif kind in ("change", "wake", "outage", "recovered", "recheck"):
             line = kind + ": " + json.dumps({k: v for k, v in data.items() if k != "fresh"}, default=str)[:200]
         else:

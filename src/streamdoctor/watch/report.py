@@ -10,8 +10,9 @@ from typing import Any
 
 from .. import __version__
 from ..diagnosis import diagnose
+from ..i18n import _
 from ..model import Evidence, ProbeResult, Report, Status
-from .analysis import analyse, summary_lines
+from .analysis import analyse, ending_text, summary_lines
 from .store import Store
 
 MAX_EXPORTED_EVENTS = 5_000  # the newest ones; a month of a flapping network would otherwise bloat the bundle
@@ -25,8 +26,8 @@ def watch_result(store: Store, since: float = 0.0) -> ProbeResult:
     a = analyse(events, states)
     summary = summary_lines(a)[0]
     status = Status.FAIL if a["cuts"] or a["outages"] else Status.OK
-    ev = [Evidence("Cuts caught", a["cuts"]), Evidence("Watched", round(a["observed_s"] / 3600, 2), "h")]
-    ev += [Evidence(f"Cuts {k}", n) for k, n in a["endings"].items()]
+    ev = [Evidence(_("Cuts caught"), a["cuts"]), Evidence(_("Watched"), round(a["observed_s"] / 3600, 2), "h")]
+    ev += [Evidence(_("Cuts {ending}", ending=ending_text(k)), n) for k, n in a["endings"].items()]
     return ProbeResult("watch", status, summary, data={"analysis": a, "events": events,
                                                        "states": {str(k): v for k, v in states.items()}},
                        evidence=ev, started_at=events[0]["t"] if events else time.time(),

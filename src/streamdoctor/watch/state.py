@@ -13,6 +13,7 @@ import socket
 import time
 from typing import Any
 
+from ..i18n import _
 from ..platform.agents import load_agents, match_adapter, match_process
 from ..platform.wifi import wifi_name
 
@@ -38,7 +39,7 @@ def resolve(host: str, port: int, timeout_s: float = 1.0) -> list[tuple[int, str
     with contextlib.suppress(OSError):
         infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
         seen: list[tuple[int, str]] = []
-        for fam, _, _, _, sa in infos:
+        for fam, _t, _p, _c, sa in infos:
             item = (int(fam), str(sa[0]))
             if item not in seen:
                 seen.append(item)
@@ -129,17 +130,17 @@ class StateReader:
 def network_label(state: dict[str, Any]) -> str:
     """The network in words: the Wi-Fi name, else the interface and gateway the API route takes."""
     if state.get("wifi"):
-        return f"Wi-Fi {state['wifi']}"
+        return _("Wi-Fi {name}", name=state["wifi"])
     iface = (state.get("api_route") or {}).get("interface")
     gw = (state.get("default_route") or {}).get("ipv4") or (state.get("default_route") or {}).get("ipv6")
     if iface and gw:
-        return f"{iface} via {gw[0]}"
-    return iface or "no network"
+        return _("{interface} via {gateway}", interface=iface, gateway=gw[0])
+    return iface or _("no network")
 
 
 def vpn_label(state: dict[str, Any]) -> str:
     names = sorted(set(state.get("vpn_adapters") or []) | set(state.get("agents") or []))
-    return ", ".join(names) if names else "no VPN"
+    return ", ".join(names) if names else _("no VPN")
 
 
 def comparable(state: dict[str, Any]) -> dict[str, Any]:
