@@ -78,8 +78,8 @@ def native_names() -> str:
 
 
 def catalog_files(lang: str, sources: Path = SOURCES) -> list[Path]:
-    """resources/translations/<lang>.po and every parts/<area>/<lang>.po (the same set build_translations reads)."""
-    return sorted(sources.glob(f"{lang}.po")) + sorted(sources.glob(f"parts/*/{lang}.po"))
+    """resources/translations/<lang>.po (the catalog build_translations compiles)."""
+    return sorted(sources.glob(f"{lang}.po"))
 
 
 def catalog_text(lang: str, sources: Path = SOURCES) -> str:

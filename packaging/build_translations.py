@@ -118,10 +118,10 @@ def mo_bytes(messages: dict[str, str]) -> bytes:
 
 
 def sources() -> dict[str, list[Path]]:
-    """language -> its catalogs: resources/translations/<lang>.po, then any parts/<area>/<lang>.po (a catalog may
-    be kept in parts, one per area of the code; the first translation of a text wins)."""
+    """language -> its catalog, resources/translations/<lang>.po (a list, so a language could be split in files;
+    the first translation of a text wins)."""
     found: dict[str, list[Path]] = {}
-    for po in sorted(SOURCES.glob("*.po")) + sorted(SOURCES.glob("parts/*/*.po")):
+    for po in sorted(SOURCES.glob("*.po")):
         found.setdefault(po.stem, []).append(po)
     return found
 

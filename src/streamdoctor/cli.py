@@ -421,7 +421,7 @@ def load_saved_report(path: str) -> Report:
                           "'streamdoctor check --json > report.json'", path=shown)) from None
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise UserError(_("{path} is not a Stream Doctor report ({error}); save one with 'streamdoctor check --json > "
-                          "report.json'", path=shown, error=f"{type(exc).__name__}: {str(exc)[:80]}")) from None
+                          "report.json'", path=shown, error=type(exc).__name__ + ": " + str(exc)[:80])) from None
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:

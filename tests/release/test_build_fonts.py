@@ -29,23 +29,23 @@ JA_SAMPLE = "接続がリセットされました"
 ZH_SAMPLE = "连接被重置"
 
 
-def _catalog(folder: Path, lang: str, msgstr: str, part: str | None = None) -> None:
-    po = folder / "parts" / part / f"{lang}.po" if part else folder / f"{lang}.po"
+def _catalog(folder: Path, lang: str, msgstr: str, plural: str = "") -> None:
+    po = folder / f"{lang}.po"
     po.parent.mkdir(parents=True, exist_ok=True)
     po.write_text(
         'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
         f'msgid "Connection reset"\nmsgstr "{msgstr}"\n\n'
-        '#, fuzzy\nmsgid "Idle test"\nmsgstr "未確定"\n',
+        + (f'msgid "{{n}} cut"\nmsgid_plural "{{n}} cuts"\nmsgstr[0] "{plural}"\n\n' if plural else "")
+        + '#, fuzzy\nmsgid "Idle test"\nmsgstr "未確定"\n',
         encoding="utf-8",
     )
 
 
 def test_characters_are_the_catalogs_text_plus_punctuation_and_language_names(tmp_path: Path) -> None:
-    _catalog(tmp_path, "ja", JA_SAMPLE[:5])
-    _catalog(tmp_path, "ja", JA_SAMPLE[5:], part="gui")
+    _catalog(tmp_path, "ja", JA_SAMPLE[:5], plural=JA_SAMPLE[5:])
     _catalog(tmp_path, "zh_CN", "连被重置")
     chars = build_fonts.characters("ja", tmp_path)
-    assert set(JA_SAMPLE) <= chars, "both the whole catalog and its parts are read"
+    assert set(JA_SAMPLE) <= chars, "plain and plural translations are read"
     assert {"、", "。", "（", "）", "…"} <= chars
     assert set("日本語简体中文") <= chars, "the language menu's names are drawn in every language"
     assert "未" not in chars and "確" not in chars, "a fuzzy entry is not shipped, so its characters are not needed"

@@ -39,7 +39,7 @@ def pot():  # type: ignore[no-untyped-def]
 
 
 def _merged(lang: str):  # type: ignore[no-untyped-def]
-    """The language's catalog as the build compiles it: the whole file, then its parts (first translation wins)."""
+    """The language's catalog as the build compiles it."""
     from babel.messages.catalog import Catalog
 
     pos = compiler.sources().get(lang, [])

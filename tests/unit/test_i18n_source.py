@@ -66,7 +66,8 @@ def violations(source: str, name: str = "<src>") -> list[str]:
                 _is_translated(node.left) or _is_translated(node.right)):
             say(node, "a translated text glued with + or %: make it one sentence with placeholders")
         if isinstance(node, ast.JoinedStr) and any(
-                isinstance(v, ast.FormattedValue) and _is_translated(v.value) for v in node.values):
+                _is_translated(sub) for v in node.values if isinstance(v, ast.FormattedValue) for sub in ast.walk(v)):
+            # Babel does not look inside f-strings: such a text never reaches the catalogs (and is glued besides)
             say(node, "a translated text inside an f-string: make it one sentence with placeholders")
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
                 and _is_translated(node.func.value)):
@@ -168,6 +169,7 @@ def test_the_gui_uses_the_one_catalog_not_qt_tr() -> None:
     ('from x import _\ndef f(n):\n    return _("cut after {} s").format(n)\n', "positional"),
     ('from x import _\ndef f(n):\n    return _("cut after {n} s").format(n=n)\n', ".format()"),
     ("from x import _\ndef f(n):\n    return f\"{_('a')} {n}\"\n", "f-string"),
+    ("from x import _\ndef f(n):\n    return f\"{n}: {str(_('a')).upper()}\"\n", "f-string"),
     ('from x import _\nTITLE = _("Results")\n', "import time"),
     ('from x import _\nclass P:\n    title = _("Results")\n', "import time"),
     ('from x import _\ndef f(t=_("x")):\n    return t\n', "default argument"),

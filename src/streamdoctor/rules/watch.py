@@ -69,8 +69,8 @@ def _correlation_text(c: dict[str, Any]) -> Msg | str:
         fam = "IPv6" if c.get("value") == "ipv6" else "IPv4"
         return ngettext("The {n} cut was over {family} (the API host has both).",
                         "All {n} cuts were over {family} (the API host has both).", int(c["total"]), family=fam)
-    text = str(c.get("text") or "")  # a kind this rule does not know yet: the analysis's own words
-    return text[:1].upper() + text[1:] + "."
+    # a kind this rule does not know yet: the analysis's own sentence (a Msg, so it can still be said in English)
+    return c.get("text") or ""
 
 
 @rule("watch.correlations")
