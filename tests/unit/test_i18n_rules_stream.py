@@ -298,7 +298,7 @@ def test_german_and_japanese_read_translated_with_their_own_numbers() -> None:
     assert "ご利用のネットワーク" in cut_ja.plain and "31.4 秒" in cut_ja.plain
     idle_de = by_cause(de, "idle-reset", "idle-reset")
     assert "nach 2,9 s (±0,2 s) mit einem Reset" in idle_de.plain
-    assert "Stille, nach der Verbindungen sterben" in [e.label for e in idle_de.evidence]
+    assert "Stille, nach der Verbindungen abbrechen" in [e.label for e in idle_de.evidence]
     # plurals: one hop and one request are singular, several are plural
     assert "1 Hop vom Laptop entfernt" in by_cause(de, "whocut-router", "reset-by-middlebox").plain
     assert "stellte es 1 Anfrage" in by_cause(de, "idle-reset-stream", "sdk-no-resume").plain
@@ -330,5 +330,5 @@ def test_evidence_numbers_stay_numbers() -> None:
     """Numbers alone in the evidence are left as numbers, so whoever shows them writes them the language's way."""
     de = all_findings("de")
     ev = {e.label: e for e in by_cause(de, "idle-reset", "idle-reset").evidence}
-    assert ev["Stille, nach der Verbindungen sterben"] == Evidence("Stille, nach der Verbindungen sterben", 2.9, "s")
+    assert ev["Stille, nach der Verbindungen abbrechen"] == Evidence("Stille, nach der Verbindungen abbrechen", 2.9, "s")
     assert isinstance(ev["Längste überstandene Stille"].value, float)
