@@ -4,8 +4,8 @@ streamdoctor.bundle is imported lazily: without it, Save is disabled with a reas
 works (built here from the report), so the user always leaves with something to send.
 
 "Write the report for IT in English": IT may not read the user's language. The report's texts are Msgs, so the
-same report is said again in English (i18n.relocalize) and the bundle writer runs inside i18n.using("en"), on
-the worker thread only: the wizard itself keeps its language."""
+bundle writer (language="en") says the same report again in English, on the worker thread only: the wizard
+itself keeps its language."""
 
 from __future__ import annotations
 
@@ -58,19 +58,24 @@ def for_it(english: bool) -> contextlib.AbstractContextManager[object]:
     return i18n.using(i18n.SOURCE) if english else contextlib.nullcontext()
 
 
+def it_language(english: bool) -> str | None:
+    """The language the bundle writer is asked for: English for IT on request, else the wizard's own (None)."""
+    return i18n.SOURCE if english else None
+
+
 def summary_of(report: Report, english: bool = False) -> str:
     """The short text for a ticket or an e-mail, in English when `english` (what IT reads)."""
-    with for_it(english):
-        return _summary(i18n.relocalize(report, i18n.SOURCE) if english else report)
-
-
-def _summary(report: Report) -> str:
     api = bundle_api()
     if api is not None and hasattr(api, "summary_text"):
         try:
-            return str(api.summary_text(report))
+            return str(api.summary_text(report, language=it_language(english)))
         except Exception:
             log.exception("summary_text failed; using the wizard's own summary")
+    with for_it(english):
+        return _own_summary(i18n.relocalize(report, i18n.SOURCE) if english else report)
+
+
+def _own_summary(report: Report) -> str:
     lines = [_("Stream Doctor {version}: {headline}", version=report.app_version, headline=report.verdict.headline),
              ""]
     for f in report.verdict.findings:
@@ -82,16 +87,14 @@ def _summary(report: Report) -> str:
 
 def write_bundle(report: Report, folder: Path, redact_user: bool, pseudonymize_hosts: bool,
                  english: bool = False) -> Path:
-    """Runs in a worker. With `english`, every text of the report and of the bundle's own pages is English."""
+    """Runs in a worker. With `english`, the bundle writer says the report and its own pages in English for IT
+    (in this thread only: the wizard keeps its language)."""
     api = bundle_api()
     if api is None:
         raise ModuleNotFoundError("the diagnostic bundle writer is missing", name="streamdoctor.bundle")
     folder.mkdir(parents=True, exist_ok=True)
-    with for_it(english):
-        if english:
-            report = i18n.relocalize(report, i18n.SOURCE)
-        return Path(api.write_bundle(report, folder, redact_user=redact_user,
-                                     pseudonymize_hosts=pseudonymize_hosts))
+    return Path(api.write_bundle(report, folder, redact_user=redact_user, pseudonymize_hosts=pseudonymize_hosts,
+                                 language=it_language(english)))
 
 
 class SavePage(QWizardPage):
