@@ -64,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(_("Interrupted."), file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`streamdoctor lab list | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's last flush at exit does not complain again
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # the last line of defence: one line for the user, the traceback in the log
         from .errors import UserError
 
@@ -77,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(safeout.text(said), file=sys.stderr)
         return 2
 
+
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a program ended by SIGPIPE (128 + 13), which is what happened
 
 # Qt platforms that need no display server (tests, screenshots, remote frame buffers).
 HEADLESS_QT_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")

@@ -738,7 +738,7 @@ def cmd_lab_list(args: argparse.Namespace) -> int:
 
     width = max(len(n) for n in PROFILES)
     for name, profile in PROFILES.items():
-        print(f"{name:<{width}}  {profile.description}")
+        print(f"{name:<{width}}  {profile.shown_description()}")
     return 0
 
 
@@ -774,7 +774,7 @@ def cmd_lab_serve(args: argparse.Namespace) -> int:
         print(_("Lab profile '{profile}' at {url}", profile=profile.name, url=lab.url), flush=True)
         if ca_file:
             print("  ", _("CA for this run (deleted when the lab stops): {path}", path=ca_file), sep="", flush=True)
-        print(f"  {profile.description}")
+        print(f"  {profile.shown_description()}")
         print("  ", _("Any API key works (e.g. {key}) except {refused}. Ctrl-C stops.", key=LAB_API_KEY,
                        refused=REFUSED_API_KEY), sep="", flush=True)
         trust = f"SSL_CERT_FILE={ca_file} " if ca_file else ""

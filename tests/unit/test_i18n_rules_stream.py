@@ -330,5 +330,6 @@ def test_evidence_numbers_stay_numbers() -> None:
     """Numbers alone in the evidence are left as numbers, so whoever shows them writes them the language's way."""
     de = all_findings("de")
     ev = {e.label: e for e in by_cause(de, "idle-reset", "idle-reset").evidence}
-    assert ev["Stille, nach der Verbindungen abbrechen"] == Evidence("Stille, nach der Verbindungen abbrechen", 2.9, "s")
+    dies = "Stille, nach der Verbindungen abbrechen"
+    assert ev[dies] == Evidence(dies, 2.9, "s")
     assert isinstance(ev["Längste überstandene Stille"].value, float)
