@@ -25,6 +25,7 @@ from . import __version__, i18n, safeout
 from .cancel import CancelToken
 from .errors import UserError
 from .i18n import _
+from .i18n.formatting import display_width, pad
 from .model import Report, Severity, Status, to_jsonable
 from .urls import sends_key_in_cleartext, validate_base_url
 
@@ -495,8 +496,12 @@ _MARK = {Status.OK: "ok  ", Status.WARN: "warn", Status.FAIL: "FAIL", Status.ERR
          Status.SKIPPED: "skip", Status.CANCELLED: "stop"}
 
 
+# The widest a name column of the terminal report grows (columns): longer names (German runs long) overrun it
+# rather than push every summary off an 80-column terminal.
+TITLE_COLUMN_MAX = 30
+
+
 def print_report(report: Report, out: TextIO) -> None:
-    from .bundle.facts import evidence_value  # numbers the language's way (Evidence.text() writes English)
     from .probes import all_probes
 
     titles = {p.name: _(p.title) for p in all_probes()}  # probe titles are marked with N_() where they are set
@@ -506,8 +511,10 @@ def print_report(report: Report, out: TextIO) -> None:
                 lab=report.target["lab_profile"]), "\n", sep="", file=out)
     else:
         print(_("Stream Doctor {version}: {url}", version=report.app_version, url=url), "\n", sep="", file=out)
+    shown = {r.probe: titles.get(r.probe, r.probe) for r in report.results}
+    column = min(TITLE_COLUMN_MAX, max((display_width(t) for t in shown.values()), default=0))
     for r in report.results:
-        print(f"  [{_MARK[r.status]}] {titles.get(r.probe, r.probe):<24} {r.summary}", file=out)
+        print(f"  [{_MARK[r.status]}] {pad(shown[r.probe], column)} {r.summary}", file=out)
     print_matrix(report, out)
     v = report.verdict
     # TRANSLATORS: {overall} is the verdict's machine word (HEALTHY, PROBLEM, UNTESTED), kept in English
@@ -522,7 +529,7 @@ def print_report(report: Report, out: TextIO) -> None:
         print(f"\n  [{f.severity.value}] {f.title}", file=out)
         print(f"    {f.plain}", file=out)
         for e in f.evidence:
-            print(f"    - {e.label}: {evidence_value(e)}", file=out)
+            print(f"    - {e.text()}", file=out)
         if f.ask_it:
             print("    ", _("Ask IT: {request}", request=f.ask_it), sep="", file=out)
         if f.fix_ids:
@@ -542,8 +549,10 @@ def print_matrix(report: Report, out: TextIO) -> None:
     for variable in dict.fromkeys(r.variable for r in rows):
         shown = _("{variable}  <- flips the outcome", variable=variable) if variable in flipped else variable
         print(f"  {shown}", file=out)
-        for r in (r for r in rows if r.variable == variable):
-            print(f"    [{_MATRIX_MARK.get(r.outcome, '?')}] {r.variant:<34} {r.number}", file=out)
+        variants = [r for r in rows if r.variable == variable]
+        column = min(TITLE_COLUMN_MAX, max(display_width(r.variant) for r in variants))
+        for r in variants:
+            print(f"    [{_MATRIX_MARK.get(r.outcome, '?')}] {pad(r.variant, column)} {r.number}", file=out)
 
 
 _MATRIX_MARK = {"ok": " ok ", "fail": "FAIL", "untested": " -- "}

@@ -70,15 +70,19 @@ class Evidence:
     unit: str = ""
     raw: str = ""
 
+    def shown_value(self) -> str:
+        """The value as a reader sees it, numbers the current language's way (a table cell; no unit)."""
+        if isinstance(self.value, float):
+            return fmt_num(self.value, ".1f" if abs(self.value) >= 10 else ".2f")
+        if isinstance(self.value, int) and not isinstance(self.value, bool):
+            return fmt_num(self.value)
+        if isinstance(self.value, str):
+            return self.value  # a Msg stays a Msg, so relocalize can re-say it
+        return str(self.value)
+
     def text(self) -> str:
         """"Label: value unit" in the current language (its decimal mark, its way of joining label and value)."""
-        shown: str
-        if isinstance(self.value, float):
-            shown = fmt_num(self.value, ".1f" if abs(self.value) >= 10 else ".2f")
-        elif isinstance(self.value, str):
-            shown = self.value  # a Msg stays a Msg, so relocalize can re-say it
-        else:
-            shown = str(self.value)
+        shown = self.shown_value()
         if self.unit:
             # TRANSLATORS: one fact of the evidence, e.g. "Path MTU: 1400 bytes" ({unit} is s, ms, B, KB or bytes)
             return _("{label}: {value} {unit}", label=self.label, value=shown, unit=self.unit)

@@ -215,3 +215,13 @@ def test_compiler_output_reads_back_with_stdlib_gettext() -> None:
 def test_compiler_refuses_broken_catalogs_in_one_line(bad: str) -> None:
     with pytest.raises(bt.PoError):
         bt.parse_po(bad)
+
+
+def test_terminal_columns_count_wide_characters_twice() -> None:
+    from streamdoctor.i18n.formatting import display_width, pad
+
+    assert display_width("Proxy") == 5
+    assert display_width("プロキシ設定") == 12
+    assert display_width("简体中文 ok") == 11
+    assert pad("プロキシ", 10) == "プロキシ  "
+    assert pad("Netzwerkschnittstellen", 10) == "Netzwerkschnittstellen"  # never cut, only padded

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..i18n import N_, _, fmt_num
-from ..model import Evidence, Finding, Report, Severity, to_jsonable
+from ..i18n import N_, _
+from ..model import Finding, Report, Severity, to_jsonable
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +43,6 @@ class NetworkChange:
     title: str
     detail: str
     source: str = ""  # the finding's rule, or the probe it came from
-
-
-def evidence_value(ev: Evidence) -> str:
-    """An evidence's value with its unit, numbers the current language's way (Evidence.text() writes English)."""
-    if isinstance(ev.value, float):
-        shown = fmt_num(ev.value, ".1f" if abs(ev.value) >= 10 else ".2f")
-    elif isinstance(ev.value, int) and not isinstance(ev.value, bool):
-        shown = fmt_num(ev.value)
-    else:
-        shown = str(ev.value)
-    return f"{shown} {ev.unit}" if ev.unit else shown
 
 
 def api_endpoint(report: Report) -> tuple[str, int]:

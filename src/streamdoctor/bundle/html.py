@@ -12,7 +12,6 @@ from .. import i18n
 from ..i18n import N_, _, fmt_num
 from ..model import Evidence, Overall, Report
 from . import facts
-from .facts import evidence_value
 from .summary import BundleInfo, redaction_lines, utc
 
 # chart name -> its caption (translated where shown: the language is chosen after import)
@@ -100,7 +99,7 @@ def _evidence_table(evidence: list[Evidence]) -> str:
         return ""
     rows = []
     for ev in evidence:
-        shown = evidence_value(ev)
+        shown = f"{ev.shown_value()} {ev.unit}" if ev.unit else ev.shown_value()
         raw = f"<pre>{e(ev.raw[:4000])}</pre>" if ev.raw and ev.raw != str(ev.value) else ""
         rows.append(f"<tr><th>{e(ev.label)}</th><td>{e(shown)}{raw}</td></tr>")
     return f"<table>{''.join(rows)}</table>"

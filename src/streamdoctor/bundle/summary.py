@@ -84,7 +84,7 @@ def render_summary(report: Report, info: BundleInfo) -> str:
         for f in serious:
             out.append(f"  - [{f.severity.value}] {f.title}: {f.plain}")
             for e in f.evidence[:4]:
-                out.append(f"      {e.label}: {facts.evidence_value(e)}")
+                out.append(f"      {e.text()}")
         out.append("")
     facts_rows = facts.network_facts(report)
     if facts_rows:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import string
+import unicodedata
 from typing import Any
 
 # code -> (decimal mark, group mark). French groups with a narrow no-break space (CLDR), so a number never wraps.
@@ -58,3 +59,15 @@ class LocaleFormatter(string.Formatter):
         if isinstance(value, int | float) and not isinstance(value, bool):
             return format_number(value, format_spec, self.lang)
         return super().format_field(value, format_spec)
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives `text`: Japanese and Chinese characters take two (East Asian Wide/Fullwidth)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 0 if unicodedata.combining(ch) else 1
+               for ch in text)
+
+
+def pad(text: str, columns: int) -> str:
+    """`text` followed by spaces up to `columns` terminal columns (a format spec's `:<N` counts characters, so
+    a German title overruns its column and a Japanese one is twice as wide as it counts)."""
+    return text + " " * max(0, columns - display_width(text))
