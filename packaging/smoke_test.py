@@ -227,6 +227,35 @@ def check_cjk_fonts(binary: Path, label: str) -> list[Outcome]:
     return outcomes
 
 
+# The languages the app speaks besides English: their compiled catalogs, and Qt's own, must be in every build.
+LANGUAGES = ("de", "fr", "es", "ja", "zh_CN", "pt_BR")
+
+
+def check_languages(binary: Path, label: str) -> list[Outcome]:
+    """Each language's compiled catalog (ours, and Qt's qtbase for the menus Qt draws) is in the build, and the
+    frozen CLI speaks German: the German title of the first check, read from resources/translations/de.po."""
+    top = binary.parents[1] if IS_MAC else binary.parent
+    ours = {p.parent.parent.name for p in top.rglob("streamdoctor.mo")}  # locale/<lang>/LC_MESSAGES/
+    qts = {p.name for p in top.rglob("qtbase_*.qm")}
+    missing = [f"{lang}: streamdoctor.mo" for lang in LANGUAGES if lang not in ours]
+    missing += [f"{lang}: qtbase_{lang}.qm" for lang in LANGUAGES if f"qtbase_{lang}.qm" not in qts]
+    outcomes = [Outcome(f"{label}: the catalogs of {len(LANGUAGES)} languages are in the build", not missing,
+                        "missing: " + ", ".join(missing) if missing else "")]
+    sys.path.insert(0, str(ROOT / "packaging"))
+    from build_translations import parse_po
+
+    german = parse_po((ROOT / "resources" / "translations" / "de.po").read_text(encoding="utf-8"))
+    expected = german["Network interfaces"]
+    name = f"{label}: --lang de check --lab clean speaks German"
+    outcome = run(binary, ["--lang", "de", "check", "--lab", "clean"], name, {}, CLI_TIMEOUT_S, keep_stdout=True)
+    if outcome.ok and expected not in outcome.detail:
+        outcome = Outcome(name, False, f"{expected!r} is not in the output:\n{outcome.detail[:600]}")
+    elif outcome.ok:
+        outcome.detail = expected
+    outcomes.append(outcome)
+    return outcomes
+
+
 def check_binary(binary: Path, label: str, gui: bool, xcb: bool) -> list[Outcome]:
     outcomes: list[Outcome] = []
     if not binary.is_file():
@@ -239,6 +268,7 @@ def check_binary(binary: Path, label: str, gui: bool, xcb: bool) -> list[Outcome
     outcomes.append(check_imports(binary, label))
     outcomes.append(run(binary, ["check", "--lab", "clean"], f"{label}: check --lab clean", {}, CLI_TIMEOUT_S))
     outcomes.append(check_streamed_answer(binary, label))
+    outcomes += check_languages(binary, label)
     if IS_LINUX:
         outcomes.append(check_pac_child(binary, label))
     if not gui:
