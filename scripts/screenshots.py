@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "src"))
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSize, QTimer  # noqa: E402
+from PySide6.QtCore import QEvent, QSize, QTimer  # noqa: E402
 from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -63,6 +63,10 @@ class Shooter:
                 if current == PageId.RESULTS:
                     for card in page.cards[:1]:
                         card.why_button.setChecked(True)  # show the evidence on the first card
+                    # let the layout give the shown evidence its height before the grab (grabbed at once, the
+                    # list was drawn in the old, too small geometry: every language's Results shot cut it off)
+                    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+                    QApplication.processEvents()
                 path = self.out / f"{NAMES[current]}{self.suffix}.png"
                 wizard.grab().save(str(path), "PNG")
                 self.saved.append(path)
