@@ -9,41 +9,36 @@ Msgs, so the whole stays re-sayable and each language chooses its own separator.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from . import Msg, _
+
+
+def _chain(items: tuple[Msg | str | None, ...], pair: Callable[[Msg | str, Msg | str], Msg]) -> Msg | str:
+    """The non-empty items joined right to left by `pair` (one translatable two-part text): "" when none."""
+    kept = [i for i in items if i]
+    if not kept:
+        return ""
+    out: Msg | str = kept[-1]
+    for item in reversed(kept[:-1]):
+        out = pair(item, out)
+    return out
 
 
 def joined(*parts: Msg | str | None) -> Msg | str:
     """Independent whole sentences, one after the other (empty or None parts left out; none at all: "")."""
-    kept = [p for p in parts if p]
-    if not kept:
-        return ""
-    out = kept[-1]
-    for part in reversed(kept[:-1]):
-        # TRANSLATORS: two whole sentences one after the other; Japanese and Chinese write them without a space.
-        out = _("{first} {second}", first=part, second=out)
-    return out
+    # TRANSLATORS: two whole sentences one after the other; Japanese and Chinese write them without a space.
+    return _chain(parts, lambda first, second: _("{first} {second}", first=first, second=second))
 
 
 def listed(*items: Msg | str) -> Msg | str:
     """Items of a list (names, values) separated the language's way ("a, b, c"; "a、b、c" in Japanese)."""
-    kept = [i for i in items if i]
-    if not kept:
-        return ""
-    out = kept[-1]
-    for item in reversed(kept[:-1]):
-        # TRANSLATORS: two items of a list (names or short values); Japanese and Chinese separate them with 、
-        out = _("{first}, {second}", first=item, second=out)
-    return out
+    # TRANSLATORS: two items of a list (names or short values); Japanese and Chinese separate them with 、
+    return _chain(items, lambda first, second: _("{first}, {second}", first=first, second=second))
 
 
 def clauses(*items: Msg | str) -> Msg | str:
     """Clauses of one sentence, or independent items ("a: ok; b: failed"), that may hold commas themselves,
     separated by semicolons ("a, b; c"); none at all: ""."""
-    kept = [i for i in items if i]
-    if not kept:
-        return ""
-    out = kept[-1]
-    for item in reversed(kept[:-1]):
-        # TRANSLATORS: two clauses of one sentence (each may contain commas); Japanese and Chinese may use ；
-        out = _("{first}; {second}", first=item, second=out)
-    return out
+    # TRANSLATORS: two clauses of one sentence (each may contain commas); Japanese and Chinese may use ；
+    return _chain(items, lambda first, second: _("{first}; {second}", first=first, second=second))
