@@ -297,12 +297,19 @@ def desktop(session_bus: Bus) -> Iterator[dict[str, str]]:
     """An X display (Xvfb) with gnome-keyring's real prompter on the bus: the unlock dialog a user would see."""
     if not (shutil.which("Xvfb") and shutil.which("xdotool") and os.path.exists(PROMPTER)):
         pytest.skip("needs Xvfb, xdotool and gcr's prompter (scripts/bootstrap.sh test installs them)")
-    display = f":{200 + os.getpid() % 500}"
+    number = next((n for n in range(200 + os.getpid() % 500, 800) if not os.path.exists(f"/tmp/.X{n}-lock")), 799)
+    display = f":{number}"
     xvfb = subprocess.Popen(
         ["Xvfb", display, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # The prompter is a GTK program: started before Xvfb listens, it exits 1 at once (seen in a CI run under load).
+    ready_by = time.monotonic() + START_TIMEOUT_S
+    while not os.path.exists(f"/tmp/.X11-unix/X{number}"):
+        assert xvfb.poll() is None, f"Xvfb {display} exited with {xvfb.returncode}"
+        assert time.monotonic() < ready_by, f"Xvfb {display} never listened"
+        time.sleep(0.05)
     env = {**session_bus.env, "DISPLAY": display}
     session_bus.env.update(env)  # the keyring daemon started next talks to this prompter
     prompter = subprocess.Popen([PROMPTER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
