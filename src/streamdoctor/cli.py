@@ -63,7 +63,8 @@ def split_language(argv: Sequence[str]) -> tuple[str | None, list[str]]:
         else:
             rest.append(arg)
         i += 1
-    if value is not None and value not in i18n.SUPPORTED:
+    # the pseudo-language is accepted too, unlisted: for translators and layout checks (docs/translating.md)
+    if value is not None and value not in (*i18n.SUPPORTED, i18n.PSEUDO):
         raise UserError(f"--lang {value!r} is not a language this app speaks; choose one of "
                         f"{', '.join(i18n.SUPPORTED)}")
     return value, rest

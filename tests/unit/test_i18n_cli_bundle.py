@@ -246,6 +246,7 @@ def test_lang_option_is_read_before_the_parser_and_bad_values_are_one_line(capsy
     assert language_option(["--lang=ja", "lab", "list"]) == "ja"
     assert language_option(["check", "--", "--lang", "xx"]) is None
     assert split_language(["check", "--lang", "fr", "--quick"]) == ("fr", ["check", "--quick"])  # after the command
+    assert language_option(["--lang", "qps-ploc", "check"]) == "qps-ploc"  # the translators' pseudo-language
     assert main(["--lang", "xx", "lab", "list"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--lang 'xx'" in err and "Traceback" not in err
