@@ -102,6 +102,9 @@ def registered_rules() -> dict[str, Rule]:
 # Rules write the API's host as this name in their advice to IT; diagnose() puts the host actually tested in its
 # place, so a user behind a gateway asks IT about the gateway, not about a host their traffic never reaches.
 DEFAULT_API_HOST = "api.anthropic.com"
+# The host with its port, as requests to IT name it: a placeholder value (`{api_port}`), so diagnose() can name a
+# gateway with its own port and the text still says itself again in English.
+DEFAULT_API_PORT = f"{DEFAULT_API_HOST}:443"
 
 
 def diagnose(results: Iterable[ProbeResult], target_url: str = "") -> Verdict:

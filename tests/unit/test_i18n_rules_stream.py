@@ -333,3 +333,24 @@ def test_evidence_numbers_stay_numbers() -> None:
     dies = "Stille, nach der Verbindungen abbrechen"
     assert ev[dies] == Evidence(dies, 2.9, "s")
     assert isinstance(ev["Längste überstandene Stille"].value, float)
+
+
+@pytest.mark.parametrize("scenario", ["idle-reset", "whocut-router", "stall", "upload-reset", "midstream-reset"])
+def test_a_gateway_is_named_for_it_and_stays_resayable(scenario: str) -> None:
+    """Requests to IT name the tested gateway with its own port, and a German one still says itself in English
+    (the API host is a placeholder value that diagnose() rewrites, not words inside the msgid)."""
+    from streamdoctor.diagnosis import DEFAULT_API_HOST, diagnose
+
+    gateway = "https://llm-gw.corp.example:8443"
+    results = SCENARIOS[scenario]
+    with i18n.using("de"):
+        verdict = diagnose(results, target_url=gateway)
+    asks = [f.ask_it for f in verdict.findings if f.ask_it and "llm-gw.corp.example" in f.ask_it]
+    assert asks, [f.ask_it for f in verdict.findings]
+    for ask in asks:
+        assert isinstance(ask, i18n.Msg) and DEFAULT_API_HOST not in ask
+        english = ask.in_language("en")
+        assert "llm-gw.corp.example" in english and DEFAULT_API_HOST not in english
+        assert english != ask  # really said again, in English
+    with_port = [a for a in asks if "{api_port}" in a.msgid or "{api_port}" in str(a.params)]
+    assert all("llm-gw.corp.example:8443" in a for a in with_port)  # the gateway's own port, not 443

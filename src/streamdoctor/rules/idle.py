@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import claude_versions as cv
 from ..claude_advice import from_clients, setting_effect
-from ..diagnosis import Results, rule
+from ..diagnosis import DEFAULT_API_PORT, Results, rule
 from ..i18n import N_, Msg, _
 from ..i18n.joining import joined, listed
 from ..model import Confidence, Evidence, Finding, Severity, Status
@@ -189,24 +189,24 @@ def _idle_ask(ending: str | None, cut: float) -> Msg:
     """The request to IT, one whole text per ending: a proxy's timeout for a polite close, else the firewall's."""
     c = num(cut)
     if ending == FIN:
-        return _("Connections from this laptop to the Anthropic API (api.anthropic.com:443) are cut after {cut} s "
+        return _("Connections from this laptop to the Anthropic API ({api_port}) are cut after {cut} s "
                  "without data (closing them (FIN)). Please raise the idle timeout for this host to at least 600 s "
-                 "on the proxy (or exempt the host from TLS inspection).", cut=c)
+                 "on the proxy (or exempt the host from TLS inspection).", cut=c, api_port=DEFAULT_API_PORT)
     if ending == TLS_CLOSE:
-        return _("Connections from this laptop to the Anthropic API (api.anthropic.com:443) are cut after {cut} s "
+        return _("Connections from this laptop to the Anthropic API ({api_port}) are cut after {cut} s "
                  "without data (closing them (TLS close)). Please raise the idle timeout for this host to at least "
-                 "600 s on the proxy (or exempt the host from TLS inspection).", cut=c)
+                 "600 s on the proxy (or exempt the host from TLS inspection).", cut=c, api_port=DEFAULT_API_PORT)
     if ending == RESET:
-        return _("Connections from this laptop to the Anthropic API (api.anthropic.com:443) are cut after {cut} s "
+        return _("Connections from this laptop to the Anthropic API ({api_port}) are cut after {cut} s "
                  "without data (reset). Please raise the idle timeout for this host to at least 600 s on the "
-                 "firewall/NAT/VPN that tracks the connection.", cut=c)
+                 "firewall/NAT/VPN that tracks the connection.", cut=c, api_port=DEFAULT_API_PORT)
     if ending == DROP:
-        return _("Connections from this laptop to the Anthropic API (api.anthropic.com:443) are cut after {cut} s "
+        return _("Connections from this laptop to the Anthropic API ({api_port}) are cut after {cut} s "
                  "without data (dropping them without a word). Please raise the idle timeout for this host to at "
-                 "least 600 s on the firewall/NAT/VPN that tracks the connection.", cut=c)
-    return _("Connections from this laptop to the Anthropic API (api.anthropic.com:443) are cut after {cut} s "
+                 "least 600 s on the firewall/NAT/VPN that tracks the connection.", cut=c, api_port=DEFAULT_API_PORT)
+    return _("Connections from this laptop to the Anthropic API ({api_port}) are cut after {cut} s "
              "without data. Please raise the idle timeout for this host to at least 600 s on the firewall/NAT/VPN "
-             "that tracks the connection.", cut=c)
+             "that tracks the connection.", cut=c, api_port=DEFAULT_API_PORT)
 
 
 @rule("idle.cut")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diagnosis import Results, rule
+from ..diagnosis import DEFAULT_API_HOST, Results, rule
 from ..i18n import Msg, _, ngettext
 from ..i18n.joining import joined, listed
 from ..matrix import describe_family as describe
@@ -93,8 +93,8 @@ def address_family(results: Results) -> Finding | None:
             ev,
             ask_it=_("IPv6 connections from this network to {host} fail ({v6}) while IPv4 works ({v4}). Clients "
                      "without IPv4 fallback (Claude Code) cannot connect. Please fix the IPv6 route/firewall to "
-                     "api.anthropic.com, or stop advertising IPv6 on this network.", host=host, v6=describe(v6),
-                     v4=describe(v4)),
+                     "{api}, or stop advertising IPv6 on this network.", host=host, v6=describe(v6),
+                     v4=describe(v4), api=DEFAULT_API_HOST),
             failure_mode=13,
         )
     ev.append(Evidence(_("Applies to"), _("clients that try IPv4 first (Node with ipv4first, old runtimes)")))
@@ -223,23 +223,23 @@ def upload_cut(results: Results) -> Finding | None:
     if kind == "reset":
         first = _("Requests above ~{n} KB are cut on this network: a {lo} KB request was answered, a {hi} KB one was "
                   "reset.", **p)
-        ask = _("Uploads from this network to api.anthropic.com larger than ~{n} KB are reset (between {lo} and {hi} "
-                "KB), smaller ones pass.", **p)
+        ask = _("Uploads from this network to {api} larger than ~{n} KB are reset (between {lo} and {hi} "
+                "KB), smaller ones pass.", **p, api=DEFAULT_API_HOST)
     elif kind == "closed":
         first = _("Requests above ~{n} KB are cut on this network: a {lo} KB request was answered, a {hi} KB one was "
                   "closed.", **p)
-        ask = _("Uploads from this network to api.anthropic.com larger than ~{n} KB are closed (between {lo} and "
-                "{hi} KB), smaller ones pass.", **p)
+        ask = _("Uploads from this network to {api} larger than ~{n} KB are closed (between {lo} and "
+                "{hi} KB), smaller ones pass.", **p, api=DEFAULT_API_HOST)
     elif kind == "stall":
         first = _("Requests above ~{n} KB are cut on this network: a {lo} KB request was answered, a {hi} KB one "
                   "stalled.", **p)
-        ask = _("Uploads from this network to api.anthropic.com larger than ~{n} KB stall (between {lo} and {hi} "
-                "KB), smaller ones pass.", **p)
+        ask = _("Uploads from this network to {api} larger than ~{n} KB stall (between {lo} and {hi} "
+                "KB), smaller ones pass.", **p, api=DEFAULT_API_HOST)
     else:
         first = _("Requests above ~{n} KB are cut on this network: a {lo} KB request was answered, a {hi} KB one was "
                   "not ({kind}).", kind=kind, **p)
-        ask = _("Uploads from this network to api.anthropic.com larger than ~{n} KB fail ({kind}; between {lo} and "
-                "{hi} KB), smaller ones pass.", kind=kind, **p)
+        ask = _("Uploads from this network to {api} larger than ~{n} KB fail ({kind}; between {lo} and "
+                "{hi} KB), smaller ones pass.", kind=kind, **p, api=DEFAULT_API_HOST)
     return Finding(
         "matrix.upload", "upload-cut", Severity.PROBLEM,
         Confidence.HIGH if kind in ("reset", "closed") else Confidence.MEDIUM,
@@ -250,7 +250,7 @@ def upload_cut(results: Results) -> Finding | None:
                         "conversations short (/compact early, /clear) and attach smaller files.")),
         ev,
         ask_it=joined(ask, _("An upload limit, DLP or inspection policy is the usual cause. Please exempt "
-                             "api.anthropic.com or raise the limit.")),
+                             "{api} or raise the limit.", api=DEFAULT_API_HOST)),
         failure_mode=14,
     )
 

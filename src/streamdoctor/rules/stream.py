@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import claude_versions as cv
 from ..claude_advice import ClaudeCodeHere, first_byte_variable, from_clients
-from ..diagnosis import Results, rule
+from ..diagnosis import DEFAULT_API_HOST, DEFAULT_API_PORT, Results, rule
 from ..i18n import N_, Msg, _, ngettext
 from ..i18n.joining import joined
 from ..model import Confidence, Evidence, Finding, Severity, Status
@@ -73,7 +73,7 @@ def stream_cut(results: Results) -> Finding | None:
             evidence, ["sdk-snippet"],
             ask_it=_("A device on our network (firewall, NAT or VPN) sends TCP resets on connections to the "
                      "Anthropic API after about {silence:.0f} s of silence. Please raise the idle timeout for "
-                     "api.anthropic.com:443 to at least 600 s.", silence=silence),
+                     "{api_port} to at least 600 s.", silence=silence, api_port=DEFAULT_API_PORT),
             failure_mode=1,
         )
     if d["outcome"] == sp.CLOSED and idle:
@@ -85,8 +85,8 @@ def stream_cut(results: Results) -> Finding | None:
               "help against it, only a longer idle timeout does.", silence=silence),
             evidence, [],
             ask_it=_("A proxy on our network closes connections to the Anthropic API after about {silence:.0f} s "
-                     "without data. Please raise its idle/read timeout for api.anthropic.com to at least 600 s, "
-                     "or exempt the host from the proxy.", silence=silence),
+                     "without data. Please raise its idle/read timeout for {api} to at least 600 s, "
+                     "or exempt the host from the proxy.", silence=silence, api=DEFAULT_API_HOST),
             failure_mode=2,
         )
     kb, total = d["bytes"] / 1024, float(d["total_s"])
@@ -104,8 +104,8 @@ def stream_cut(results: Results) -> Finding | None:
         title,
         joined(first, _("Something on the path (antivirus, a DPI firewall, a VPN) is cutting live streams.")),
         evidence, [],
-        ask_it=_("Connections to api.anthropic.com are cut mid-transfer while data is flowing. Please check the "
-                 "firewall/DPI or endpoint security logs for this laptop and exempt api.anthropic.com."),
+        ask_it=_("Connections to {api} are cut mid-transfer while data is flowing. Please check the "
+                 "firewall/DPI or endpoint security logs for this laptop and exempt {api}.", api=DEFAULT_API_HOST),
         failure_mode=1,
     )
 
@@ -123,8 +123,9 @@ def stream_stall(results: Results) -> Finding | None:
           "firewall that drops silent connections without telling anyone does this; the idle test measures after "
           "how long.", silence=silence),
         _ev(d, "outcome", "silence_before_end_s", "total_s", "bytes"), ["sdk-snippet"],
-        ask_it=_("Connections to api.anthropic.com stop receiving data and hang when they are silent for a while "
-                 "(a silent drop, no reset). Please raise the idle timeout for api.anthropic.com:443 to 600 s."),
+        ask_it=_("Connections to {api} stop receiving data and hang when they are silent for a while "
+                 "(a silent drop, no reset). Please raise the idle timeout for {api_port} to 600 s.",
+                 api=DEFAULT_API_HOST, api_port=DEFAULT_API_PORT),
         failure_mode=1,
     )
 
@@ -145,9 +146,9 @@ def stream_not_the_api(results: Results) -> Finding | None:
               "stopped. The API sends the answer's events within seconds; a gateway or proxy that holds the answer "
               "back while it keeps the connection open looks like this.", secs=secs),
             _ev(d, "outcome", "total_s", "bytes"), [],
-            ask_it=_("Streaming requests to api.anthropic.com through our gateway/proxy receive only keep-alive "
+            ask_it=_("Streaming requests to {api} through our gateway/proxy receive only keep-alive "
                      "events for {secs:.0f} s and never the answer. Please check whether it holds or buffers "
-                     "streamed answers (text/event-stream).", secs=secs),
+                     "streamed answers (text/event-stream).", secs=secs, api=DEFAULT_API_HOST),
             failure_mode=3,
         )
     what = str(d.get("bad_data") or d.get("detail") or "")[:200]
@@ -158,7 +159,7 @@ def stream_not_the_api(results: Results) -> Finding | None:
           "this; the URL may point at something else, or a gateway in between rewrites the stream.", what=what),
         _ev(d, "outcome", "total_s", "bytes"), [],
         ask_it=_("Streaming answers from the API endpoint we use arrive altered ({what}). Please check the gateway "
-                 "or proxy in front of api.anthropic.com.", what=what),
+                 "or proxy in front of {api}.", what=what, api=DEFAULT_API_HOST),
         failure_mode=0,
     )
 
@@ -329,8 +330,9 @@ def stream_compare(results: Results) -> Finding | None:
           "completed in {direct:.1f} s. The proxy cuts long answers.", outcome=str(r.data["outcome"]),
           proxied=float(r.data.get("total_s", 0)), direct=float(direct.get("total_s") or 0)),
         [Evidence(_("Through the proxy"), r.data["outcome"]), Evidence(_("Directly"), direct.get("outcome", ""))],
-        [], ask_it=_("Streamed answers from api.anthropic.com are cut when they pass our proxy but not without it. "
-                     "Please raise the proxy's idle/read timeout for this host to 600 s or let it bypass the proxy."),
+        [], ask_it=_("Streamed answers from {api} are cut when they pass our proxy but not without it. "
+                     "Please raise the proxy's idle/read timeout for this host to 600 s or let it bypass the proxy.",
+                     api=DEFAULT_API_HOST),
         failure_mode=2,
     )
 

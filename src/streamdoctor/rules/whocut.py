@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diagnosis import Results, rule
+from ..diagnosis import DEFAULT_API_HOST, DEFAULT_API_PORT, Results, rule
 from ..i18n import Msg, _, ngettext
 from ..i18n.joining import joined, listed
 from ..model import Confidence, Evidence, Finding, Severity, Status
@@ -130,10 +130,12 @@ def who_cut(results: Results) -> Finding | None:
               "transparent proxy or security box takes over the connection there. Its own time limits, not the "
               "API's, decide when a silent answer is cut.", device=device, server=hops_words(server_hops)),
             _evidence(d, resets),
-            ask_it=_("Our TCP connections to api.anthropic.com:443 are terminated by {device} (it answers a "
+            ask_it=_("Our TCP connections to {api_port} are terminated by {device} (it answers a "
                      "connection attempt limited to {hops}, while the API is {server} away). Please exempt "
-                     "api.anthropic.com from that device's interception, or raise its idle timeout for it to at "
-                     "least 600 s.", device=device, hops=hops_words(hop), server=hops_words(server_hops)),
+                     "{api} from that device's interception, or raise its idle timeout for it to at "
+                     "least 600 s.",
+                     device=device, hops=hops_words(hop), server=hops_words(server_hops), api=DEFAULT_API_HOST,
+                     api_port=DEFAULT_API_PORT),
         )
     if cap_who == "laptop" or (not cap_who and event and event["who"] == "laptop" and event["ending"] == "reset"):
         agree = bool(event and event["who"] == "laptop") and cap_who == "laptop"
@@ -150,9 +152,10 @@ def who_cut(results: Results) -> Finding | None:
             "path.whocut", "reset-by-laptop", Severity.PROBLEM, Confidence.HIGH if agree else Confidence.MEDIUM,
             _("This computer resets the connections to the API"), plain,
             _evidence(d, resets),
-            ask_it=_("Connections from this laptop to api.anthropic.com:443 are reset on the laptop itself (the "
+            ask_it=_("Connections from this laptop to {api_port} are reset on the laptop itself (the "
                      "reset never appears on the network). Please check the endpoint security agent, VPN client or "
-                     "local firewall policy on this laptop for api.anthropic.com."),
+                     "local firewall policy on this laptop for {api}.",
+                     api=DEFAULT_API_HOST, api_port=DEFAULT_API_PORT),
         )
     box_hop = None
     if cap_who == "middlebox" and resets:
@@ -166,10 +169,10 @@ def who_cut(results: Results) -> Finding | None:
         numbers = _reset_numbers(resets[0], box_hop, server_hops) if resets else None
         first = _("When Stream Doctor sent {sent}, the reset came from {device}, not from the API ({server} away).",
                   sent=sent, device=device, server=hops_words(server_hops))
-        ask = _("{device} sends TCP resets in place of api.anthropic.com:443 when the laptop sends {sent}.",
-                device=_device_starts(box_hop, address), sent=sent)
-        please = _("Please check that device's firewall, DPI or TLS-inspection policy for api.anthropic.com and let "
-                   "the connections through.")
+        ask = _("{device} sends TCP resets in place of {api_port} when the laptop sends {sent}.",
+                device=_device_starts(box_hop, address), sent=sent, api_port=DEFAULT_API_PORT)
+        please = _("Please check that device's firewall, DPI or TLS-inspection policy for {api} and let "
+                   "the connections through.", api=DEFAULT_API_HOST)
         return Finding(
             "path.whocut", "reset-by-middlebox", Severity.PROBLEM, Confidence.HIGH if agree else Confidence.MEDIUM,
             ngettext("A device {n} hop away resets the connections to the API",
@@ -194,9 +197,10 @@ def who_cut(results: Results) -> Finding | None:
             "path.whocut", "reset-by-server", Severity.WARNING, Confidence.HIGH if sure else Confidence.LOW,
             _("The reset comes from the API's end"), plain,
             _evidence(d, resets),
-            ask_it=_("Connections to api.anthropic.com:443 are reset at the far end of the path (the reset travelled "
+            ask_it=_("Connections to {api_port} are reset at the far end of the path (the reset travelled "
                      "as many hops as the API's own packets, {server_hops}). If a gateway of ours sits in front of "
-                     "it, please check its logs for these resets.", server_hops=where["server_hops"]),
+                     "it, please check its logs for these resets.", server_hops=where["server_hops"],
+                     api_port=DEFAULT_API_PORT),
         )
     return None
 
@@ -233,16 +237,17 @@ def who_cut_idle(results: Results) -> Finding | None:
     if who == "laptop":
         first = _("The reset that ends connections silent for {silent:.0f} s comes from this laptop itself (a "
                   "security agent, VPN client or local firewall).", silent=silent)
-        ask = joined(_("This laptop itself resets TCP connections to api.anthropic.com:443 that were silent for "
-                       "{silent:.0f} s.", silent=silent), numbers,
+        ask = joined(_("This laptop itself resets TCP connections to {api_port} that were silent for "
+                       "{silent:.0f} s.", silent=silent, api_port=DEFAULT_API_PORT), numbers,
                      _("Please check the endpoint security agent, VPN client or firewall on the laptop."))
     elif who == "middlebox":
         address = addresses.get(hop, "")
         first = _("The reset that ends connections silent for {silent:.0f} s comes from {device}.", silent=silent,
                   device=_device(hop, address))
-        ask = joined(_("{device} resets TCP connections to api.anthropic.com:443 that were silent for {silent:.0f} s "
-                       "(its idle timeout).", device=_device_starts(hop, address), silent=silent), numbers,
-                     _("Please raise that device's idle timeout for api.anthropic.com to at least 600 s."))
+        ask = joined(_("{device} resets TCP connections to {api_port} that were silent for {silent:.0f} s "
+                       "(its idle timeout).",
+                       device=_device_starts(hop, address), silent=silent, api_port=DEFAULT_API_PORT), numbers,
+                     _("Please raise that device's idle timeout for {api} to at least 600 s.", api=DEFAULT_API_HOST))
     else:
         if cap_who == "server":
             first = _("The reset that ends connections silent for {silent:.0f} s comes from the API's end, {server} "
@@ -251,10 +256,11 @@ def who_cut_idle(results: Results) -> Finding | None:
             first = _("The reset that ends connections silent for {silent:.0f} s comes from the API's end, {server} "
                       "away, or the last device right in front of it.", silent=silent,
                       server=hops_words(server_hops))
-        ask = joined(_("Connections to api.anthropic.com:443 silent for {silent:.0f} s are reset at the far end of "
-                       "the path ({server} away).", silent=silent, server=hops_words(server_hops)), numbers,
-                     _("If a gateway of ours sits there, please raise its idle timeout for api.anthropic.com to at "
-                       "least 600 s."))
+        ask = joined(_("Connections to {api_port} silent for {silent:.0f} s are reset at the far end of "
+                       "the path ({server} away).",
+                       silent=silent, server=hops_words(server_hops), api_port=DEFAULT_API_PORT), numbers,
+                     _("If a gateway of ours sits there, please raise its idle timeout for {api} to at "
+                       "least 600 s.", api=DEFAULT_API_HOST))
     # TRANSLATORS: one step of a trace: the TTL sent and the probe's own word for what came back (reset, answered)
     steps = listed(*(_("TTL {ttl}: {outcome}", ttl=s["ttl"], outcome=str(s["outcome"]))
                      for s in d["idle_trace"]["steps"]))
@@ -294,16 +300,18 @@ def who_cut_tests(results: Results) -> Finding | None:
     if who == "laptop":
         plain = _("The resets that ended Stream Doctor's streaming and silent-connection tests came from this laptop "
                   "itself, not from the API ({server} away).", server=hops_words(server_hops))
-        ask = joined(_("Connections from this laptop to api.anthropic.com:443 are reset on the laptop itself."),
+        ask = joined(_("Connections from this laptop to {api_port} are reset on the laptop itself.",
+                       api_port=DEFAULT_API_PORT),
                      numbers, _("Please check the endpoint security agent, VPN client or local firewall on the "
                                 "laptop."))
     elif who == "middlebox":
         hop, address = int(r["hops"]), addresses.get(int(r["hops"]), "")
         plain = _("The resets that ended Stream Doctor's streaming and silent-connection tests came from {device}, "
                   "not from the API ({server} away).", device=_device(hop, address), server=hops_words(server_hops))
-        ask = joined(_("{device} resets our TCP connections to api.anthropic.com:443 while answers stream or wait.",
-                       device=_device_starts(hop, address)), numbers,
-                     _("Please check that device's firewall, DPI or idle-timeout policy for api.anthropic.com."))
+        ask = joined(_("{device} resets our TCP connections to {api_port} while answers stream or wait.",
+                       device=_device_starts(hop, address), api_port=DEFAULT_API_PORT), numbers,
+                     _("Please check that device's firewall, DPI or idle-timeout policy for {api}.",
+                       api=DEFAULT_API_HOST))
     else:
         return None  # resets from the API's end: the stream and idle findings already say what happened
     return Finding(
