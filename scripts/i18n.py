@@ -14,6 +14,7 @@ none of that at run time: it reads the compiled .mo files with the standard libr
 from __future__ import annotations
 
 import argparse
+import datetime
 import io
 import json
 import re
@@ -117,6 +118,10 @@ def update(pot: Catalog, po_paths: list[Path]) -> None:
             cat = Catalog(locale=language_of(po), project="Stream Doctor", charset="utf-8", fuzzy=False)
         cat.update(pot, no_fuzzy_matching=True)
         cat.obsolete.clear()
+        # Babel's template placeholders (EMAIL@ADDRESS, LL@li.org) would read as if someone could be written to
+        cat.msgid_bugs_address = ""
+        cat.language_team = "Stream Doctor developers"
+        cat.revision_date = datetime.datetime.now(datetime.UTC)
         write(po, cat)
         print(f"i18n: {po.relative_to(ROOT) if po.is_relative_to(ROOT) else po}: {len(cat)} texts")
 
