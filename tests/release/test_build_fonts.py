@@ -7,19 +7,16 @@ the tests that need them skip with the reason when they are missing.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from support.repo_scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("build_fonts", ROOT / "packaging" / "build_fonts.py")
-assert _spec and _spec.loader
-build_fonts = importlib.util.module_from_spec(_spec)
-sys.modules["build_fonts"] = build_fonts
-_spec.loader.exec_module(build_fonts)
+build_fonts = load_script("packaging/build_fonts.py")
 
 SOURCE = build_fonts.find_source()
 needs_source = pytest.mark.skipif(SOURCE is None or not SOURCE.is_file(),

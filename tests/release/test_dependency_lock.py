@@ -7,7 +7,6 @@ ship versions nothing was tested with.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import tomllib
 from importlib import metadata
@@ -16,11 +15,10 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from support.repo_scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("lock_deps", ROOT / "scripts" / "lock_deps.py")
-assert _spec and _spec.loader
-lock_deps = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lock_deps)
+lock_deps = load_script("scripts/lock_deps.py")
 
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)(?:\s*;\s*([^\\]+?))?\s*\\?$")
 

@@ -6,7 +6,6 @@ see it, and the frozen app blamed the network for the ImportError.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import sys
@@ -15,13 +14,11 @@ from pathlib import Path
 import pytest
 
 from streamdoctor import buildinfo, selfcheck
+from support.repo_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "packaging"))
-_spec = importlib.util.spec_from_file_location("import_manifest", ROOT / "packaging" / "import_manifest.py")
-assert _spec and _spec.loader
-manifest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(manifest)
+manifest = load_script("packaging/import_manifest.py")
 
 LAZY_SOURCE = '''
 import json

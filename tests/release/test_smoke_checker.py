@@ -7,19 +7,16 @@ would be noticed.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import pytest
 
+from support.repo_scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("smoke_test", ROOT / "packaging" / "smoke_test.py")
-assert _spec and _spec.loader
-smoke = importlib.util.module_from_spec(_spec)
-sys.modules["smoke_test"] = smoke
-_spec.loader.exec_module(smoke)
+smoke = load_script("packaging/smoke_test.py")
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="the stand-in executable is a shell script")
 

@@ -6,18 +6,15 @@ build or when the app does not say it registered the font, so a check that could
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
+from support.repo_scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("smoke_test_fonts", ROOT / "packaging" / "smoke_test.py")
-assert _spec and _spec.loader
-smoke = importlib.util.module_from_spec(_spec)
-sys.modules["smoke_test_fonts"] = smoke
-_spec.loader.exec_module(smoke)
+smoke = load_script("packaging/smoke_test.py", "smoke_test_fonts")
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the stand-in build is a Linux onedir")
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import gettext
-import importlib.util
 import io
 import json
 import pickle
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,13 +16,10 @@ from streamdoctor import i18n
 from streamdoctor.i18n import Msg, _, ngettext, os_language, relocalize, using
 from streamdoctor.i18n.formatting import format_datetime, format_number
 from streamdoctor.i18n.languages import match, normalize
+from support.repo_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("build_translations", ROOT / "packaging" / "build_translations.py")
-assert _spec and _spec.loader
-bt = importlib.util.module_from_spec(_spec)
-sys.modules["build_translations"] = bt
-_spec.loader.exec_module(bt)
+bt = load_script("packaging/build_translations.py")
 
 DE_PO = r'''
 msgid ""

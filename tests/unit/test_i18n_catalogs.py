@@ -7,29 +7,19 @@ changed English text without its six translations fails here, not in front of a 
 from __future__ import annotations
 
 import gettext
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 from streamdoctor import i18n
 from streamdoctor.i18n.languages import SOURCE, SUPPORTED
+from support.repo_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load(name: str, path: Path):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load("i18n_tool", ROOT / "scripts" / "i18n.py")
-compiler = _load("build_translations", ROOT / "packaging" / "build_translations.py")
+tool = load_script("scripts/i18n.py", "i18n_tool")
+compiler = load_script("packaging/build_translations.py")
 LANGUAGES = [code for code in SUPPORTED if code != SOURCE]
 
 

@@ -9,7 +9,6 @@ said again in English for IT, word for word what English would have said.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from streamdoctor.i18n.pseudo import CLOSE, OPEN
 from streamdoctor.model import Finding, Overall, ProbeResult, Status
 from streamdoctor.platform.parse_clients import SDK_KNOWN_BAD
 from streamdoctor.rules import environment, network
+from support.repo_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 Results = dict[str, ProbeResult]
@@ -215,10 +215,7 @@ def check_marked(text: Any, allowed: set[str], where: str, param: str = "") -> N
 @pytest.fixture(scope="module", autouse=True)
 def compiled_catalogs() -> None:
     """The compiled catalogs carry this area's texts (bootstrap compiles them; a fresh checkout may not have)."""
-    spec = importlib.util.spec_from_file_location("build_translations", ROOT / "packaging" / "build_translations.py")
-    assert spec is not None and spec.loader is not None
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_script("packaging/build_translations.py")
     if build.main(["--check"]) != 0:
         assert build.main([]) == 0
         i18n._catalogs.clear()  # a language read before the build is read again
