@@ -117,21 +117,13 @@ def mo_bytes(messages: dict[str, str]) -> bytes:
     return out + blob
 
 
-def sources() -> dict[str, list[Path]]:
-    """language -> its catalog, resources/translations/<lang>.po (a list, so a language could be split in files;
-    the first translation of a text wins)."""
-    found: dict[str, list[Path]] = {}
-    for po in sorted(SOURCES.glob("*.po")):
-        found.setdefault(po.stem, []).append(po)
-    return found
+def sources() -> dict[str, Path]:
+    """language -> its catalog, resources/translations/<lang>.po."""
+    return {po.stem: po for po in sorted(SOURCES.glob("*.po"))}
 
 
-def compile_language(pos: list[Path]) -> bytes:
-    messages: dict[str, str] = {}
-    for po in pos:
-        for key, value in parse_po(po.read_text(encoding="utf-8"), po.name).items():
-            messages.setdefault(key, value)
-    return mo_bytes(messages)
+def compile_language(po: Path) -> bytes:
+    return mo_bytes(parse_po(po.read_text(encoding="utf-8"), po.name))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,10 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="only say whether the compiled catalogs are up to date")
     args = ap.parse_args(argv)
     stale = 0
-    for lang, pos in sources().items():
+    for lang, po in sources().items():
         mo = OUTPUT / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
         try:
-            data = compile_language(pos)
+            data = compile_language(po)
         except (PoError, UnicodeDecodeError) as exc:
             print(f"build_translations: {exc}", file=sys.stderr)
             return 2
