@@ -8,7 +8,6 @@ none of that at run time: it reads the compiled .mo files with the standard libr
     extract [PATH...] [-o FILE.pot]   every marked text in src/streamdoctor (or PATHs) and the data files
     update [-p PATH]... PO...         add new texts to catalogs (created when missing), mark vanished ones obsolete
     check [-p PATH]... [PO...]        complete, placeholders identical, plurals whole (exit 1 and a list if not)
-    merge OUT.po IN.po...             one catalog from several (the first translation of a text wins)
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract
 from babel.messages.pofile import read_po, write_po
 
@@ -159,17 +158,6 @@ def problems(pot: Catalog, po: Catalog) -> list[str]:
     return out
 
 
-def merge(out: Path, inputs: list[Path]) -> None:
-    cats = [read(p) for p in inputs]
-    merged = Catalog(locale=cats[0].locale, project="Stream Doctor", charset="utf-8", fuzzy=False)
-    for cat in cats:
-        for msg in cat:
-            if msg.id and msg.id not in merged:
-                merged[msg.id] = Message(msg.id, msg.string, locations=msg.locations, flags=msg.flags,
-                                         auto_comments=msg.auto_comments)
-    write(out, merged)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -183,9 +171,6 @@ def main(argv: list[str] | None = None) -> int:
     ck = sub.add_parser("check")
     ck.add_argument("-p", "--path", dest="paths", action="append", type=Path)
     ck.add_argument("po", nargs="*", type=Path)
-    mg = sub.add_parser("merge")
-    mg.add_argument("out", type=Path)
-    mg.add_argument("inputs", nargs="+", type=Path)
     args = ap.parse_args(argv)
     if args.cmd == "extract":
         cat = extract_catalog(args.paths)
@@ -205,8 +190,6 @@ def main(argv: list[str] | None = None) -> int:
             for line in found[:200]:
                 print(f"  {line}")
         return 1 if bad else 0
-    elif args.cmd == "merge":
-        merge(args.out, args.inputs)
     return 0
 
 
