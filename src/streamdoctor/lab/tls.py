@@ -136,14 +136,16 @@ class LabTLS:
         self._leaf_pem = leaf.cert_pem.encode()
         self._leaf_key_pem = leaf.key_pem.encode()
         sweep_stale_run_dirs()
+        # The handlers first, then the folder, known to them at once: a SIGTERM/SIGHUP that came between writing
+        # the CA and installing the handlers killed the process with its CA left behind (seen in a CI run).
+        _install_signal_handlers()
         self.run_dir = tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-")  # mode 700
-        self.ca_file = os.path.join(self.run_dir, "lab-ca.pem")
-        with open(os.open(self.ca_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-            f.write(self.ca_pem)
         with _LIVE_LOCK:
             _LIVE.add(self)
         atexit.register(self.close)
-        _install_signal_handlers()
+        self.ca_file = os.path.join(self.run_dir, "lab-ca.pem")
+        with open(os.open(self.ca_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(self.ca_pem)
 
     def server_context(self) -> ssl.SSLContext:
         """A server SSLContext presenting the leaf (the lab speaks HTTP/1.1 only, so ALPN offers just that)."""
